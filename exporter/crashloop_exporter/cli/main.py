@@ -1,0 +1,54 @@
+"""`crashloop-exporter`: the one entry point, dispatching to one module per subcommand.
+
+Each subcommand module defines `register(subparsers)`, which adds its parser and sets
+`func(args) -> int` as the default. Errors of the `InputError` family become one line on stderr
+and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from crashloop_exporter import __version__
+from crashloop_exporter.errors import CrashloopError, InputError
+
+SUBCOMMANDS = ("serve", "demo", "diagnose", "preflight", "rules", "sim")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crashloop-exporter",
+        description="Classify why Kubernetes containers crash, and export it to Prometheus by cause.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        module_name = f"crashloop_exporter.cli.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        result: int = func(args)
+        return result
+    except InputError as e:
+        print(f"crashloop-exporter {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except CrashloopError as e:
+        print(f"crashloop-exporter {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,150 @@
+"""Compact records: the few fields of Pods, Events and Nodes that classification and labels need.
+
+The exporter keeps these in memory instead of the pod JSON (a pod is ~4 KiB of JSON, a record a
+few hundred bytes), `diagnose` builds the same records from dumps, and `classify` reads only these,
+so the pure core never sees raw API objects. `parse` builds them from raw JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ContainerType = Literal["regular", "init", "ephemeral"]
+RefKind = Literal["secret", "configmap"]
+
+
+@dataclass(frozen=True, slots=True)
+class Terminated:
+    """`state.terminated` or `lastState.terminated` of a container status."""
+
+    exit_code: int
+    reason: str
+    message: str
+    started_at: float | None
+    finished_at: float | None
+    signal: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """`state.waiting` of a container status."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnvRef:
+    """An env var (or a whole envFrom) filled from a Secret or ConfigMap.
+
+    `var` is "" for `envFrom`; `key` is "" for `envFrom` and volumes.
+    """
+
+    var: str
+    kind: RefKind
+    name: str
+    key: str
+    optional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """The parts of a probe a remediation needs."""
+
+    path: str
+    port: str
+    initial_delay_seconds: int
+    period_seconds: int
+    failure_threshold: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    """Spec fields of one container; only kept for pods that are failing or have restarted."""
+
+    image: str
+    memory_limit: str
+    memory_request: str
+    env_refs: tuple[EnvRef, ...]
+    liveness: Probe | None
+    readiness: Probe | None
+    startup: Probe | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRecord:
+    """One container with its status, as the classifier sees it."""
+
+    name: str
+    type: ContainerType
+    spec: ContainerSpec | None
+    ready: bool
+    started: bool | None
+    restart_count: int
+    running_since: float | None
+    waiting: Waiting | None
+    terminated: Terminated | None
+    """Current `state.terminated` (restartPolicy Never/OnFailure, or between restarts)."""
+    last_terminated: Terminated | None
+    """`lastState.terminated`: the previous run, whose logs `previous=true` returns."""
+
+
+@dataclass(frozen=True, slots=True)
+class PodRecord:
+    """One pod, compact."""
+
+    uid: str
+    namespace: str
+    name: str
+    phase: str
+    reason: str
+    """`status.reason`, e.g. Evicted."""
+    message: str
+    node_name: str
+    restart_policy: str
+    workload_kind: str
+    workload: str
+    containers: tuple[ContainerRecord, ...]
+    volume_refs: tuple[EnvRef, ...] = ()
+    """Secrets/ConfigMaps mounted as volumes (for FailedMount attribution)."""
+    deleted: bool = False
+
+    def container(self, name: str) -> ContainerRecord | None:
+        for c in self.containers:
+            if c.name == name:
+                return c
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A core/v1 Event about a pod; `container` comes from `involvedObject.fieldPath`."""
+
+    namespace: str
+    pod: str
+    pod_uid: str
+    container: str
+    type: str
+    reason: str
+    message: str
+    count: int
+    first_seen: float | None
+    last_seen: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeCondition:
+    """A node pressure condition that is True, and since when."""
+
+    type: str
+    since: float | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
+    """A node, reduced to its pressure conditions (MemoryPressure, DiskPressure, PIDPressure)."""
+
+    name: str
+    pressures: tuple[NodeCondition, ...]

@@ -1,0 +1,389 @@
+"""Raw Kubernetes JSON (dicts from orjson or YAML) to compact records.
+
+Every reader of the API or of dump files goes through here, so the type checks live in one place:
+a field of the wrong type raises `MalformedObjectError` naming the field, and the caller skips
+and counts the object. Container specs are kept only for pods that have something to explain,
+which is what keeps healthy pods cheap (see `model`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from crashloop_exporter.errors import MalformedObjectError
+from crashloop_exporter.model import (
+    ContainerRecord,
+    ContainerSpec,
+    ContainerType,
+    EnvRef,
+    EventRecord,
+    NodeCondition,
+    NodeRecord,
+    PodRecord,
+    Probe,
+    Terminated,
+    Waiting,
+)
+
+PRESSURE_CONDITIONS = frozenset({"MemoryPressure", "DiskPressure", "PIDPressure"})
+_CRONJOB_JOB = re.compile(r"^(?P<cronjob>.+)-\d{6,}$")
+_FIELD_PATH = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{(?P<name>[^}]+)\}$")
+_intern = sys.intern
+
+
+def parse_time(value: object) -> float | None:
+    """RFC 3339 (`2024-03-15T02:14:22Z`, with optional fraction/offset) to epoch seconds."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _dict(obj: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise MalformedObjectError(f"{where}.{key} should be an object, got {type(value).__name__}")
+    return value
+
+
+def _list(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedObjectError(f"{where}.{key} should be a list, got {type(value).__name__}")
+    return value
+
+
+def _str(obj: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = obj.get(key, default)
+    return value if isinstance(value, str) else default
+
+
+def _int(obj: Mapping[str, Any], key: str, where: str) -> int:
+    value = obj.get(key, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedObjectError(f"{where}.{key} should be an integer, got {value!r:.40}")
+    return value
+
+
+def resolve_workload(meta: Mapping[str, Any], pod_name: str) -> tuple[str, str]:
+    """(workload_kind, workload) from ownerReferences, with no API call.
+
+    A ReplicaSet named `<deploy>-<pod-template-hash>` belongs to a Deployment; a Job named
+    `<cronjob>-<digits>` (the scheduled time in minutes) belongs to a CronJob. A bare pod is its
+    own workload.
+    """
+    owners = [o for o in _list(meta, "ownerReferences", "metadata") if isinstance(o, Mapping)]
+    owner = next((o for o in owners if o.get("controller") is True), owners[0] if owners else None)
+    if owner is None:
+        return "Pod", pod_name
+    kind, name = _str(owner, "kind"), _str(owner, "name")
+    if not kind or not name:
+        return "Pod", pod_name
+    if kind == "ReplicaSet":
+        labels = _dict(meta, "labels", "metadata")
+        template_hash = _str(labels, "pod-template-hash")
+        if template_hash and name.endswith("-" + template_hash):
+            return "Deployment", name[: -len(template_hash) - 1]
+        return "ReplicaSet", name
+    if kind == "Job":
+        m = _CRONJOB_JOB.match(name)
+        if m:
+            return "CronJob", m.group("cronjob")
+    return kind, name
+
+
+def _terminated(state: Mapping[str, Any], where: str) -> Terminated | None:
+    t = _dict(state, "terminated", where)
+    if not t:
+        return None
+    return Terminated(
+        exit_code=_int(t, "exitCode", where + ".terminated"),
+        reason=_intern(_str(t, "reason")),
+        message=_str(t, "message")[:2048],
+        started_at=parse_time(t.get("startedAt")),
+        finished_at=parse_time(t.get("finishedAt")),
+        signal=_int(t, "signal", where + ".terminated"),
+    )
+
+
+def _probe(spec: Mapping[str, Any], key: str) -> Probe | None:
+    p = spec.get(key)
+    if not isinstance(p, Mapping):
+        return None
+    path, port = "", ""
+    for handler in ("httpGet", "tcpSocket", "grpc"):
+        h = p.get(handler)
+        if isinstance(h, Mapping):
+            path = _str(h, "path") if handler == "httpGet" else ""
+            port = str(h.get("port", ""))
+    if isinstance(p.get("exec"), Mapping):
+        cmd = p["exec"].get("command")
+        path = " ".join(str(c) for c in cmd) if isinstance(cmd, list) else ""
+
+    def num(name: str, default: int) -> int:
+        v = p.get(name, default)
+        return v if isinstance(v, int) and not isinstance(v, bool) else default
+
+    return Probe(
+        path=path,
+        port=port,
+        initial_delay_seconds=num("initialDelaySeconds", 0),
+        period_seconds=num("periodSeconds", 10),
+        failure_threshold=num("failureThreshold", 3),
+    )
+
+
+def _env_refs(spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
+    refs: list[EnvRef] = []
+    for env in spec.get("env") or ():
+        if not isinstance(env, Mapping):
+            continue
+        vf = env.get("valueFrom")
+        if not isinstance(vf, Mapping):
+            continue
+        for field, kind in (("secretKeyRef", "secret"), ("configMapKeyRef", "configmap")):
+            ref = vf.get(field)
+            if isinstance(ref, Mapping):
+                refs.append(
+                    EnvRef(
+                        var=_str(env, "name"),
+                        kind=kind,  # type: ignore[arg-type]
+                        name=_str(ref, "name"),
+                        key=_str(ref, "key"),
+                        optional=ref.get("optional") is True,
+                    )
+                )
+    for env_from in spec.get("envFrom") or ():
+        if not isinstance(env_from, Mapping):
+            continue
+        for field, kind in (("secretRef", "secret"), ("configMapRef", "configmap")):
+            ref = env_from.get(field)
+            if isinstance(ref, Mapping):
+                refs.append(
+                    EnvRef(
+                        var=_str(env_from, "prefix"),
+                        kind=kind,  # type: ignore[arg-type]
+                        name=_str(ref, "name"),
+                        key="",
+                        optional=ref.get("optional") is True,
+                    )
+                )
+    return tuple(refs)
+
+
+def _volume_refs(pod_spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
+    refs: list[EnvRef] = []
+
+    def add(kind: str, src: Mapping[str, Any], name_key: str) -> None:
+        refs.append(
+            EnvRef(var="", kind=kind, name=_str(src, name_key), key="", optional=src.get("optional") is True)  # type: ignore[arg-type]
+        )
+
+    for vol in pod_spec.get("volumes") or ():
+        if not isinstance(vol, Mapping):
+            continue
+        if isinstance(vol.get("secret"), Mapping):
+            add("secret", vol["secret"], "secretName")
+        if isinstance(vol.get("configMap"), Mapping):
+            add("configmap", vol["configMap"], "name")
+        projected = vol.get("projected")
+        if isinstance(projected, Mapping):
+            for src in projected.get("sources") or ():
+                if isinstance(src, Mapping):
+                    if isinstance(src.get("secret"), Mapping):
+                        add("secret", src["secret"], "name")
+                    if isinstance(src.get("configMap"), Mapping):
+                        add("configmap", src["configMap"], "name")
+    return tuple(refs)
+
+
+def _container_spec(spec: Mapping[str, Any]) -> ContainerSpec:
+    resources = spec.get("resources") if isinstance(spec.get("resources"), Mapping) else {}
+    limits = resources.get("limits") if isinstance(resources.get("limits"), Mapping) else {}
+    requests = resources.get("requests") if isinstance(resources.get("requests"), Mapping) else {}
+    return ContainerSpec(
+        image=_str(spec, "image"),
+        memory_limit=str(limits.get("memory", "")),
+        memory_request=str(requests.get("memory", "")),
+        env_refs=_env_refs(spec),
+        liveness=_probe(spec, "livenessProbe"),
+        readiness=_probe(spec, "readinessProbe"),
+        startup=_probe(spec, "startupProbe"),
+    )
+
+
+def _needs_attention(status: Mapping[str, Any]) -> bool:
+    """True when a container status has anything the classifier could explain."""
+    if _int(status, "restartCount", "containerStatus") > 0:
+        return True
+    state = status.get("state")
+    if isinstance(state, Mapping):
+        if isinstance(state.get("waiting"), Mapping):
+            return True
+        term = state.get("terminated")
+        if isinstance(term, Mapping) and term.get("exitCode", 0) != 0:
+            return True
+    return False
+
+
+def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRecord:
+    """A compact PodRecord; raises MalformedObjectError when a field we need is unusable."""
+    if not isinstance(raw, Mapping):
+        raise MalformedObjectError(f"pod should be an object, got {type(raw).__name__}")
+    meta = _dict(raw, "metadata", "pod")
+    name, namespace, uid = _str(meta, "name"), _str(meta, "namespace"), _str(meta, "uid")
+    if not name or not namespace:
+        raise MalformedObjectError("pod metadata.name and metadata.namespace are required")
+    where = f"pod {namespace}/{name}"
+    spec = _dict(raw, "spec", where)
+    status = _dict(raw, "status", where)
+    workload_kind, workload = resolve_workload(meta, name)
+    pod_reason = _str(status, "reason")
+
+    groups: tuple[tuple[ContainerType, str, str], ...] = (
+        ("init", "initContainers", "initContainerStatuses"),
+        ("regular", "containers", "containerStatuses"),
+        ("ephemeral", "ephemeralContainers", "ephemeralContainerStatuses"),
+    )
+    statuses_by_group = {g[0]: _list(status, g[2], where + ".status") for g in groups}
+    attention = keep_all_specs or pod_reason == "Evicted" or any(
+        isinstance(s, Mapping) and _needs_attention(s) for ss in statuses_by_group.values() for s in ss
+    )
+
+    containers: list[ContainerRecord] = []
+    for ctype, spec_key, _status_key in groups:
+        specs = {
+            _str(c, "name"): c for c in _list(spec, spec_key, where + ".spec") if isinstance(c, Mapping)
+        }
+        seen: set[str] = set()
+        for st in statuses_by_group[ctype]:
+            if not isinstance(st, Mapping):
+                raise MalformedObjectError(f"{where}: a container status should be an object")
+            cname = _str(st, "name")
+            if not cname:
+                raise MalformedObjectError(f"{where}: container status without a name")
+            seen.add(cname)
+            cwhere = f"{where} container {cname}"
+            state = _dict(st, "state", cwhere)
+            last = _dict(st, "lastState", cwhere)
+            waiting = _dict(state, "waiting", cwhere + ".state")
+            running = _dict(state, "running", cwhere + ".state")
+            c_spec = specs.get(cname)
+            containers.append(
+                ContainerRecord(
+                    name=_intern(cname),
+                    type=ctype,
+                    spec=_container_spec(c_spec) if (attention and c_spec is not None) else None,
+                    ready=st.get("ready") is True,
+                    started=st.get("started") if isinstance(st.get("started"), bool) else None,
+                    restart_count=_int(st, "restartCount", cwhere),
+                    running_since=parse_time(running.get("startedAt")) if running else None,
+                    waiting=Waiting(_intern(_str(waiting, "reason")), _str(waiting, "message")[:2048])
+                    if waiting
+                    else None,
+                    terminated=_terminated(state, cwhere + ".state"),
+                    last_terminated=_terminated(last, cwhere + ".lastState"),
+                )
+            )
+        # Containers without a status yet (pod pending): keep the spec so FailedMount/config errors
+        # reported only as events can still be attributed.
+        for cname, c_spec in specs.items():
+            if cname and cname not in seen and ctype != "ephemeral":
+                containers.append(
+                    ContainerRecord(
+                        name=_intern(cname),
+                        type=ctype,
+                        spec=_container_spec(c_spec),
+                        ready=False,
+                        started=None,
+                        restart_count=0,
+                        running_since=None,
+                        waiting=None,
+                        terminated=None,
+                        last_terminated=None,
+                    )
+                )
+
+    return PodRecord(
+        uid=uid,
+        namespace=_intern(namespace),
+        name=name,
+        phase=_intern(_str(status, "phase")),
+        reason=_intern(pod_reason),
+        message=_str(status, "message")[:2048],
+        node_name=_intern(_str(spec, "nodeName")),
+        restart_policy=_intern(_str(spec, "restartPolicy", "Always")),
+        workload_kind=_intern(workload_kind),
+        workload=_intern(workload),
+        containers=tuple(containers),
+        volume_refs=_volume_refs(spec) if attention or not statuses_by_group["regular"] else (),
+        deleted=bool(meta.get("deletionTimestamp")),
+    )
+
+
+def parse_event(raw: Mapping[str, Any]) -> EventRecord | None:
+    """An EventRecord for events about Pods; None for events about anything else."""
+    if not isinstance(raw, Mapping):
+        raise MalformedObjectError(f"event should be an object, got {type(raw).__name__}")
+    inv = _dict(raw, "involvedObject", "event")
+    if not inv:
+        inv = _dict(raw, "regarding", "event")  # events.k8s.io/v1 shape
+    if _str(inv, "kind") != "Pod":
+        return None
+    meta = _dict(raw, "metadata", "event")
+    m = _FIELD_PATH.match(_str(inv, "fieldPath"))
+    series = _dict(raw, "series", "event")
+    count = raw.get("count") or raw.get("deprecatedCount") or series.get("count") or 1
+    last = (
+        parse_time(series.get("lastObservedTime"))
+        or parse_time(raw.get("lastTimestamp"))
+        or parse_time(raw.get("eventTime"))
+        or parse_time(raw.get("deprecatedLastTimestamp"))
+        or parse_time(_str(meta, "creationTimestamp"))
+    )
+    first = parse_time(raw.get("firstTimestamp")) or parse_time(raw.get("eventTime")) or last
+    return EventRecord(
+        namespace=_intern(_str(inv, "namespace") or _str(meta, "namespace")),
+        pod=_str(inv, "name"),
+        pod_uid=_str(inv, "uid"),
+        container=_intern(m.group("name")) if m else "",
+        type=_intern(_str(raw, "type")),
+        reason=_intern(_str(raw, "reason")),
+        message=(_str(raw, "message") or _str(raw, "note"))[:2048],
+        count=count if isinstance(count, int) else 1,
+        first_seen=first,
+        last_seen=last,
+    )
+
+
+def parse_node(raw: Mapping[str, Any]) -> NodeRecord:
+    """A NodeRecord holding only the pressure conditions that are True."""
+    if not isinstance(raw, Mapping):
+        raise MalformedObjectError(f"node should be an object, got {type(raw).__name__}")
+    meta = _dict(raw, "metadata", "node")
+    name = _str(meta, "name")
+    if not name:
+        raise MalformedObjectError("node metadata.name is required")
+    status = _dict(raw, "status", f"node {name}")
+    pressures = tuple(
+        NodeCondition(
+            type=_intern(_str(c, "type")),
+            since=parse_time(c.get("lastTransitionTime")),
+            message=_str(c, "message")[:512],
+        )
+        for c in _list(status, "conditions", f"node {name}.status")
+        if isinstance(c, Mapping) and c.get("type") in PRESSURE_CONDITIONS and c.get("status") == "True"
+    )
+    return NodeRecord(name=_intern(name), pressures=pressures)
