@@ -136,9 +136,9 @@ CAUSES: tuple[Cause, ...] = (
         remediation="\n".join(
             (
                 "kubectl get secret ${secret} -n ${namespace} -o jsonpath='{.data}' | "
-                "python3 -c \"import sys, json; print(list(json.load(sys.stdin).keys()))\"",
+                'python3 -c "import sys, json; print(list(json.load(sys.stdin).keys()))"',
                 "kubectl patch secret ${secret} -n ${namespace} --type='json' "
-                "-p='[{\"op\":\"add\",\"path\":\"/data/${key}\",\"value\":\"'$(echo -n '<value>' | base64)'\"}]'",
+                '-p=\'[{"op":"add","path":"/data/${key}","value":"\'$(echo -n \'<value>\' | base64)\'"}]\'',
                 "${restart_cmd}",
                 _VERIFY,
             )
@@ -177,7 +177,7 @@ CAUSES: tuple[Cause, ...] = (
         remediation="\n".join(
             (
                 "kubectl get configmap ${configmap} -n ${namespace} -o jsonpath='{.data}'",
-                "kubectl patch configmap ${configmap} -n ${namespace} --type merge -p '{\"data\":{\"${key}\":\"<value>\"}}'",
+                'kubectl patch configmap ${configmap} -n ${namespace} --type merge -p \'{"data":{"${key}":"<value>"}}\'',
                 "${restart_cmd}",
                 _VERIFY,
             )

@@ -109,6 +109,8 @@ class PodRecord:
     volume_refs: tuple[EnvRef, ...] = ()
     """Secrets/ConfigMaps mounted as volumes (for FailedMount attribution)."""
     deleted: bool = False
+    created: float | None = None
+    """metadata.creationTimestamp, to tell a pod stuck in ContainerCreating from a new one."""
 
     def container(self, name: str) -> ContainerRecord | None:
         for c in self.containers:

@@ -210,9 +210,9 @@ def _volume_refs(pod_spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
 
 
 def _container_spec(spec: Mapping[str, Any]) -> ContainerSpec:
-    resources = spec.get("resources") if isinstance(spec.get("resources"), Mapping) else {}
-    limits = resources.get("limits") if isinstance(resources.get("limits"), Mapping) else {}
-    requests = resources.get("requests") if isinstance(resources.get("requests"), Mapping) else {}
+    resources = _dict(spec, "resources", "container")
+    limits = _dict(resources, "limits", "container.resources")
+    requests = _dict(resources, "requests", "container.resources")
     return ContainerSpec(
         image=_str(spec, "image"),
         memory_limit=str(limits.get("memory", "")),
@@ -258,15 +258,15 @@ def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRec
         ("ephemeral", "ephemeralContainers", "ephemeralContainerStatuses"),
     )
     statuses_by_group = {g[0]: _list(status, g[2], where + ".status") for g in groups}
-    attention = keep_all_specs or pod_reason == "Evicted" or any(
-        isinstance(s, Mapping) and _needs_attention(s) for ss in statuses_by_group.values() for s in ss
+    attention = (
+        keep_all_specs
+        or pod_reason == "Evicted"
+        or any(isinstance(s, Mapping) and _needs_attention(s) for ss in statuses_by_group.values() for s in ss)
     )
 
     containers: list[ContainerRecord] = []
     for ctype, spec_key, _status_key in groups:
-        specs = {
-            _str(c, "name"): c for c in _list(spec, spec_key, where + ".spec") if isinstance(c, Mapping)
-        }
+        specs = {_str(c, "name"): c for c in _list(spec, spec_key, where + ".spec") if isinstance(c, Mapping)}
         seen: set[str] = set()
         for st in statuses_by_group[ctype]:
             if not isinstance(st, Mapping):
@@ -330,6 +330,7 @@ def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRec
         containers=tuple(containers),
         volume_refs=_volume_refs(spec) if attention or not statuses_by_group["regular"] else (),
         deleted=bool(meta.get("deletionTimestamp")),
+        created=parse_time(meta.get("creationTimestamp")),
     )
 
 

@@ -45,48 +45,107 @@ def _number(flag: str) -> Callable[[str], float]:
 
 def add_cluster_flags(parser: argparse.ArgumentParser) -> None:
     """--kubeconfig and --context, shared by serve, diagnose and preflight."""
-    parser.add_argument("--kubeconfig", default=_env("kubeconfig", None), metavar="PATH",
-                        help="kubeconfig file (default: in-cluster service account, then $KUBECONFIG, ~/.kube/config)")
-    parser.add_argument("--context", default=_env("context", None), metavar="NAME",
-                        help="kubeconfig context to use")
+    parser.add_argument(
+        "--kubeconfig",
+        default=_env("kubeconfig", None),
+        metavar="PATH",
+        help="kubeconfig file (default: in-cluster service account, then $KUBECONFIG, ~/.kube/config)",
+    )
+    parser.add_argument("--context", default=_env("context", None), metavar="NAME", help="kubeconfig context to use")
 
 
 def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     """All flags of `serve`; `demo` reuses them."""
-    parser.add_argument("--listen-address", default=_env("listen-address", f"0.0.0.0:{DEFAULT_PORT}"),
-                        metavar="HOST:PORT", help=f"metrics/health server address (default 0.0.0.0:{DEFAULT_PORT})")
+    parser.add_argument(
+        "--listen-address",
+        default=_env("listen-address", f"0.0.0.0:{DEFAULT_PORT}"),
+        metavar="HOST:PORT",
+        help=f"metrics/health server address (default 0.0.0.0:{DEFAULT_PORT})",
+    )
     add_cluster_flags(parser)
-    parser.add_argument("--namespaces", type=_csv, default=_csv(_env("namespaces", "")), metavar="A,B",
-                        help="only watch these namespaces (default: all)")
-    parser.add_argument("--exclude-namespaces", type=_csv, default=_csv(_env("exclude-namespaces", "")),
-                        metavar="A,B", help="never track pods in these namespaces")
-    parser.add_argument("--label-selector", default=_env("label-selector", ""), metavar="SEL",
-                        help="only track pods matching this label selector")
-    parser.add_argument("--no-logs", action="store_true", default=_env("no-logs", "") in ("1", "true"),
-                        help="never read container logs (status and events only)")
-    parser.add_argument("--log-tail-lines", type=_bounded_int("--log-tail-lines"),
-                        default=int(_env("log-tail-lines", 200)), metavar="N",
-                        help="lines of previous logs to read per crash (default 200)")
-    parser.add_argument("--log-limit-bytes", type=_bounded_int("--log-limit-bytes"),
-                        default=int(_env("log-limit-bytes", 65536)), metavar="N",
-                        help="byte cap of each previous-log read (default 65536)")
-    parser.add_argument("--rules-file", default=_env("rules-file", None), metavar="PATH",
-                        help="YAML file adding or overriding log patterns per cause")
-    parser.add_argument("--shard", type=_bounded_int("--shard"), default=int(_env("shard", 0)), metavar="N",
-                        help="this replica's shard (pods whose UID hashes to it)")
-    parser.add_argument("--total-shards", type=_bounded_int("--total-shards"),
-                        default=int(_env("total-shards", 1)), metavar="M", help="number of shards (default 1)")
-    parser.add_argument("--new-series-holdback", type=_number("--new-series-holdback"),
-                        default=float(_env("new-series-holdback", 60)), metavar="SECONDS",
-                        help="expose a new crashes_total series at 0 this long before its first increment "
-                        "(default 60, one scrape interval)")
-    parser.add_argument("--no-causes-endpoint", action="store_true",
-                        default=_env("no-causes-endpoint", "") in ("1", "true"),
-                        help="do not serve /causes (evidence) where the metrics port is widely reachable")
-    parser.add_argument("--log-level", default=_env("log-level", "info"),
-                        choices=("debug", "info", "warning", "error"), help="default info")
-    parser.add_argument("--log-format", default=_env("log-format", "text"), choices=("text", "json"),
-                        help="default text")
+    parser.add_argument(
+        "--namespaces",
+        type=_csv,
+        default=_csv(_env("namespaces", "")),
+        metavar="A,B",
+        help="only watch these namespaces (default: all)",
+    )
+    parser.add_argument(
+        "--exclude-namespaces",
+        type=_csv,
+        default=_csv(_env("exclude-namespaces", "")),
+        metavar="A,B",
+        help="never track pods in these namespaces",
+    )
+    parser.add_argument(
+        "--label-selector",
+        default=_env("label-selector", ""),
+        metavar="SEL",
+        help="only track pods matching this label selector",
+    )
+    parser.add_argument(
+        "--no-logs",
+        action="store_true",
+        default=_env("no-logs", "") in ("1", "true"),
+        help="never read container logs (status and events only)",
+    )
+    parser.add_argument(
+        "--log-tail-lines",
+        type=_bounded_int("--log-tail-lines"),
+        default=int(_env("log-tail-lines", 200)),
+        metavar="N",
+        help="lines of previous logs to read per crash (default 200)",
+    )
+    parser.add_argument(
+        "--log-limit-bytes",
+        type=_bounded_int("--log-limit-bytes"),
+        default=int(_env("log-limit-bytes", 65536)),
+        metavar="N",
+        help="byte cap of each previous-log read (default 65536)",
+    )
+    parser.add_argument(
+        "--rules-file",
+        default=_env("rules-file", None),
+        metavar="PATH",
+        help="YAML file adding or overriding log patterns per cause",
+    )
+    parser.add_argument(
+        "--shard",
+        type=_bounded_int("--shard"),
+        default=int(_env("shard", 0)),
+        metavar="N",
+        help="this replica's shard (pods whose UID hashes to it)",
+    )
+    parser.add_argument(
+        "--total-shards",
+        type=_bounded_int("--total-shards"),
+        default=int(_env("total-shards", 1)),
+        metavar="M",
+        help="number of shards (default 1)",
+    )
+    parser.add_argument(
+        "--new-series-holdback",
+        type=_number("--new-series-holdback"),
+        default=float(_env("new-series-holdback", 60)),
+        metavar="SECONDS",
+        help="expose a new crashes_total series at 0 this long before its first increment "
+        "(default 60, one scrape interval)",
+    )
+    parser.add_argument(
+        "--no-causes-endpoint",
+        action="store_true",
+        default=_env("no-causes-endpoint", "") in ("1", "true"),
+        help="do not serve /causes (evidence) where the metrics port is widely reachable",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=_env("log-level", "info"),
+        choices=("debug", "info", "warning", "error"),
+        help="default info",
+    )
+    parser.add_argument(
+        "--log-format", default=_env("log-format", "text"), choices=("text", "json"), help="default text"
+    )
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -123,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     from crashloop_exporter.app import run_exporter  # heavy imports only when serving
 
-    return run_exporter(settings)
+    status: int = run_exporter(settings)
+    return status
 
 
 __all__ = ["InputError", "add_cluster_flags", "add_serve_flags", "register", "settings_from_args"]

@@ -1,0 +1,20 @@
+"""The pure classification core: records in, findings out.
+
+Imports nothing from aiohttp or the Kubernetes client; the watch layer and `diagnose` feed it.
+"""
+
+from crashloop_exporter.classify.engine import FAILING_WAITING, classify, needs_logs
+from crashloop_exporter.classify.redact import clean, redact
+from crashloop_exporter.classify.user_rules import DEFAULT_RULES, LogRules, load_rules_file, rules_from_data
+
+__all__ = [
+    "DEFAULT_RULES",
+    "FAILING_WAITING",
+    "LogRules",
+    "classify",
+    "clean",
+    "load_rules_file",
+    "needs_logs",
+    "redact",
+    "rules_from_data",
+]

@@ -1,0 +1,79 @@
+"""Find the lines of a previous-run log that decide a cause, and match log rules against them.
+
+The fatal message is usually near the end, but not always last: a Python traceback ends with the
+exception line, a Go panic puts `panic: ...` before the goroutine dump, a Java failure's root is
+its last `Caused by:`, and Spring prints "APPLICATION FAILED TO START" above a description. So the
+tail is read in two tiers: first the decisive lines (those final exception/panic lines plus the last
+few lines), then the rest of the tail. The first tier with any match wins; within a tier, the
+catalog priority decides. That keeps a harmless early `ImportError` warning from outranking the
+`Connection refused` the program actually died of.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+TAIL_LINES = 60
+"""Lines of the log tail examined; the exporter fetches more (`--log-tail-lines`) for `diagnose`."""
+LAST_LINES = 6
+"""The last lines always belong to the decisive tier."""
+MAX_LINE_CHARS = 4096
+"""Longer lines (minified JSON, base64 blobs) are cut before matching, to bound regex time."""
+
+_PY_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning)\b(?::|$)")
+_GO_PANIC = re.compile(r"^(?:panic|fatal error): ")
+_JAVA_TOP = re.compile(r"^Exception in thread \"[^\"]*\" |^Caused by: |^Error: (?:Could not|Unable to)")
+_NODE_ERROR = re.compile(r"^(?:Uncaught )?[A-Z]\w*Error(?: \[[A-Z_]+\])?: ")
+_LOG_FATAL = re.compile(r"\b(?:FATAL|CRITICAL|PANIC|EMERG)\b|\blevel=(?:fatal|panic)\b|\"level\":\"(?:fatal|panic)\"")
+
+
+@dataclass(frozen=True, slots=True)
+class LogMatch:
+    """A log rule that matched: the line, and named groups lifted from it."""
+
+    line: str
+    groups: dict[str, str]
+
+
+def tail_lines(text: str, *, limit: int = TAIL_LINES) -> list[str]:
+    """The last `limit` non-blank lines, each cut to MAX_LINE_CHARS, without trailing whitespace."""
+    lines = [ln.rstrip()[:MAX_LINE_CHARS] for ln in text.splitlines() if ln.strip()]
+    return lines[-limit:]
+
+
+def tiers(lines: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(decisive lines, other lines), each ordered most relevant first."""
+    decisive_idx: list[int] = []
+    last_java = -1
+    for i, raw in enumerate(lines):
+        ln = raw.strip()
+        if _GO_PANIC.match(ln) or _PY_EXCEPTION.match(ln) or _NODE_ERROR.match(ln) or _LOG_FATAL.search(ln):
+            decisive_idx.append(i)
+        elif _JAVA_TOP.match(ln):
+            last_java = i
+            decisive_idx.append(i)
+    if last_java >= 0:  # the root cause of a Java chain is its last "Caused by:", try it first
+        decisive_idx.remove(last_java)
+        decisive_idx.insert(0, last_java)
+    n = len(lines)
+    for i in range(n - 1, max(-1, n - 1 - LAST_LINES), -1):
+        if i not in decisive_idx:
+            decisive_idx.append(i)
+    chosen = set(decisive_idx)
+    decisive = [lines[i] for i in decisive_idx]
+    rest = [lines[i] for i in range(n - 1, -1, -1) if i not in chosen]
+    return decisive, rest
+
+
+def first_match(patterns: Iterable[re.Pattern[str]], lines: Sequence[str]) -> LogMatch | None:
+    """The first line (in the given order) that any pattern matches."""
+    compiled = tuple(patterns)
+    for ln in lines:
+        for p in compiled:
+            m = p.search(ln)
+            if m:
+                groups = {k.rstrip("0123456789"): v for k, v in m.groupdict().items() if v}
+                return LogMatch(line=ln.strip(), groups=groups)
+    return None

@@ -1,0 +1,127 @@
+"""Log rules: the catalog's built-in log patterns, plus the user's `--rules-file`.
+
+A rules file adds patterns to a cause, or replaces a cause's built-in patterns:
+
+    rules:
+      - cause: dependency_unavailable
+        pattern: 'upstream "[^"]+" unreachable'
+      - cause: bad_config
+        pattern: 'config key \\S+ is deprecated and was removed'
+        description: our config loader's fatal message
+    replace: [bad_config]          # optional: drop the built-in patterns of these causes
+
+It is validated once at start; any problem is one `RulesFileError` sentence naming the file, the
+rule's index and the field, so a broken file fails the rollout instead of silently classifying less.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crashloop_exporter.catalog import BY_ID, CAUSES
+from crashloop_exporter.errors import RulesFileError
+
+MAX_PATTERN_CHARS = 1000
+_RULE_KEYS = frozenset({"cause", "pattern", "description"})
+_TOP_KEYS = frozenset({"rules", "replace"})
+_FLAGS = re.IGNORECASE | re.MULTILINE
+
+
+@dataclass(frozen=True, slots=True)
+class LogRules:
+    """Compiled log patterns per cause id, built-in first unless replaced."""
+
+    patterns: Mapping[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    source: str = "built-in"
+
+    def for_cause(self, cause_id: str) -> tuple[re.Pattern[str], ...]:
+        return self.patterns.get(cause_id, ())
+
+    @property
+    def log_causes(self) -> tuple[str, ...]:
+        """Causes with at least one log pattern, in catalog priority order."""
+        return tuple(c.id for c in CAUSES if self.patterns.get(c.id))
+
+
+def _compile(pattern: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, _FLAGS)
+    except re.error as e:
+        raise RulesFileError(f"{where}: pattern is not a valid regular expression ({e})") from e
+
+
+def builtin_rules() -> LogRules:
+    """The catalog's patterns, compiled."""
+    return LogRules(
+        patterns={c.id: tuple(_compile(p, f"catalog cause {c.id}") for p in c.log_patterns) for c in CAUSES},
+    )
+
+
+DEFAULT_RULES = builtin_rules()
+
+
+def rules_from_data(data: Any, *, source: str) -> LogRules:
+    """Validate parsed YAML `data` and merge it over the built-in rules."""
+    if data is None:
+        return DEFAULT_RULES
+    if not isinstance(data, Mapping):
+        raise RulesFileError(f"{source}: expected a mapping with a 'rules' list at the top, got {type(data).__name__}")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise RulesFileError(f"{source}: unknown top-level key {sorted(unknown)[0]!r}; expected 'rules' and 'replace'")
+    replace = data.get("replace", [])
+    if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
+        raise RulesFileError(f"{source}: 'replace' must be a list of cause ids")
+    for cid in replace:
+        if cid not in BY_ID:
+            raise RulesFileError(f"{source}: replace names unknown cause {cid!r}; known: {', '.join(BY_ID)}")
+    rules = data.get("rules", [])
+    if not isinstance(rules, Sequence) or isinstance(rules, str):
+        raise RulesFileError(f"{source}: 'rules' must be a list")
+    merged: dict[str, list[re.Pattern[str]]] = {
+        cid: ([] if cid in replace else list(p)) for cid, p in DEFAULT_RULES.patterns.items()
+    }
+    for i, rule in enumerate(rules):
+        where = f"{source}: rules[{i}]"
+        if not isinstance(rule, Mapping):
+            raise RulesFileError(f"{where}: expected a mapping with 'cause' and 'pattern'")
+        extra = set(rule) - _RULE_KEYS
+        if extra:
+            raise RulesFileError(f"{where}: unknown field {sorted(extra)[0]!r}; expected cause, pattern, description")
+        cid = rule.get("cause")
+        if not isinstance(cid, str) or cid not in BY_ID:
+            raise RulesFileError(f"{where}.cause: {cid!r} is not a catalog cause; known: {', '.join(BY_ID)}")
+        if cid == "unknown":
+            raise RulesFileError(f"{where}.cause: 'unknown' is what no rule matching means; pick a real cause")
+        pattern = rule.get("pattern")
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise RulesFileError(f"{where}.pattern: expected a non-empty regular expression string")
+        if len(pattern) > MAX_PATTERN_CHARS:
+            raise RulesFileError(f"{where}.pattern: longer than {MAX_PATTERN_CHARS} characters")
+        # User patterns go first: a site-specific message is more precise than the generic ones.
+        merged[cid].insert(0, _compile(pattern, f"{where}.pattern"))
+    return LogRules(patterns={k: tuple(v) for k, v in merged.items()}, source=source)
+
+
+def load_rules_file(path: str | Path) -> LogRules:
+    """Read, validate and compile a `--rules-file`; RulesFileError in one sentence otherwise."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise RulesFileError(f"--rules-file {p}: cannot read it ({e.strerror or e})") from e
+    except UnicodeDecodeError as e:
+        raise RulesFileError(f"--rules-file {p}: not UTF-8 text") from e
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise RulesFileError(f"--rules-file {p}: invalid YAML{at}") from e
+    return rules_from_data(data, source=f"--rules-file {p}")
