@@ -1,0 +1,79 @@
+"""The aiohttp HTTP server: /metrics, /healthz, /readyz, /causes.
+
+`/metrics` renders the registry synchronously on the event loop: the collector reads state that
+only the loop mutates, so rendering there is a consistent snapshot without locks. `/readyz` turns
+200 only after the first complete LIST of every resource, so a rollout waits for real data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import orjson
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from crashloop_exporter.findings import Finding
+
+ENDPOINTS = ("/metrics", "/healthz", "/readyz", "/causes")
+"""Paths served; deploy manifests' probes are checked against this."""
+
+REGISTRY_KEY: web.AppKey[CollectorRegistry] = web.AppKey("registry", CollectorRegistry)
+
+
+def _sort_key(f: Finding) -> tuple[str, str, str, str, str]:
+    return (f.namespace, f.workload, f.pod, f.container_type, f.container)
+
+
+def build_app(
+    *,
+    registry: CollectorRegistry,
+    ready: Callable[[], Iterable[str]],
+    findings: Callable[[], list[Finding]],
+    causes_endpoint: bool = True,
+) -> web.Application:
+    """`ready()` returns the resources not yet synced (empty when ready)."""
+
+    async def metrics(request: web.Request) -> web.Response:
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        body = encoder(registry)
+        resp = web.Response(body=body, headers={"Content-Type": content_type})
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            resp.enable_compression()
+        return resp
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(_: web.Request) -> web.Response:
+        missing = sorted(ready())
+        if missing:
+            return web.Response(status=503, text=f"waiting for the first list of: {', '.join(missing)}\n")
+        return web.Response(text="ok\n")
+
+    async def causes(request: web.Request) -> web.Response:
+        items = findings()
+        ns = request.query.get("namespace")
+        if ns:
+            items = [f for f in items if f.namespace == ns]
+        if request.query.get("failing") in ("1", "true"):
+            items = [f for f in items if f.failing]
+        body = orjson.dumps([f.to_json() for f in sorted(items, key=_sort_key)], option=orjson.OPT_INDENT_2)
+        return web.Response(body=body, content_type="application/json")
+
+    async def index(_: web.Request) -> web.Response:
+        links = "".join(f'<li><a href="{p}">{p}</a></li>' for p in ENDPOINTS if causes_endpoint or p != "/causes")
+        return web.Response(
+            text=f"<html><body><h1>crashloop-exporter</h1><ul>{links}</ul></body></html>", content_type="text/html"
+        )
+
+    app = web.Application()
+    app[REGISTRY_KEY] = registry
+    app.router.add_get("/", index)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    if causes_endpoint:
+        app.router.add_get("/causes", causes)
+    return app

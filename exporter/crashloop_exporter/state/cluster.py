@@ -1,0 +1,441 @@
+"""ClusterState: the watch handler that turns Pod/Event/Node changes into findings and crash counts.
+
+Why restartCount deltas and not states: a watch can miss intermediate states (a gap, a relist, a
+coalesced update), but restartCount only grows, so `new - old` is exactly the number of restarts
+since we last looked, even across a gap. Restarts already there when we first see a pod are a
+baseline and never counted; a pod created after we started counts from zero.
+
+Failed starts that never restart a container (CreateContainerConfigError, ImagePullBackOff, a
+FailedMount) and terminal failures of restartPolicy=Never pods are counted once per episode.
+
+When logs can decide the cause, the count waits (at most `LOG_WAIT_SECONDS`) for the previous log
+to arrive so the crash is counted under its real cause; a deleted pod or a failed fetch flushes it
+with the best cause known, so no counted crash is lost. Log text is only held while classifying:
+what survives is the finding (redacted evidence), kept as a *verdict* for that run so a later
+status-only reclassification does not forget what the log said.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crashloop_exporter.catalog import BY_ID
+from crashloop_exporter.classify import FAILING_WAITING, LogRules, classify, needs_logs
+from crashloop_exporter.errors import MalformedObjectError
+from crashloop_exporter.findings import Finding
+from crashloop_exporter.model import ContainerRecord, NodeRecord, PodRecord
+from crashloop_exporter.parse import parse_event, parse_node, parse_pod
+from crashloop_exporter.settings import Settings
+from crashloop_exporter.state.counter import CrashCounter, CrashKey
+from crashloop_exporter.state.events import EventStore
+from crashloop_exporter.state.shard import owns
+
+log = logging.getLogger(__name__)
+
+LOG_WAIT_SECONDS = 60.0
+"""A crash waiting for its previous log is counted with the status-only cause after this long."""
+NEW_POD_SLACK_SECONDS = 30.0
+"""A pod created this long before our first list started is still treated as pre-existing."""
+START_FAILURES = FAILING_WAITING - {"CrashLoopBackOff"}
+"""Waiting reasons of a container that never started: one counted episode each, not restarts."""
+CLASSIFY_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1)
+
+ContainerKey = tuple[str, str]
+"""(pod uid, container name): container names are unique across a pod's container kinds."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogRequest:
+    """Ask the I/O layer for a container's log; answered with `ClusterState.apply_logs`."""
+
+    pod_uid: str
+    namespace: str
+    pod: str
+    container: str
+    restart_count: int
+    previous: bool
+    """True for a restarted container (`previous=true`); False for a terminated, never-restarted one."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Crashes counted but not yet attributed, waiting for the log that decides their cause."""
+
+    amount: int
+    restart_count: int
+    since: float
+    fallback: CrashKey
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What the log said about one run of one container."""
+
+    restart_count: int
+    finding: Finding
+
+
+class _Histogram:
+    """Classification latency buckets; the collector renders them."""
+
+    def __init__(self, buckets: Iterable[float]) -> None:
+        self.bounds = tuple(buckets)
+        self.counts = [0] * (len(self.bounds) + 1)
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.sum += value
+        for i, b in enumerate(self.bounds):
+            if value <= b:
+                self.counts[i] += 1
+                return
+        self.counts[-1] += 1
+
+
+class ClusterState:
+    """Implements the watch handler protocol (relist_begin/relist_item/relist_end/event)."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        rules: LogRules,
+        request_logs: Callable[[LogRequest], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._rules = rules
+        self._request_logs = None if settings.no_logs else request_logs
+        self._clock = clock
+        self.pods: dict[str, PodRecord] = {}
+        self.findings: dict[str, tuple[Finding, ...]] = {}
+        self.nodes: dict[str, NodeRecord] = {}
+        self.events = EventStore(window=settings.event_window, max_age=settings.event_max_age)
+        self.crashes = CrashCounter(holdback=settings.new_series_holdback)
+        self.skipped: Counter[tuple[str, str]] = Counter()
+        self.classify_seconds = _Histogram(CLASSIFY_BUCKETS)
+        self._by_name: dict[tuple[str, str], str] = {}
+        self._episodes: set[tuple[str, str, str]] = set()
+        self._pending: dict[ContainerKey, _Pending] = {}
+        self._verdicts: dict[ContainerKey, _Verdict] = {}
+        self._relist_seen: dict[str, set[str]] = {}
+        self._first_list_started: float | None = None
+        self._synced: set[str] = set()
+        self._namespaces = frozenset(settings.namespaces)
+        self._excluded = frozenset(settings.exclude_namespaces)
+
+    # ---- watch handler protocol -------------------------------------------------------------
+
+    def relist_begin(self, resource: str) -> None:
+        if self._first_list_started is None:
+            self._first_list_started = self._clock()
+        self._relist_seen[resource] = set()
+
+    def relist_item(self, resource: str, obj: Mapping[str, Any]) -> None:
+        key = self._apply(resource, "ADDED", obj)
+        if key is not None and resource in self._relist_seen:
+            self._relist_seen[resource].add(key)
+
+    def relist_end(self, resource: str) -> None:
+        """Reconcile: whatever the fresh list did not contain was deleted during the gap."""
+        seen = self._relist_seen.pop(resource, set())
+        if resource == "pods":
+            for uid in [u for u in self.pods if u not in seen]:
+                self._delete_pod(uid)
+        elif resource == "nodes":
+            for name in [n for n in self.nodes if n not in seen]:
+                del self.nodes[name]
+        self._synced.add(resource)
+
+    def event(self, resource: str, type_: str, obj: Mapping[str, Any]) -> None:
+        self._apply(resource, type_, obj)
+
+    # ---- objects ------------------------------------------------------------------------------
+
+    def _apply(self, resource: str, type_: str, obj: Mapping[str, Any]) -> str | None:
+        try:
+            if resource == "pods":
+                return self._pod(type_, obj)
+            if resource == "events":
+                return self._event(type_, obj)
+            if resource == "nodes":
+                return self._node(type_, obj)
+        except MalformedObjectError as e:
+            self.skipped[(resource, "malformed")] += 1
+            log.warning("skipping malformed %s object: %s", resource, e)
+            return None
+        self.skipped[(resource, "unknown_resource")] += 1
+        return None
+
+    def _tracked(self, namespace: str, uid: str) -> bool:
+        if self._namespaces and namespace not in self._namespaces:
+            return False
+        if namespace in self._excluded:
+            return False
+        return owns(uid, shard=self._settings.shard, total_shards=self._settings.total_shards)
+
+    def _pod(self, type_: str, raw: Mapping[str, Any]) -> str | None:
+        rec = parse_pod(raw)
+        if not rec.uid:
+            raise MalformedObjectError(f"pod {rec.namespace}/{rec.name} has no metadata.uid")
+        if not self._tracked(rec.namespace, rec.uid):
+            return None
+        if type_ == "DELETED":
+            self._delete_pod(rec.uid)
+            return rec.uid
+        self._upsert_pod(rec)
+        return rec.uid
+
+    def _event(self, type_: str, raw: Mapping[str, Any]) -> str | None:
+        e = parse_event(raw)
+        if e is None:
+            return None
+        if type_ == "DELETED":
+            self.events.remove(e)
+            return None
+        if e.pod_uid and not self._tracked(e.namespace, e.pod_uid):
+            return None
+        self.events.add(e)
+        uid = self._by_name.get((e.namespace, e.pod))
+        # Only pods that already have something to explain are reclassified: a healthy pod's
+        # events (Pulled, Started, Scheduled) cannot change its findings, and the status update
+        # that follows a crash reclassifies it anyway.
+        if uid is not None and uid in self.findings:
+            self._reclassify(uid)
+        return f"{e.namespace}/{e.pod}"
+
+    def _node(self, type_: str, raw: Mapping[str, Any]) -> str | None:
+        n = parse_node(raw)
+        if type_ == "DELETED":
+            self.nodes.pop(n.name, None)
+            return n.name
+        old = self.nodes.get(n.name)
+        self.nodes[n.name] = n
+        if old is None or old.pressures != n.pressures:
+            for uid in [u for u, fs in self.findings.items() if self.pods[u].node_name == n.name and fs]:
+                self._reclassify(uid)
+        return n.name
+
+    # ---- pods, counting -----------------------------------------------------------------------
+
+    def _is_new_pod(self, rec: PodRecord) -> bool:
+        """Created after our first list started: its restarts all happened while we watched."""
+        start = self._first_list_started
+        if start is None or rec.created is None:
+            return False
+        return rec.created > start - NEW_POD_SLACK_SECONDS and "pods" in self._synced
+
+    def _upsert_pod(self, rec: PodRecord) -> None:
+        now = self._clock()
+        old = self.pods.get(rec.uid)
+        first_sight = old is None and not self._is_new_pod(rec)
+        self.pods[rec.uid] = rec
+        self._by_name[(rec.namespace, rec.name)] = rec.uid
+        findings = self._classify(rec) if not _quiet(rec) or rec.uid in self.findings else ()
+        self._store_findings(rec.uid, findings)
+        by_container = {f.container: f for f in findings}
+        for c in rec.containers:
+            self._count_container(rec, c, old, by_container.get(c.name), first_sight=first_sight, now=now)
+
+    def _count_container(
+        self,
+        rec: PodRecord,
+        c: ContainerRecord,
+        old: PodRecord | None,
+        finding: Finding | None,
+        *,
+        first_sight: bool,
+        now: float,
+    ) -> None:
+        ckey = (rec.uid, c.name)
+        prev = old.container(c.name) if old is not None else None
+        if first_sight:
+            baseline = c.restart_count
+        elif prev is None:
+            baseline = 0
+        else:
+            baseline = prev.restart_count
+        delta = c.restart_count - baseline  # negative: the kubelet lost its state; rebaseline silently
+
+        # Failed-start and terminal-failure episodes: counted once each, never on first sight.
+        waiting = c.waiting.reason if c.waiting is not None else ""
+        in_start_failure = waiting in START_FAILURES or (
+            finding is not None and finding.failing and finding.reason == "ContainerCreating"
+        )
+        terminal = c.terminated is not None and c.terminated.exit_code != 0 and rec.restart_policy == "Never"
+        episode = 0
+        for kind, active in (("start", in_start_failure), ("terminal", terminal)):
+            ek = (kind, rec.uid, c.name)
+            if active and ek not in self._episodes:
+                self._episodes.add(ek)
+                if not first_sight and delta <= 0:
+                    episode = 1
+            elif not active:
+                self._episodes.discard(ek)
+
+        amount = max(delta, 0) + episode
+        wants_logs = (
+            self._request_logs is not None
+            and needs_logs(c)
+            and (amount > 0 or (first_sight and finding is not None))
+            and not self._has_verdict(ckey, c.restart_count)
+        )
+        if wants_logs and self._request_logs is not None:
+            self._request_logs(
+                LogRequest(
+                    pod_uid=rec.uid,
+                    namespace=rec.namespace,
+                    pod=rec.name,
+                    container=c.name,
+                    restart_count=c.restart_count,
+                    previous=c.terminated is None,
+                )
+            )
+        if amount <= 0:
+            return
+        key = self._crash_key(rec, c, finding)
+        if wants_logs:
+            p = self._pending.get(ckey)
+            if p is None:
+                self._pending[ckey] = _Pending(amount, c.restart_count, now, key)
+            else:
+                p.amount += amount
+                p.restart_count = c.restart_count
+                p.fallback = key
+            return
+        self.crashes.inc(key, amount, now=now)
+
+    def _crash_key(self, rec: PodRecord, c: ContainerRecord, finding: Finding | None) -> CrashKey:
+        return CrashKey(
+            namespace=rec.namespace,
+            workload_kind=rec.workload_kind,
+            workload=rec.workload,
+            container=c.name,
+            container_type=c.type,
+            cause=finding.cause if finding is not None else "unknown",
+        )
+
+    def _has_verdict(self, ckey: ContainerKey, restart_count: int) -> bool:
+        v = self._verdicts.get(ckey)
+        return v is not None and v.restart_count == restart_count
+
+    def _delete_pod(self, uid: str) -> None:
+        rec = self.pods.pop(uid, None)
+        self.findings.pop(uid, None)
+        if rec is None:
+            return
+        now = self._clock()
+        for c in rec.containers:
+            ckey = (uid, c.name)
+            p = self._pending.pop(ckey, None)
+            if p is not None:
+                self.crashes.inc(p.fallback, p.amount, now=now)
+            self._verdicts.pop(ckey, None)
+            for kind in ("start", "terminal"):
+                self._episodes.discard((kind, uid, c.name))
+        if self._by_name.get((rec.namespace, rec.name)) == uid:
+            del self._by_name[(rec.namespace, rec.name)]
+            self.events.forget_pod(rec.namespace, rec.name)
+
+    # ---- classification -----------------------------------------------------------------------
+
+    def _classify(self, rec: PodRecord, logs: Mapping[str, str] | None = None) -> tuple[Finding, ...]:
+        now = self._clock()
+        started = time.perf_counter()
+        findings = classify(
+            rec,
+            events=self.events.for_pod(rec.namespace, rec.name, now=now),
+            logs=logs,
+            node=self.nodes.get(rec.node_name),
+            now=now,
+            rules=self._rules,
+        )
+        self.classify_seconds.observe(time.perf_counter() - started)
+        return tuple(self._with_verdict(rec, f, fresh_logs=logs or {}) for f in findings)
+
+    def _with_verdict(self, rec: PodRecord, f: Finding, *, fresh_logs: Mapping[str, str]) -> Finding:
+        """Keep what an earlier log said about this same run, unless the status now says more."""
+        ckey = (rec.uid, f.container)
+        if f.container in fresh_logs:
+            return f
+        v = self._verdicts.get(ckey)
+        if v is None or v.restart_count != f.restarts:
+            return f
+        if BY_ID[v.finding.cause].priority >= BY_ID[f.cause].priority:
+            return f
+        return dataclasses.replace(
+            f,
+            cause=v.finding.cause,
+            evidence=v.finding.evidence,
+            remediation=v.finding.remediation,
+            runbook_url=v.finding.runbook_url,
+            facts=v.finding.facts,
+        )
+
+    def _reclassify(self, uid: str) -> None:
+        rec = self.pods.get(uid)
+        if rec is not None:
+            self._store_findings(uid, self._classify(rec))
+
+    def _store_findings(self, uid: str, findings: tuple[Finding, ...]) -> None:
+        if findings:
+            self.findings[uid] = findings
+        else:
+            self.findings.pop(uid, None)
+
+    def apply_logs(self, req: LogRequest, text: str | None) -> None:
+        """The answer to a LogRequest (`text` None when the fetch failed or was refused)."""
+        ckey = (req.pod_uid, req.container)
+        rec = self.pods.get(req.pod_uid)
+        finding: Finding | None = None
+        if rec is not None:
+            findings = self._classify(rec, logs={req.container: text} if text else None)
+            self._store_findings(rec.uid, findings)
+            finding = next((f for f in findings if f.container == req.container), None)
+            if finding is not None and text:
+                self._verdicts[ckey] = _Verdict(req.restart_count, finding)
+        p = self._pending.pop(ckey, None)
+        if p is not None:
+            key = p.fallback._replace(cause=finding.cause) if finding is not None else p.fallback
+            self.crashes.inc(key, p.amount, now=self._clock())
+
+    def tick(self) -> None:
+        """Flush crashes whose log never came back; release held-back counter increments."""
+        now = self._clock()
+        for ckey in [k for k, p in self._pending.items() if now - p.since > LOG_WAIT_SECONDS]:
+            p = self._pending.pop(ckey)
+            self.crashes.inc(p.fallback, p.amount, now=now)
+        self.crashes.release(now=now)
+
+    # ---- readers ------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self._clock()
+
+    def all_findings(self) -> list[Finding]:
+        return [f for fs in self.findings.values() for f in fs]
+
+    @property
+    def pending_crashes(self) -> int:
+        return sum(p.amount for p in self._pending.values())
+
+
+def _quiet(rec: PodRecord) -> bool:
+    """Nothing to explain: every container running or cleanly done, never restarted, pod not evicted."""
+    if rec.reason == "Evicted":
+        return False
+    for c in rec.containers:
+        if c.restart_count or (c.waiting is not None and c.waiting.reason not in ("PodInitializing", "")):
+            return False
+        if c.terminated is not None and c.terminated.exit_code != 0:
+            return False
+        if c.running_since is None and c.terminated is None and c.waiting is None and c.type != "ephemeral":
+            # No status yet: only interesting if something (FailedMount) is holding it back.
+            return False
+    return True
