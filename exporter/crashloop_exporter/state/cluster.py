@@ -124,7 +124,7 @@ class ClusterState:
         self._episodes: set[tuple[str, str, str]] = set()
         self._pending: dict[ContainerKey, _Pending] = {}
         self._verdicts: dict[ContainerKey, _Verdict] = {}
-        self._relist_seen: dict[str, set[str]] = {}
+        self._relist_seen: dict[tuple[str, str | None], set[str]] = {}
         self._first_list_started: float | None = None
         self._synced: set[str] = set()
         self._namespaces = frozenset(settings.namespaces)
@@ -132,21 +132,29 @@ class ClusterState:
 
     # ---- watch handler protocol -------------------------------------------------------------
 
-    def relist_begin(self, resource: str) -> None:
+    def relist_begin(self, resource: str, *, namespace: str | None = None) -> None:
         if self._first_list_started is None:
             self._first_list_started = self._clock()
-        self._relist_seen[resource] = set()
+        self._relist_seen[(resource, namespace)] = set()
 
     def relist_item(self, resource: str, obj: Mapping[str, Any]) -> None:
         key = self._apply(resource, "ADDED", obj)
-        if key is not None and resource in self._relist_seen:
-            self._relist_seen[resource].add(key)
+        if key is None:
+            return
+        meta = obj.get("metadata")
+        ns = meta.get("namespace") if isinstance(meta, Mapping) else None
+        for scope in ((resource, None), (resource, ns)):
+            seen = self._relist_seen.get(scope)
+            if seen is not None:
+                seen.add(key)
 
-    def relist_end(self, resource: str) -> None:
-        """Reconcile: whatever the fresh list did not contain was deleted during the gap."""
-        seen = self._relist_seen.pop(resource, set())
+    def relist_end(self, resource: str, *, namespace: str | None = None) -> None:
+        """Reconcile: whatever the fresh list did not contain was deleted during the gap. A
+        per-namespace watcher (`--namespaces`) only reconciles its own namespace."""
+        seen = self._relist_seen.pop((resource, namespace), set())
         if resource == "pods":
-            for uid in [u for u in self.pods if u not in seen]:
+            gone = [u for u, p in self.pods.items() if u not in seen and (namespace is None or p.namespace == namespace)]
+            for uid in gone:
                 self._delete_pod(uid)
         elif resource == "nodes":
             for name in [n for n in self.nodes if n not in seen]:

@@ -1,0 +1,47 @@
+"""Credentials never survive into evidence; terminal control never reaches a screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from crashloop_exporter.classify.redact import clean, redact
+
+SECRETS = [
+    ("postgres://app:s3cr3tPass@db.prod:5432/app", "s3cr3tPass"),
+    ("connecting with password=hunter2 to db", "hunter2"),
+    ('{"api_key": "abcdef123456"}', "abcdef123456"),
+    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "eyJhbGciOiJIUzI1NiJ9"),
+    ("stripe key sk_live_51H8aBcDeFgHiJkLmN rejected", "sk_live_51H8aBcDeFgHiJkLmN"),
+    ("aws AKIAIOSFODNN7EXAMPLE denied", "AKIAIOSFODNN7EXAMPLE"),
+    ("DB_PASSWORD: 'Pa55word!' invalid", "Pa55word!"),
+    ("token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "MIIEow"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), SECRETS, ids=[s[1][:12] for s in SECRETS])
+def test_redact_masks_credential_values(text: str, secret: str) -> None:
+    """Each credential shape is masked while the surrounding words stay readable."""
+    out = redact(text)
+    assert secret not in out
+    assert "***" in out
+
+
+def test_redact_keeps_kubernetes_names() -> None:
+    """Secret *names* and missing-key messages are evidence, not credentials."""
+    msg = 'Error: couldn\'t find key DB_PASSWORD in Secret production/api-db-credentials; secret "stripe-secret" not found'
+    assert redact(msg) == msg
+
+
+def test_clean_strips_ansi_and_control_and_trims() -> None:
+    """ANSI colour codes and control bytes are removed and long lines end with an ellipsis."""
+    out = clean("\x1b[31mERROR\x1b[0m boom\x00\x07 " + "x" * 500)
+    assert out.startswith("ERROR boom")
+    assert "\x1b" not in out and "\x00" not in out
+    assert len(out) == 240 and out.endswith("…")
+
+
+def test_label_injection_stays_inert_text() -> None:
+    """A log line shaped like exposition text is just text after cleaning (labels never carry it)."""
+    line = 'level=error msg="x"} crashloop_crashes_total{cause="oomkilled"} 1\n# TYPE fake counter'
+    assert "\n" not in clean(line)
