@@ -1,0 +1,203 @@
+"""Wiring of `serve`: credentials, watchers, log fetcher, state, collector and HTTP server.
+
+Everything here is I/O plumbing; the decisions live in `state` and `classify`. Shutdown on
+SIGTERM stops the watches first, then lets the HTTP server finish in-flight scrapes, then exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, ProcessCollector
+
+from crashloop_exporter.classify import DEFAULT_RULES, LogRules, load_rules_file
+from crashloop_exporter.collector import RESOURCES, CrashloopCollector, StatsSnapshot
+from crashloop_exporter.kube import Credentials, KubeClient, LogFetcher, WatchStats, load_credentials, watchers_for
+from crashloop_exporter.kube.stats import WatchStatsSnapshot
+from crashloop_exporter.logsetup import setup_logging
+from crashloop_exporter.server import build_app
+from crashloop_exporter.settings import Settings, parse_listen_address
+from crashloop_exporter.state import ClusterState, LogRequest
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+
+
+def stats_families(s: WatchStatsSnapshot) -> StatsSnapshot:
+    """The watch layer's snapshot in the collector's shape."""
+    return {
+        "watch_events": {k: float(v) for k, v in s.events.items()},
+        "watch_restarts": {k: float(v) for k, v in s.restarts.items()},
+        "skipped_objects": {k: float(v) for k, v in s.skipped.items()},
+        "log_fetches": {(k,): float(v) for k, v in s.log_fetches.items()},
+        "synced": {(k,): 1.0 if v else 0.0 for k, v in s.synced.items()},
+        "last_event_timestamp_seconds": {(k,): v for k, v in s.last_event_timestamp.items()},
+    }
+
+
+class StateHandler:
+    """Adapts the synchronous ClusterState to the watch layer's async handler protocol."""
+
+    def __init__(self, state: ClusterState) -> None:
+        self._state = state
+
+    async def relist_begin(self, resource: str, *, namespace: str | None) -> None:
+        self._state.relist_begin(resource, namespace=namespace)
+
+    async def relist_item(self, resource: str, obj: dict[str, Any]) -> None:
+        self._state.relist_item(resource, obj)
+
+    async def relist_end(self, resource: str, *, namespace: str | None) -> None:
+        self._state.relist_end(resource, namespace=namespace)
+
+    async def event(self, resource: str, event_type: str, obj: dict[str, Any]) -> None:
+        self._state.event(resource, event_type, obj)
+
+
+@dataclass
+class Exporter:
+    """A running exporter; `demo` and tests read its state and address."""
+
+    settings: Settings
+    state: ClusterState
+    stats: WatchStats
+    registry: CollectorRegistry
+    url: str = ""
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+def load_rules(settings: Settings) -> LogRules:
+    return load_rules_file(settings.rules_file) if settings.rules_file else DEFAULT_RULES
+
+
+async def serve(
+    settings: Settings,
+    *,
+    stop: asyncio.Event,
+    credentials: Credentials | None = None,
+    on_ready: Callable[[Exporter], None] | None = None,
+) -> None:
+    """Run until `stop` is set."""
+    rules = load_rules(settings)
+    if credentials is None:
+        credentials = await asyncio.to_thread(
+            load_credentials, kubeconfig=settings.kubeconfig, context=settings.context
+        )
+    log.info("using Kubernetes API %s (%s)", credentials.server, credentials.source)
+    async with KubeClient(credentials) as client:
+        stats = WatchStats()
+        fetcher = (
+            None
+            if settings.no_logs
+            else LogFetcher(
+                client,
+                stats=stats,
+                tail_lines=settings.log_tail_lines,
+                limit_bytes=settings.log_limit_bytes,
+                concurrency=settings.log_fetch_concurrency,
+                rate_per_second=settings.log_fetch_rate,
+            )
+        )
+        log_tasks: set[asyncio.Task[None]] = set()
+        state_ref: list[ClusterState] = []
+
+        async def fetch(req: LogRequest) -> None:
+            text: str | None = None
+            try:
+                if fetcher is not None:
+                    res = await fetcher.fetch(
+                        namespace=req.namespace,
+                        pod=req.pod,
+                        pod_uid=req.pod_uid,
+                        container=req.container,
+                        restart_count=req.restart_count,
+                    )
+                    text = res.text if res.result == "ok" else None
+            except Exception:
+                log.exception("log fetch for %s/%s %s failed", req.namespace, req.pod, req.container)
+            finally:
+                # Always answer, so the crash waiting for this log is counted.
+                state_ref[0].apply_logs(req, text)
+
+        def request_logs(req: LogRequest) -> None:
+            task = asyncio.create_task(fetch(req))
+            log_tasks.add(task)
+            task.add_done_callback(log_tasks.discard)
+
+        state = ClusterState(settings=settings, rules=rules, request_logs=request_logs)
+        state_ref.append(state)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(CrashloopCollector(state, stats=lambda: stats_families(stats.snapshot())))
+        ProcessCollector(registry=registry)
+
+        app = build_app(
+            registry=registry,
+            ready=lambda: [r for r in RESOURCES if not stats.synced(r)],
+            findings=state.all_findings,
+            causes_endpoint=settings.causes_endpoint,
+        )
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        host, port = parse_listen_address(settings.listen_address)
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0] if runner.addresses else (host, port)
+        exporter = Exporter(
+            settings=settings, state=state, stats=stats, registry=registry, url=f"http://{_url_host(host)}:{bound[1]}"
+        )
+        log.info(
+            "serving /metrics /healthz /readyz%s on %s", " /causes" if settings.causes_endpoint else "", exporter.url
+        )
+
+        watchers = watchers_for(settings, client, handler=StateHandler(state), stats=stats)
+        tasks = [asyncio.create_task(w.run(), name=f"watch {w.key}") for w in watchers]
+
+        async def ticker() -> None:
+            while True:
+                await asyncio.sleep(TICK_SECONDS)
+                state.tick()
+
+        tasks.append(asyncio.create_task(ticker(), name="tick"))
+        exporter.tasks.update(tasks)
+        if on_ready is not None:
+            on_ready(exporter)
+        try:
+            await stop.wait()
+        finally:
+            log.info("shutting down: stopping watches, finishing in-flight requests")
+            for t in [*tasks, *log_tasks]:
+                t.cancel()
+            for t in [*tasks, *log_tasks]:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            await runner.cleanup()
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def run_exporter(settings: Settings) -> int:
+    """`serve`: run until SIGTERM/SIGINT, exit 0 after a clean shutdown."""
+    setup_logging(level=settings.log_level, fmt=settings.log_format)
+    load_rules(settings)  # a broken --rules-file fails before anything connects
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, stop=stop)
+
+    asyncio.run(main())
+    return 0
