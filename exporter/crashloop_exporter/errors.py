@@ -53,3 +53,62 @@ class WatchStalledError(CrashloopError):
 
 class ConfigError(CrashloopError):
     """Kubernetes credentials could not be loaded (no kubeconfig, no in-cluster token)."""
+
+
+class ThrottledError(ApiError):
+    """429 Too Many Requests (API Priority and Fairness) or 503 Service Unavailable: the API
+    server asks us to slow down; `retry_after` is its Retry-After hint in seconds, if it sent one."""
+
+    def __init__(self, status: int, reason: str, message: str, *, retry_after: float | None) -> None:
+        super().__init__(status, reason, message)
+        self.retry_after = retry_after
+
+
+class ApiConnectionError(CrashloopError):
+    """The API server could not be reached or the connection broke before a response (refused,
+    reset, TLS failure, connect timeout)."""
+
+
+class WatchDroppedError(CrashloopError):
+    """A watch stream ended mid-event (connection reset, truncated chunked body, partial line):
+    re-watch from the last complete event's resourceVersion."""
+
+
+class ResponseDecodeError(CrashloopError):
+    """A response body or watch line is not the JSON shape the API promises (or a watch line is
+    larger than the line buffer): the state may be stale, so the watcher relists."""
+
+
+class SimError(CrashloopError):
+    """The Kubernetes API simulator (`crashloop_exporter.sim`) was misused: an unknown fault, a
+    scenario file that does not validate, a pod that does not exist."""
+
+
+class ScenarioError(SimError, InputError):
+    """A scenario name or scenario file is unknown or invalid; the message names the file and field."""
+
+
+class SimRequestError(SimError):
+    """A request the simulated kube-apiserver refuses, as the real one would: carries the HTTP code
+    and Status `reason` it answers with (`details`/`headers` go into the Status and response)."""
+
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        message: str,
+        *,
+        details: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"HTTP {code} {reason}: {message}")
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+
+class QueryError(CrashloopError):
+    """A Prometheus HTTP API query failed (unreachable, HTTP error, or status "error"); raised by the
+    dashboard preview renderer and query checks, with the expression in the message."""

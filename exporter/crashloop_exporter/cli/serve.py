@@ -66,14 +66,14 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--namespaces",
         type=_csv,
-        default=_csv(_env("namespaces", "")),
+        default=_env("namespaces", ""),
         metavar="A,B",
         help="only watch these namespaces (default: all)",
     )
     parser.add_argument(
         "--exclude-namespaces",
         type=_csv,
-        default=_csv(_env("exclude-namespaces", "")),
+        default=_env("exclude-namespaces", ""),
         metavar="A,B",
         help="never track pods in these namespaces",
     )
@@ -92,14 +92,14 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-tail-lines",
         type=_bounded_int("--log-tail-lines"),
-        default=int(_env("log-tail-lines", 200)),
+        default=_env("log-tail-lines", "200"),
         metavar="N",
         help="lines of previous logs to read per crash (default 200)",
     )
     parser.add_argument(
         "--log-limit-bytes",
         type=_bounded_int("--log-limit-bytes"),
-        default=int(_env("log-limit-bytes", 65536)),
+        default=_env("log-limit-bytes", "65536"),
         metavar="N",
         help="byte cap of each previous-log read (default 65536)",
     )
@@ -112,21 +112,21 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--shard",
         type=_bounded_int("--shard"),
-        default=int(_env("shard", 0)),
+        default=_env("shard", "0"),
         metavar="N",
         help="this replica's shard (pods whose UID hashes to it)",
     )
     parser.add_argument(
         "--total-shards",
         type=_bounded_int("--total-shards"),
-        default=int(_env("total-shards", 1)),
+        default=_env("total-shards", "1"),
         metavar="M",
         help="number of shards (default 1)",
     )
     parser.add_argument(
         "--new-series-holdback",
         type=_number("--new-series-holdback"),
-        default=float(_env("new-series-holdback", 60)),
+        default=_env("new-series-holdback", "60"),
         metavar="SECONDS",
         help="expose a new crashes_total series at 0 this long before its first increment "
         "(default 60, one scrape interval)",

@@ -1,0 +1,41 @@
+# One command per habit: `make demo`, `make test`, `make generate`, `make bench`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: setup system-deps demo test lint typecheck unit generate bench
+
+setup: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+system-deps:
+	scripts/install-system-deps.sh
+
+demo: setup
+	$(BIN)/crashloop-exporter demo
+
+lint: setup
+	$(BIN)/ruff check exporter tests dashboards deploy benchmarks scripts
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -q
+
+# The test command of the README and of CI: system packages, lint, strict types, all tests.
+test: setup system-deps lint typecheck unit
+
+# Regenerate every checked-in artifact from the catalog; tests fail when these are stale.
+generate: setup
+	$(PY) -m crashloop_exporter.runbook
+	$(BIN)/crashloop-exporter rules generate
+	$(PY) dashboards/build.py
+	$(PY) deploy/generate.py
+
+bench: setup
+	$(PY) benchmarks/run.py

@@ -1,0 +1,354 @@
+"""A small Kubernetes API client on aiohttp: LIST pages, GET, WATCH streams and previous logs.
+
+Why not the official client: it is synchronous, builds a model object per item (slow and
+memory-hungry for thousands of pods), and its watch reader chokes on lines over 128 KiB. We only
+need raw JSON (parsed with orjson) for four kinds of request, so this module is all the HTTP
+there is. Every HTTP error becomes one of the typed exceptions of `errors`, and a 401 triggers
+one credential reload and retry, because tokens rotate underneath a long-running process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import aclosing
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+
+from crashloop_exporter import __version__
+from crashloop_exporter.errors import (
+    ApiConnectionError,
+    ApiError,
+    ForbiddenError,
+    GoneError,
+    ResponseDecodeError,
+    ThrottledError,
+    UnauthorizedError,
+    WatchDroppedError,
+    WatchStalledError,
+)
+from crashloop_exporter.kube.config import Credentials
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"crashloop-exporter/{__version__}"
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""A watch line holds one whole object; pods with huge annotations reach MiBs, etcd caps objects at
+1.5 MiB by default, so 16 MiB leaves room while bounding memory against a broken stream."""
+MAX_ERROR_BODY = 64 * 1024
+"""Error bodies are Status objects of a few hundred bytes; never read more than this of one."""
+
+Params = Mapping[str, str | int]
+WatchEvent = tuple[str, dict[str, Any]]
+
+
+class KubeClient:
+    """One aiohttp session to one API server. Use as `async with KubeClient(creds) as client:`."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        connect_timeout: float = 10.0,
+        request_timeout: float = 60.0,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self.credentials = credentials
+        self._connect_timeout = connect_timeout
+        self._request_timeout = request_timeout
+        self._max_line_bytes = max_line_bytes
+        self._user_agent = user_agent
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        self._session = aiohttp.ClientSession(
+            headers={"Accept": "application/json", "User-Agent": self._user_agent},
+            # Per-request timeouts are set below; watches must not have a total timeout.
+            timeout=aiohttp.ClientTimeout(total=None, connect=self._connect_timeout),
+            raise_for_status=False,
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # --- plain requests -------------------------------------------------------------------
+
+    async def get_json(self, path: str, *, params: Params | None = None) -> dict[str, Any]:
+        """GET `path` and return the decoded JSON object."""
+        timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
+        resp = await self._open(path, params=params, timeout=timeout)
+        try:
+            body = await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise ApiConnectionError(f"GET {path}: reading the response failed: {_describe(e)}") from e
+        finally:
+            resp.release()
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as e:
+            raise ResponseDecodeError(f"GET {path}: the response is not JSON: {e}") from e
+        if not isinstance(data, dict):
+            raise ResponseDecodeError(f"GET {path}: expected a JSON object, got {type(data).__name__}")
+        return data
+
+    async def list_page(
+        self, path: str, *, params: Params | None = None
+    ) -> tuple[list[dict[str, Any]], str, str | None]:
+        """One LIST page: (items, the list's resourceVersion, the continue token or None)."""
+        body = await self.get_json(path, params=params)
+        items = body.get("items") or []  # the API sends null for an empty list in some versions
+        meta = body.get("metadata") or {}
+        if not isinstance(items, list) or not isinstance(meta, dict):
+            raise ResponseDecodeError(f"LIST {path}: `items` is not a list or `metadata` not an object")
+        rv = meta.get("resourceVersion")
+        if not isinstance(rv, str) or not rv:
+            raise ResponseDecodeError(f"LIST {path}: the list has no metadata.resourceVersion")
+        cont = meta.get("continue") or None
+        return [i for i in items if isinstance(i, dict)], rv, cont if isinstance(cont, str) else None
+
+    async def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str,
+        previous: bool = True,
+        tail_lines: int,
+        limit_bytes: int,
+    ) -> str:
+        """The (previous) log of one container, at most `limit_bytes` bytes even if the server
+        ignores `limitBytes`, decoded as UTF-8 with invalid bytes replaced."""
+        path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}/log"
+        params: dict[str, str | int] = {"container": container, "tailLines": tail_lines, "limitBytes": limit_bytes}
+        if previous:
+            params["previous"] = "true"
+        timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
+        resp = await self._open(path, params=params, timeout=timeout, accept="text/plain, */*")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while size < limit_bytes:
+                chunk = await resp.content.read(limit_bytes - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise ApiConnectionError(f"GET {path}: reading the log failed: {_describe(e)}") from e
+        finally:
+            # close(), not release(): an unread remainder must not be drained into a pooled connection.
+            resp.close()
+        return b"".join(chunks).decode("utf-8", errors="replace")
+
+    # --- watch ------------------------------------------------------------------------------
+
+    async def watch(
+        self,
+        path: str,
+        *,
+        resource_version: str | None,
+        params: Params | None = None,
+        timeout_seconds: int,
+        inactivity_timeout: float,
+        on_bad_line: Callable[[], None] | None = None,
+    ) -> AsyncGenerator[WatchEvent, None]:
+        """Stream (type, object) watch events until the server closes the stream.
+
+        Ends normally on a clean close (the server's `timeoutSeconds` elapsed). Raises
+        WatchStalledError when no byte arrives for `inactivity_timeout` seconds, WatchDroppedError
+        when the stream breaks mid-event, ResponseDecodeError for a line over the buffer bound.
+        A line that is not a JSON watch event is skipped and reported through `on_bad_line`.
+        Use with `contextlib.aclosing` so an early exit closes the connection.
+        """
+        query: dict[str, str | int] = dict(params or {})
+        query.update(watch="true", allowWatchBookmarks="true", timeoutSeconds=timeout_seconds)
+        if resource_version:
+            query["resourceVersion"] = resource_version
+        # No total timeout: the stream is long by design. sock_read bounds the wait for the
+        # response headers (a proxy that accepts and then hangs); _lines checks inactivity itself.
+        timeout = aiohttp.ClientTimeout(total=None, connect=self._connect_timeout, sock_read=inactivity_timeout)
+        resp = await self._open(path, params=query, timeout=timeout)
+        try:
+            lines = self._lines(resp, path=path, inactivity_timeout=inactivity_timeout)
+            async with aclosing(lines):
+                async for line in lines:
+                    event = _decode_event(line)
+                    if event is None:
+                        log.warning("watch %s: skipped a non-JSON line (%d bytes)", path, len(line))
+                        if on_bad_line is not None:
+                            on_bad_line()
+                        continue
+                    yield event
+        finally:
+            resp.close()
+
+    async def _lines(
+        self, resp: aiohttp.ClientResponse, *, path: str, inactivity_timeout: float
+    ) -> AsyncGenerator[bytes, None]:
+        """Split the chunked body into lines. Lines may span chunks and be large; aiohttp's own
+        readline() refuses lines over 128 KiB, so we keep our own buffer bounded by max_line_bytes."""
+        buf = bytearray()
+        while True:
+            try:
+                async with asyncio.timeout(inactivity_timeout):
+                    chunk = await resp.content.readany()
+            except TimeoutError as e:
+                raise WatchStalledError(
+                    f"watch {path}: no data for {inactivity_timeout:g}s (not even a bookmark)"
+                ) from e
+            except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as e:
+                raise WatchDroppedError(f"watch {path}: the stream broke: {_describe(e)}") from e
+            if not chunk:
+                if buf.strip():
+                    raise WatchDroppedError(f"watch {path}: the stream ended in the middle of an event")
+                return
+            buf += chunk
+            start = 0
+            while (end := buf.find(b"\n", start)) >= 0:
+                if end - start > self._max_line_bytes:
+                    break  # reported below, whether the line is complete or not
+                line = bytes(buf[start:end]).strip()
+                start = end + 1
+                if line:
+                    yield line
+            del buf[:start]
+            # After a `break` above, buf starts with the oversized line, so this catches it too.
+            if len(buf) > self._max_line_bytes:
+                raise ResponseDecodeError(f"watch {path}: an event is larger than {self._max_line_bytes} bytes")
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    async def _open(
+        self,
+        path: str,
+        *,
+        params: Params | None,
+        timeout: aiohttp.ClientTimeout,
+        accept: str | None = None,
+    ) -> aiohttp.ClientResponse:
+        """Send a GET and return the response with a 2xx status (the caller releases it).
+        On 401, re-read the credentials once and retry; every other error status raises."""
+        if self._session is None:
+            raise RuntimeError("KubeClient used outside `async with`")
+        url = self.credentials.server + path
+        query = {k: str(v) for k, v in (params or {}).items()}
+        for attempt in (1, 2):
+            headers = await self.credentials.auth_headers()
+            if accept:
+                headers["Accept"] = accept
+            ssl_ctx = self.credentials.ssl_context
+            try:
+                resp = await self._session.get(
+                    url,
+                    params=query,
+                    headers=headers,
+                    timeout=timeout,
+                    ssl=ssl_ctx if ssl_ctx is not None else True,
+                    server_hostname=self.credentials.tls_server_name,
+                    proxy=self.credentials.proxy,
+                )
+            except (aiohttp.ClientError, TimeoutError) as e:
+                raise ApiConnectionError(f"GET {path}: {_describe(e)}") from e
+            if resp.status < 400:
+                return resp
+            try:
+                error = await _error_from(resp, path, read_timeout=self._request_timeout)
+            finally:
+                resp.close()
+            if isinstance(error, UnauthorizedError) and attempt == 1:
+                log.info("GET %s: 401 Unauthorized, re-reading credentials once", path)
+                try:
+                    await self.credentials.reload()
+                except Exception as e:
+                    log.warning("GET %s: re-reading credentials after a 401 failed: %s", path, e)
+                    raise error from e
+                continue
+            raise error
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _decode_event(line: bytes) -> WatchEvent | None:
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    kind, obj = data.get("type"), data.get("object")
+    if not isinstance(kind, str) or not isinstance(obj, dict):
+        return None
+    return kind, obj
+
+
+async def _error_from(resp: aiohttp.ClientResponse, path: str, *, read_timeout: float) -> ApiError:
+    """Build the typed error for a >= 400 response from its Status body when there is one."""
+    status = resp.status
+    reason = resp.reason or ""
+    message = ""
+    body = b""
+    try:
+        # Bounded in size and time: an error body on a watch URL has no total timeout.
+        async with asyncio.timeout(read_timeout):
+            while len(body) < MAX_ERROR_BODY:
+                chunk = await resp.content.read(MAX_ERROR_BODY - len(body))
+                if not chunk:
+                    break
+                body += chunk
+    except (aiohttp.ClientError, TimeoutError) as e:
+        log.debug("GET %s: could not read the error body: %s", path, _describe(e))
+    try:
+        data = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        data = None
+    if isinstance(data, dict) and data.get("kind") == "Status":
+        reason = str(data.get("reason") or reason)
+        message = str(data.get("message") or "")
+    elif body:
+        message = body[:300].decode("utf-8", errors="replace").strip()
+    message = f"GET {path}: {message}" if message else f"GET {path}"
+    if status == 410:
+        return GoneError(status, reason, message)
+    if status == 401:
+        return UnauthorizedError(status, reason, message)
+    if status == 403:
+        return ForbiddenError(status, reason, message)
+    if status in (429, 503):
+        return ThrottledError(status, reason, message, retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+    return ApiError(status, reason, message)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or unparsable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _describe(e: BaseException) -> str:
+    return str(e) or type(e).__name__

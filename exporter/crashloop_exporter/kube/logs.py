@@ -1,0 +1,202 @@
+"""Fetch the previous log of a crashed container, politely.
+
+The last lines a container printed before it died are the best evidence of *why* it died (a
+Python traceback, `exec format error`, `connection refused`). But a cluster-wide crash wave can
+mean thousands of containers restarting at once, and pods/log is served by the kubelets through
+the API server, so every fetch costs both. Hence: once per (pod uid, container, restartCount),
+bounded concurrency, a token-bucket start rate, a byte cap, and graceful degradation when RBAC
+does not grant pods/log (classification then uses status and events only).
+
+Log text is evidence for the classifier, never for our own logs: nothing here logs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from crashloop_exporter.errors import (
+    ApiConnectionError,
+    ApiError,
+    ConfigError,
+    ForbiddenError,
+    ResponseDecodeError,
+    ThrottledError,
+)
+from crashloop_exporter.kube.client import KubeClient
+from crashloop_exporter.kube.stats import WatchStats
+
+log = logging.getLogger(__name__)
+
+FORBIDDEN_COOLDOWN = 600.0
+"""After a 403 on pods/log, do not ask again for this long (RBAC rarely changes in minutes)."""
+DEDUP_KEYS = 100_000
+"""Remembered (pod uid, container, restartCount) keys; the oldest are forgotten first."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogResult:
+    """Outcome of one fetch: `text` is the log (possibly empty) when result is ok, else None."""
+
+    result: str
+    """ok, forbidden, not_found, error, rate_limited or skipped."""
+    text: str | None = None
+
+
+class TokenBucket:
+    """Start at most `rate` operations per second on average, with bursts up to `burst`.
+    Waiters queue in arrival order (the lock is held while one sleeps)."""
+
+    def __init__(
+        self,
+        *,
+        rate: float,
+        burst: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._rate = rate
+        self._burst = max(1.0, burst)
+        self._tokens = self._burst
+        self._clock = clock
+        self._sleep = sleep
+        self._stamp = clock()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Take one token, waiting for it if the bucket is empty. A rate <= 0 means unlimited."""
+        if self._rate <= 0:
+            return
+        async with self._lock:
+            self._refill()
+            if self._tokens < 1.0:
+                await self._sleep((1.0 - self._tokens) / self._rate)
+                self._refill()
+            self._tokens = max(0.0, self._tokens - 1.0)
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+
+
+class LogFetcher:
+    """Previous-log fetches, deduplicated, bounded and rate limited; every result is counted."""
+
+    def __init__(
+        self,
+        client: KubeClient,
+        *,
+        stats: WatchStats,
+        tail_lines: int,
+        limit_bytes: int,
+        concurrency: int,
+        rate_per_second: float,
+        max_queue: int | None = None,
+        forbidden_cooldown: float = FORBIDDEN_COOLDOWN,
+        dedup_keys: int = DEDUP_KEYS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`max_queue`: fetches allowed to wait for a slot before new ones get rate_limited
+        (default: about 30 seconds of the rate, at least 10)."""
+        self._client = client
+        self._stats = stats
+        self._tail_lines = tail_lines
+        self._limit_bytes = limit_bytes
+        self._semaphore = asyncio.Semaphore(max(1, concurrency))
+        self._bucket = TokenBucket(rate=rate_per_second, burst=max(1.0, rate_per_second), clock=clock)
+        self._max_queue = max_queue if max_queue is not None else max(10, int(rate_per_second * 30))
+        self._forbidden_cooldown = forbidden_cooldown
+        self._dedup_keys = dedup_keys
+        self._clock = clock
+        self._seen: OrderedDict[tuple[str, str, int], None] = OrderedDict()
+        self._waiting = 0
+        self._forbidden_until: float | None = None
+        self._warned_forbidden = False
+
+    async def fetch(
+        self, *, namespace: str, pod: str, pod_uid: str, container: str, restart_count: int
+    ) -> LogResult:
+        """The previous log of `container` for the crash that made its restartCount `restart_count`.
+
+        A repeated call for the same (pod_uid, container, restart_count) returns `skipped`. While
+        pods/log is forbidden (for FORBIDDEN_COOLDOWN after a 403) calls return `forbidden` without
+        asking. Keys are released again when no answer was had (forbidden, rate_limited), so a
+        later call may still fetch; ok, not_found and error are final.
+        """
+        key = (pod_uid, container, restart_count)
+        if key in self._seen:
+            self._seen.move_to_end(key)
+            return self._done("skipped")
+        if self._forbidden_until is not None and self._clock() < self._forbidden_until:
+            return self._done("forbidden")
+        if self._waiting >= self._max_queue:
+            log.debug("log fetch queue is full (%d); not fetching %s/%s %s", self._waiting, namespace, pod, container)
+            return self._done("rate_limited")
+        self._remember(key)
+        self._waiting += 1
+        queued = True
+        try:
+            async with self._semaphore:
+                await self._bucket.acquire()
+                self._waiting -= 1
+                queued = False
+                result = await self._fetch(namespace=namespace, pod=pod, container=container)
+        except BaseException:
+            # Cancelled while queued or in flight: nothing was learned, let a later call try.
+            self._seen.pop(key, None)
+            raise
+        finally:
+            if queued:
+                self._waiting -= 1
+        if result.result in ("forbidden", "rate_limited"):
+            self._seen.pop(key, None)
+        return self._done(result.result, result.text)
+
+    async def _fetch(self, *, namespace: str, pod: str, container: str) -> LogResult:
+        where = f"{namespace}/{pod} container {container}"
+        try:
+            text = await self._client.pod_log(
+                namespace,
+                pod,
+                container=container,
+                previous=True,
+                tail_lines=self._tail_lines,
+                limit_bytes=self._limit_bytes,
+            )
+        except ForbiddenError:
+            self._forbidden_until = self._clock() + self._forbidden_cooldown
+            if not self._warned_forbidden:
+                self._warned_forbidden = True
+                log.warning("no RBAC for pods/log: classifying from status and events only")
+            return LogResult("forbidden")
+        except ThrottledError as e:
+            log.debug("previous log of %s: throttled by the API server (%s)", where, e.status)
+            return LogResult("rate_limited")
+        except ApiError as e:
+            if e.status in (400, 404):
+                # 400: the container has no previous run (yet); 404: the pod is gone.
+                return LogResult("not_found")
+            log.warning("previous log of %s: %s", where, e)
+            return LogResult("error")
+        except (ApiConnectionError, ResponseDecodeError, ConfigError) as e:
+            log.warning("previous log of %s: %s", where, e)
+            return LogResult("error")
+        if self._warned_forbidden and self._forbidden_until is not None:
+            log.info("pods/log is readable again: previous logs are used for classification")
+            self._forbidden_until = None
+        log.debug("previous log of %s: %d characters", where, len(text))
+        return LogResult("ok", text)
+
+    def _remember(self, key: tuple[str, str, int]) -> None:
+        self._seen[key] = None
+        while len(self._seen) > self._dedup_keys:
+            self._seen.popitem(last=False)
+
+    def _done(self, result: str, text: str | None = None) -> LogResult:
+        self._stats.count_log_fetch(result)
+        return LogResult(result, text)

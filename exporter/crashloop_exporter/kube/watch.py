@@ -1,0 +1,373 @@
+"""The list+watch loop: keep an in-memory view of one resource in step with the API server.
+
+Three nested layers, each simple enough to reason about on its own (the shape of kopf's watcher):
+
+1. `Watcher.run()` reconnects forever: every failure is classified into a restart reason,
+   counted, and followed by a jittered exponential backoff (or the server's Retry-After).
+2. `_list()` is a paginated LIST whose items go to the handler page by page, bracketed by
+   relist_begin/relist_end so the handler can drop objects that vanished while we were not
+   watching. Its resourceVersion is where the watch starts.
+3. `_watch_once()` is one WATCH request from the last seen resourceVersion, with bookmarks and a
+   server-side timeout. When it ends cleanly we simply watch again from where we were; only a
+   410 Gone (the resourceVersion fell out of etcd's compaction window) forces a new LIST,
+   because nothing else can tell us what we missed.
+
+The handler gets raw JSON dicts; turning them into records is its business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote, urlencode
+
+from crashloop_exporter.errors import (
+    ApiConnectionError,
+    ApiError,
+    ConfigError,
+    ForbiddenError,
+    GoneError,
+    ResponseDecodeError,
+    ThrottledError,
+    UnauthorizedError,
+    WatchDroppedError,
+    WatchStalledError,
+)
+from crashloop_exporter.kube.client import KubeClient
+from crashloop_exporter.kube.stats import WatchStats
+from crashloop_exporter.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_CONTINUE_RESTARTS = 3
+"""A continue token expires with etcd compaction (about 5 minutes); if a LIST keeps outliving it,
+give up on this attempt and let the outer loop back off instead of spinning."""
+
+
+class WatchHandler(Protocol):
+    """Receives a resource's objects. Raising from any method skips that call only (counted as
+    skipped{reason="handler_error"}); the loop carries on.
+
+    A relist is `relist_begin`, `relist_item` per object (page by page), then `relist_end`. A LIST
+    that fails half-way is abandoned without `relist_end` and started again with `relist_begin`, so
+    `relist_begin` must start a fresh "seen" set. `namespace` is the scope of the LIST (None: all
+    namespaces, or a cluster-scoped resource): at `relist_end`, delete only tracked objects of that
+    scope that were not seen.
+    """
+
+    async def relist_begin(self, resource: str, *, namespace: str | None) -> None:
+        """A full LIST of `resource` in `namespace` starts."""
+
+    async def relist_item(self, resource: str, obj: dict[str, Any]) -> None:
+        """One listed object (upsert it; note it as seen)."""
+
+    async def relist_end(self, resource: str, *, namespace: str | None) -> None:
+        """The LIST completed: forget objects of this scope not seen since relist_begin."""
+
+    async def event(self, resource: str, event_type: str, obj: dict[str, Any]) -> None:
+        """One watch event: event_type is ADDED, MODIFIED or DELETED."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff with full jitter: attempt n sleeps uniform(0, min(cap, initial * 2**n))."""
+
+    initial: float = 1.0
+    """Ceiling of the first delay, in seconds."""
+    cap: float = 30.0
+    """Largest ceiling, in seconds."""
+    max_retry_after: float = 300.0
+    """A server's Retry-After is honoured up to this many seconds."""
+
+    def delay(self, attempt: int, *, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to sleep before attempt number `attempt` (0-based) is retried."""
+        ceiling = min(self.cap, self.initial * 2.0 ** min(attempt, 32))
+        return ceiling * rand()
+
+
+@dataclass(frozen=True, slots=True)
+class WatchTarget:
+    """One list+watch: a resource at one URL with its filters."""
+
+    resource: str
+    """pods, events or nodes (the `resource` label of the exporter's own metrics)."""
+    path: str
+    """Collection URL path, e.g. /api/v1/namespaces/shop/pods."""
+    params: Mapping[str, str] = field(default_factory=dict)
+    """labelSelector / fieldSelector."""
+    namespace: str | None = None
+    """Scope of the LIST, handed to the handler's relist_begin/relist_end."""
+
+
+def watch_targets(settings: Settings) -> list[WatchTarget]:
+    """The list+watches `serve` runs for these settings: pods and pod events (one per
+    `--namespaces` entry, or cluster-wide minus `--exclude-namespaces`), and nodes."""
+    pod_params: dict[str, str] = {}
+    if settings.label_selector:
+        pod_params["labelSelector"] = settings.label_selector
+    # Only events about Pods: Deployments/ReplicaSets/Nodes' events are a large share of the
+    # stream and the classifier never reads them.
+    event_selector = "involvedObject.kind=Pod"
+    targets: list[WatchTarget] = []
+    if settings.namespaces:
+        for ns in dict.fromkeys(settings.namespaces):
+            base = f"/api/v1/namespaces/{quote(ns, safe='')}"
+            targets.append(WatchTarget("pods", f"{base}/pods", dict(pod_params), ns))
+            targets.append(WatchTarget("events", f"{base}/events", {"fieldSelector": event_selector}, ns))
+    else:
+        exclude = ",".join(f"metadata.namespace!={ns}" for ns in dict.fromkeys(settings.exclude_namespaces))
+        pods = dict(pod_params)
+        if exclude:
+            pods["fieldSelector"] = exclude
+        targets.append(WatchTarget("pods", "/api/v1/pods", pods))
+        selector = f"{event_selector},{exclude}" if exclude else event_selector
+        targets.append(WatchTarget("events", "/api/v1/events", {"fieldSelector": selector}))
+    targets.append(WatchTarget("nodes", "/api/v1/nodes"))
+    return targets
+
+
+def watchers_for(
+    settings: Settings,
+    client: KubeClient,
+    *,
+    handler: WatchHandler,
+    stats: WatchStats,
+    backoff: Backoff | None = None,
+) -> list[Watcher]:
+    """One Watcher per `watch_targets(settings)`, configured from the settings."""
+    return [
+        Watcher(
+            client,
+            resource=t.resource,
+            path=t.path,
+            params=t.params,
+            namespace=t.namespace,
+            handler=handler,
+            stats=stats,
+            page_size=settings.list_page_size,
+            timeout_seconds=settings.watch_timeout_seconds,
+            inactivity_timeout=settings.inactivity_timeout,
+            backoff=backoff or Backoff(),
+        )
+        for t in watch_targets(settings)
+    ]
+
+
+class Watcher:
+    """List+watch one collection forever, feeding a WatchHandler. Run `await watcher.run()` in a
+    task and cancel the task to stop it."""
+
+    def __init__(
+        self,
+        client: KubeClient,
+        *,
+        resource: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        handler: WatchHandler,
+        stats: WatchStats,
+        namespace: str | None = None,
+        page_size: int = 500,
+        timeout_seconds: int = 300,
+        inactivity_timeout: float = 360.0,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.resource = resource
+        self.path = path
+        self.params: dict[str, str] = dict(params or {})
+        self.namespace = namespace
+        query = urlencode(sorted(self.params.items()))
+        self.key = f"{path}?{query}" if query else path
+        """Identifies this watcher among several of the same resource (one per namespace)."""
+        self._client = client
+        self._handler = handler
+        self._stats = stats
+        self._page_size = page_size
+        self._timeout_seconds = timeout_seconds
+        self._inactivity_timeout = inactivity_timeout
+        self._backoff = backoff or Backoff()
+        self._sleep = sleep
+        self._rand = rand
+        self._rv: str | None = None
+        self._attempt = 0
+        self._progress = False
+        self._unknown_types: set[str] = set()
+        stats.register(resource, self.key)
+
+    @property
+    def resource_version(self) -> str | None:
+        """The last resourceVersion seen (None: the next step is a LIST)."""
+        return self._rv
+
+    # --- layer 1: reconnect forever ---------------------------------------------------------
+
+    async def run(self) -> None:
+        """List, then watch, forever; returns only by cancellation."""
+        log.debug("watching %s (%s)", self.resource, self.key)
+        loop = asyncio.get_running_loop()
+        while True:
+            hint: float | None = None
+            relist = False
+            started = loop.time()
+            try:
+                if self._rv is None:
+                    self._rv = await self._list()
+                    started = loop.time()
+                await self._watch_once()
+                reason = "timeout"
+                # A stream that lived a while before the server's timeout is healthy even if the
+                # collection was quiet; one closed at once is not, and must not spin.
+                if loop.time() - started >= self._timeout_seconds / 2:
+                    self._progress = True
+                log.debug("watch %s closed by the server; watching again from %s", self.key, self._rv)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                reason, relist, hint = self._diagnose(e)
+            self._stats.count_restart(self.resource, reason)
+            if relist:
+                self._rv = None
+            delay = self._next_delay(reason, hint)
+            if delay > 0:
+                await self._sleep(delay)
+
+    def _diagnose(self, e: Exception) -> tuple[str, bool, float | None]:
+        """(restart reason, relist?, Retry-After) for a failure, logged once at a fitting level."""
+        if isinstance(e, GoneError):
+            log.info("%s: %s; relisting", self.key, e)
+            return "gone", True, None
+        if isinstance(e, ThrottledError):
+            log.warning("%s: %s (Retry-After %s)", self.key, e, e.retry_after)
+            return ("too_many_requests" if e.status == 429 else "error"), False, e.retry_after
+        if isinstance(e, UnauthorizedError | ForbiddenError | ConfigError):
+            log.warning("%s: %s", self.key, e)
+            return "unauthorized", False, None
+        if isinstance(e, WatchStalledError):
+            log.warning("%s", e)
+            return "stalled", False, None
+        if isinstance(e, WatchDroppedError):
+            log.info("%s; watching again from %s", e, self._rv)
+            return "dropped", False, None
+        if isinstance(e, ResponseDecodeError):
+            log.warning("%s; relisting", e)
+            return "decode", True, None
+        if isinstance(e, ApiError | ApiConnectionError):
+            log.warning("%s: %s", self.key, e)
+            return "error", False, None
+        log.error("%s: unexpected failure of the list/watch loop", self.key, exc_info=e)
+        return "error", False, None
+
+    def _next_delay(self, reason: str, hint: float | None) -> float:
+        if self._progress:
+            self._attempt = 0
+            self._progress = False
+            if reason == "timeout":
+                return 0.0  # the normal end of a healthy watch: continue at once
+        if reason == "gone" and self._attempt == 0:
+            # A 410 after a healthy stream is routine; relist at once, but back off if it repeats.
+            self._attempt = 1
+            return 0.0
+        delay = self._backoff.delay(self._attempt, rand=self._rand)
+        self._attempt += 1
+        if hint is not None:
+            delay = max(delay, min(hint, self._backoff.max_retry_after))
+        return delay
+
+    # --- layer 2: list ----------------------------------------------------------------------
+
+    async def _list(self) -> str:
+        """A complete paginated LIST through the handler; returns its resourceVersion."""
+        for restart in range(MAX_CONTINUE_RESTARTS + 1):
+            await self._deliver(self._handler.relist_begin, self.resource, namespace=self.namespace)
+            token: str | None = None
+            count = 0
+            try:
+                while True:
+                    params: dict[str, str | int] = {**self.params, "limit": self._page_size}
+                    if token:
+                        params["continue"] = token
+                    items, rv, token = await self._client.list_page(self.path, params=params)
+                    for obj in items:
+                        await self._deliver(self._handler.relist_item, self.resource, obj)
+                    count += len(items)
+                    if token is None:
+                        break
+            except GoneError:
+                if token is None or restart == MAX_CONTINUE_RESTARTS:
+                    raise
+                # The continue token outlived etcd's compaction: the snapshot it pointed into
+                # is gone, so the pages we have are not one consistent view. Start over.
+                log.info("%s: the LIST continue token expired; listing again from the start", self.key)
+                self._stats.count_restart(self.resource, "gone")
+                continue
+            await self._deliver(self._handler.relist_end, self.resource, namespace=self.namespace)
+            self._stats.mark_synced(self.resource, self.key)
+            log.debug("%s: listed %d objects at resourceVersion %s", self.key, count, rv)
+            return rv
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    # --- layer 3: one watch request ---------------------------------------------------------
+
+    async def _watch_once(self) -> None:
+        """Stream one WATCH from self._rv until the server closes it; raises on errors."""
+        self._progress = False
+        stream = self._client.watch(
+            self.path,
+            resource_version=self._rv,
+            params=self.params,
+            timeout_seconds=self._timeout_seconds,
+            inactivity_timeout=self._inactivity_timeout,
+            on_bad_line=lambda: self._stats.count_skipped(self.resource, "decode"),
+        )
+        async with aclosing(stream) as events:
+            async for event_type, obj in events:
+                if event_type in ("ADDED", "MODIFIED", "DELETED"):
+                    self._stats.count_event(self.resource, event_type)
+                    self._progress = True
+                    await self._deliver(self._handler.event, self.resource, event_type, obj)
+                    self._advance(obj)
+                elif event_type == "BOOKMARK":
+                    # A bookmark carries only a resourceVersion: "nothing you watch changed up to
+                    # here". Advancing to it keeps a later re-watch inside the compaction window.
+                    self._stats.count_event(self.resource, event_type)
+                    self._progress = True
+                    self._advance(obj)
+                elif event_type == "ERROR":
+                    self._stats.count_event(self.resource, event_type)
+                    raise _status_error(obj, self.key)
+                else:
+                    self._stats.count_skipped(self.resource, "unknown_type")
+                    if event_type not in self._unknown_types and len(self._unknown_types) < 16:
+                        self._unknown_types.add(event_type)
+                        log.warning("%s: ignoring watch events of unknown type %r", self.key, event_type)
+
+    def _advance(self, obj: Mapping[str, Any]) -> None:
+        meta = obj.get("metadata")
+        rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
+        if isinstance(rv, str) and rv:
+            self._rv = rv
+
+    async def _deliver(self, method: Callable[..., Awaitable[None]], *args: Any, **kwargs: Any) -> None:
+        """Call the handler; its failure on one object must not stop the stream."""
+        try:
+            await method(*args, **kwargs)
+        except Exception:
+            self._stats.count_skipped(self.resource, "handler_error")
+            log.warning("%s: the handler failed in %s; skipped", self.key, method.__name__, exc_info=True)
+
+
+def _status_error(status: Mapping[str, Any], where: str) -> ApiError:
+    """An ERROR watch event carries a Status; 410 means our resourceVersion expired mid-watch."""
+    code = status.get("code")
+    reason = str(status.get("reason") or "")
+    message = f"watch {where}: ERROR event: {status.get('message') or ''}".rstrip(": ")
+    if code == 410:
+        return GoneError(410, reason or "Expired", message)
+    return ApiError(code if isinstance(code, int) else 500, reason or "WatchError", message)

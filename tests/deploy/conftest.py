@@ -1,0 +1,43 @@
+"""Session fixtures of the deploy tests: rendered overlays, the exporter's real flags, the generator.
+
+Rendering goes through the real `kubectl kustomize` (what users run), once per overlay per session.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from types import ModuleType
+
+import pytest
+
+from tests.deploy.deploy_helpers import DEPLOY, OVERLAYS, Rendered, render_overlay
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[str, Rendered]:
+    """Every overlay rendered once for the whole session."""
+    return {name: render_overlay(DEPLOY / name) for name in OVERLAYS}
+
+
+@pytest.fixture(scope="session")
+def serve_flags() -> frozenset[str]:
+    """The long flags `crashloop-exporter serve --help` lists: what the exporter really accepts."""
+    result = subprocess.run([sys.executable, "-m", "crashloop_exporter", "serve", "--help"],
+                            capture_output=True, text=True, timeout=60, check=True)
+    # Option lines of argparse help start (after indentation) with the flag itself.
+    flags = frozenset(re.findall(r"^\s{2}(--[a-z0-9][a-z0-9-]*)", result.stdout, flags=re.MULTILINE))
+    assert "--listen-address" in flags, f"could not parse serve --help:\n{result.stdout}"
+    return flags
+
+
+@pytest.fixture(scope="session")
+def generate() -> ModuleType:
+    """deploy/generate.py imported as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("deploy_generate", DEPLOY / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

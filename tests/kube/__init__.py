@@ -1,0 +1,1 @@
+"""Tests of crashloop_exporter.kube against a scripted fake API server."""

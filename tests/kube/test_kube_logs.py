@@ -1,0 +1,162 @@
+"""The previous-log fetcher: once per restart, bounded, rate limited, degrading on 403."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from crashloop_exporter.kube.client import KubeClient
+from crashloop_exporter.kube.logs import LogFetcher, LogResult, TokenBucket
+from crashloop_exporter.kube.stats import WatchStats
+
+from .kubefake import FakeApi, Reply, status
+
+
+def _path(pod: str, namespace: str = "shop") -> str:
+    return f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+
+
+def _fetcher(client: KubeClient, stats: WatchStats, **kw: object) -> LogFetcher:
+    opts: dict[str, object] = {"tail_lines": 50, "limit_bytes": 2048, "concurrency": 4, "rate_per_second": 0}
+    opts.update(kw)
+    return LogFetcher(client, stats=stats, **opts)  # type: ignore[arg-type]
+
+
+async def _fetch(f: LogFetcher, pod: str, restart: int = 1, container: str = "app") -> LogResult:
+    return await f.fetch(namespace="shop", pod=pod, pod_uid=f"uid-{pod}", container=container, restart_count=restart)
+
+
+async def test_fetches_once_per_pod_container_and_restart(fake: FakeApi, client: KubeClient) -> None:
+    """A second fetch for the same restart is skipped without a request; the next restart is fetched again."""
+    fake.script("log", _path("web"), Reply(200, b"Traceback: first\n"), Reply(200, b"Traceback: second\n"))
+    stats = WatchStats()
+    f = _fetcher(client, stats)
+    assert await _fetch(f, "web", 3) == LogResult("ok", "Traceback: first\n")
+    assert await _fetch(f, "web", 3) == LogResult("skipped")
+    assert await _fetch(f, "web", 4) == LogResult("ok", "Traceback: second\n")
+    assert len(fake.seen("log")) == 2
+    q = fake.seen("log")[0].query
+    assert (q["previous"], q["container"], q["tailLines"], q["limitBytes"]) == ("true", "app", "50", "2048")
+    snap = stats.snapshot().log_fetches
+    assert (snap["ok"], snap["skipped"]) == (2, 1)
+
+
+async def test_dedup_memory_is_bounded(fake: FakeApi, client: KubeClient) -> None:
+    """Only the newest dedup keys are kept: the oldest key is forgotten and may be fetched again."""
+    fake.script("log", _path("p"), *[Reply(200, b"x")] * 4)
+    f = _fetcher(client, WatchStats(), dedup_keys=2)
+    for restart in (1, 2, 3):
+        assert (await _fetch(f, "p", restart)).result == "ok"
+    assert (await _fetch(f, "p", 3)).result == "skipped"
+    assert (await _fetch(f, "p", 1)).result == "ok"  # forgotten, so fetched again
+
+
+async def test_limit_bytes_is_honoured_even_if_the_server_ignores_it(fake: FakeApi, client: KubeClient) -> None:
+    """A server that sends more than limitBytes is cut off at limit_bytes."""
+    fake.script("log", _path("big"), Reply(200, b"y" * 1_000_000))
+    result = await _fetch(_fetcher(client, WatchStats(), limit_bytes=1024), "big")
+    assert result.result == "ok" and result.text is not None
+    assert len(result.text.encode()) <= 1024
+
+
+async def test_concurrency_is_bounded(fake: FakeApi, client: KubeClient) -> None:
+    """No more than `concurrency` fetches are in flight at once; the rest wait and still succeed."""
+    for i in range(8):
+        fake.script("log", _path(f"p{i}"), Reply(200, b"log", delay=0.05))
+    f = _fetcher(client, WatchStats(), concurrency=3)
+    results = await asyncio.gather(*(_fetch(f, f"p{i}") for i in range(8)))
+    assert [r.result for r in results] == ["ok"] * 8
+    assert 1 <= fake.max_in_flight <= 3
+
+
+async def test_a_long_queue_is_rate_limited_instead_of_growing(fake: FakeApi, client: KubeClient) -> None:
+    """When max_queue fetches already wait, further ones return rate_limited at once (and may retry later)."""
+    for i in range(5):
+        fake.script("log", _path(f"p{i}"), Reply(200, b"log", delay=0.02))
+    stats = WatchStats()
+    f = _fetcher(client, stats, concurrency=1, max_queue=2)
+    results = await asyncio.gather(*(_fetch(f, f"p{i}") for i in range(5)))
+    assert sorted(r.result for r in results) == ["ok", "ok", "ok", "rate_limited", "rate_limited"]
+    assert stats.snapshot().log_fetches["rate_limited"] == 2
+    limited = next(i for i, r in enumerate(results) if r.result == "rate_limited")
+    assert len(fake.seen("log")) == 3
+    assert (await _fetch(f, f"p{limited}")).result == "ok"  # the key was released, so it is fetched now
+    assert len(fake.seen("log")) == 4
+
+
+async def test_rate_limit_waits_rather_than_drops(fake: FakeApi, client: KubeClient) -> None:
+    """With a token bucket of 50/s, a burst above it waits for tokens and every fetch succeeds."""
+    for i in range(55):
+        fake.script("log", _path(f"p{i}"), Reply(200, b"log"))
+    f = _fetcher(client, WatchStats(), concurrency=64 // 2, rate_per_second=50, max_queue=100)
+    results = await asyncio.gather(*(_fetch(f, f"p{i}") for i in range(55)))
+    assert {r.result for r in results} == {"ok"}
+
+
+async def test_token_bucket_spaces_starts_at_the_rate() -> None:
+    """After the burst is used up, each start waits 1/rate seconds (on an injected clock)."""
+    now = [0.0]
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(rate=4.0, burst=2.0, clock=lambda: now[0], sleep=fake_sleep)
+    for _ in range(5):
+        await bucket.acquire()
+    assert sleeps == pytest.approx([0.25, 0.25, 0.25])
+
+
+async def test_forbidden_warns_once_and_pauses_fetching_then_probes_again(
+    fake: FakeApi, client: KubeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 403 warns once; later fetches are forbidden without requests until the cooldown ends and one probe goes out."""
+    now = [1000.0]
+    fake.script("log", _path("a"), Reply(403, status(403, "Forbidden", 'pods "a" is forbidden: cannot get pods/log')))
+    stats = WatchStats()
+    f = _fetcher(client, stats, clock=lambda: now[0], forbidden_cooldown=600.0)
+    with caplog.at_level(logging.WARNING, logger="crashloop_exporter.kube.logs"):
+        assert (await _fetch(f, "a")).result == "forbidden"
+        assert (await _fetch(f, "b")).result == "forbidden"
+        assert (await _fetch(f, "c")).result == "forbidden"
+    assert len(fake.seen("log")) == 1
+    warnings = [r for r in caplog.records if "no RBAC for pods/log" in r.getMessage()]
+    assert len(warnings) == 1
+    assert stats.snapshot().log_fetches["forbidden"] == 3
+    now[0] += 601
+    fake.script("log", _path("b"), Reply(200, b"granted now"))
+    assert await _fetch(f, "b") == LogResult("ok", "granted now")
+    assert len(fake.seen("log")) == 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "result"),
+    [
+        (Reply(400, status(400, "BadRequest", 'previous terminated container "app" not found')), "not_found"),
+        (Reply(404, status(404, "NotFound", 'pods "p" not found')), "not_found"),
+        (Reply(500, status(500, "InternalError")), "error"),
+        (Reply(429, status(429, "TooManyRequests"), headers={"Retry-After": "1"}), "rate_limited"),
+    ],
+    ids=["400-no-previous-container", "404-pod-gone", "500-error", "429-throttled"],
+)
+async def test_error_statuses_map_to_results(fake: FakeApi, client: KubeClient, reply: Reply, result: str) -> None:
+    """400/404 are not_found, 429 is rate_limited, other errors are error; each is counted."""
+    fake.script("log", _path("p"), reply)
+    stats = WatchStats()
+    assert await _fetch(_fetcher(client, stats), "p") == LogResult(result)
+    assert stats.snapshot().log_fetches[result] == 1
+
+
+async def test_log_text_is_never_logged(
+    fake: FakeApi, client: KubeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Even at debug level, the fetched log text does not appear in the exporter's own logs."""
+    secret = "password=hunter2-very-secret"
+    fake.script("log", _path("p"), Reply(200, f"crash {secret}\n".encode()))
+    with caplog.at_level(logging.DEBUG):
+        result = await _fetch(_fetcher(client, WatchStats()), "p")
+    assert result.text is not None and secret in result.text
+    assert all(secret not in r.getMessage() for r in caplog.records)
