@@ -38,7 +38,8 @@ class Waiting:
 class EnvRef:
     """An env var (or a whole envFrom) filled from a Secret or ConfigMap.
 
-    `var` is "" for `envFrom`; `key` is "" for `envFrom` and volumes.
+    `var` is the env var name (the prefix for `envFrom`, the volume name for volumes); `key` is ""
+    for `envFrom` and volumes.
     """
 
     var: str

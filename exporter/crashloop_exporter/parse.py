@@ -186,14 +186,17 @@ def _env_refs(spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
 def _volume_refs(pod_spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
     refs: list[EnvRef] = []
 
+    volume = ""
+
     def add(kind: str, src: Mapping[str, Any], name_key: str) -> None:
         refs.append(
-            EnvRef(var="", kind=kind, name=_str(src, name_key), key="", optional=src.get("optional") is True)  # type: ignore[arg-type]
+            EnvRef(var=volume, kind=kind, name=_str(src, name_key), key="", optional=src.get("optional") is True)  # type: ignore[arg-type]
         )
 
     for vol in pod_spec.get("volumes") or ():
         if not isinstance(vol, Mapping):
             continue
+        volume = _str(vol, "name")
         if isinstance(vol.get("secret"), Mapping):
             add("secret", vol["secret"], "secretName")
         if isinstance(vol.get("configMap"), Mapping):

@@ -18,8 +18,9 @@ FILES = case_files()
 def test_fixture_classifies_as_expected(path: Path) -> None:
     """Each fixture's containers get exactly the expected findings (and no others)."""
     case = load_case(path)
-    findings = {f.container: f for f in classify(case.pod, events=case.events, logs=case.logs, node=case.node,
-                                                  now=case.now)}
+    findings = {
+        f.container: f for f in classify(case.pod, events=case.events, logs=case.logs, node=case.node, now=case.now)
+    }
     expected = {e["container"]: e for e in case.expect}
     problems = []
     for name, f in findings.items():

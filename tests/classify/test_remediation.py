@@ -15,8 +15,12 @@ def test_memory_suggestion_doubles_the_limit() -> None:
 
 def test_rollout_lines_become_notes_for_jobs() -> None:
     """`kubectl rollout` does not exist for Jobs; the fix says what to do instead."""
-    facts = {"namespace": "batch", "pod": "etl-1-abc", "workload": "etl", **workload_facts(
-        namespace="batch", pod="etl-1-abc", workload_kind="Job", workload="etl")}
+    facts = {
+        "namespace": "batch",
+        "pod": "etl-1-abc",
+        "workload": "etl",
+        **workload_facts(namespace="batch", pod="etl-1-abc", workload_kind="Job", workload="etl"),
+    }
     text = render(BY_ID["app_crash"], facts, workload_kind="Job")
     assert "kubectl rollout" not in text and "Job etl has no rollout history" in text
 

@@ -21,8 +21,7 @@ POD = {
                 "restartCount": 3,
                 "ready": False,
                 "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
-                                             "finishedAt": "2024-01-01T00:00:00Z"}},
+                "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": "2024-01-01T00:00:00Z"}},
             }
         ],
     },
@@ -38,7 +37,9 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_user_pattern_adds_a_cause(tmp_path: Path) -> None:
     """A site-specific fatal line maps to the cause the user names."""
-    rules = load_rules_file(_write(tmp_path, "rules:\n  - cause: dependency_unavailable\n    pattern: 'upstream \\S+ gone'\n"))
+    rules = load_rules_file(
+        _write(tmp_path, "rules:\n  - cause: dependency_unavailable\n    pattern: 'upstream \\S+ gone'\n")
+    )
     [f] = classify(parse_pod(POD), logs={"api": "boot\nupstream billing gone\n"}, now=NOW, rules=rules)
     assert f.cause == "dependency_unavailable"
     [g] = classify(parse_pod(POD), logs={"api": "boot\nupstream billing gone\n"}, now=NOW)
@@ -48,7 +49,7 @@ def test_user_pattern_adds_a_cause(tmp_path: Path) -> None:
 def test_replace_drops_builtin_patterns(tmp_path: Path) -> None:
     """`replace: [bad_config]` removes the built-in bad_config patterns."""
     rules = load_rules_file(_write(tmp_path, "replace: [bad_config]\nrules: []\n"))
-    [f] = classify(parse_pod(POD), logs={"api": "FATAL: invalid value for PORT: \"x\"\n"}, now=NOW, rules=rules)
+    [f] = classify(parse_pod(POD), logs={"api": 'FATAL: invalid value for PORT: "x"\n'}, now=NOW, rules=rules)
     assert f.cause == "app_crash"
 
 

@@ -39,10 +39,14 @@ def scenario_exposition() -> str:
     registry.register(CrashloopCollector(state, stats=lambda: STATS))
     text = generate_latest(registry).decode()
     # The classification histogram's sum and bucket spread depend on CPU speed; pin only its count.
-    return "\n".join(
-        ln for ln in text.splitlines() if not ln.startswith("crashloop_exporter_classification_duration_seconds_")
-        or "_count" in ln
-    ) + "\n"
+    return (
+        "\n".join(
+            ln
+            for ln in text.splitlines()
+            if not ln.startswith("crashloop_exporter_classification_duration_seconds_") or "_count" in ln
+        )
+        + "\n"
+    )
 
 
 def _lines(text: str) -> list[str]:
@@ -69,6 +73,7 @@ def test_no_log_text_or_free_text_in_labels() -> None:
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian package prometheus) not installed")
 def test_promtool_check_metrics_passes() -> None:
     """`promtool check metrics` finds no problems in the exposition (naming, HELP, units)."""
-    out = subprocess.run(["promtool", "check", "metrics"], input=scenario_exposition(), text=True,
-                         capture_output=True, timeout=30)
+    out = subprocess.run(
+        ["promtool", "check", "metrics"], input=scenario_exposition(), text=True, capture_output=True, timeout=30
+    )
     assert out.returncode == 0, out.stdout + out.stderr

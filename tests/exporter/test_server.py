@@ -13,8 +13,22 @@ from crashloop_exporter.server import build_app
 from .podgen import crashing
 from .test_state import initial_list, make_state
 
-SCHEMA = {"namespace", "pod", "container", "container_type", "workload_kind", "workload", "failing", "cause",
-          "reason", "exit_code", "restarts", "evidence", "remediation", "runbook_url"}
+SCHEMA = {
+    "namespace",
+    "pod",
+    "container",
+    "container_type",
+    "workload_kind",
+    "workload",
+    "failing",
+    "cause",
+    "reason",
+    "exit_code",
+    "restarts",
+    "evidence",
+    "remediation",
+    "runbook_url",
+}
 
 
 async def _client(*, synced: list[str], causes: bool = True) -> TestClient[Any, Any]:
@@ -22,8 +36,12 @@ async def _client(*, synced: list[str], causes: bool = True) -> TestClient[Any, 
     initial_list(state, crashing("api-1", 2, exit_code=137, reason="OOMKilled"))
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CrashloopCollector(state, stats=lambda: {}))
-    app = build_app(registry=registry, ready=lambda: [r for r in ("pods", "events", "nodes") if r not in synced],
-                    findings=state.all_findings, causes_endpoint=causes)
+    app = build_app(
+        registry=registry,
+        ready=lambda: [r for r in ("pods", "events", "nodes") if r not in synced],
+        findings=state.all_findings,
+        causes_endpoint=causes,
+    )
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     return client
@@ -51,7 +69,7 @@ async def test_metrics_text_and_openmetrics() -> None:
     try:
         resp = await client.get("/metrics")
         assert resp.headers["Content-Type"].startswith("text/plain")
-        assert 'crashloop_container_failing{' in await resp.text()
+        assert "crashloop_container_failing{" in await resp.text()
         resp = await client.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
         assert resp.headers["Content-Type"].startswith("application/openmetrics-text")
         assert (await resp.text()).rstrip().endswith("# EOF")

@@ -168,8 +168,11 @@ def test_recovered_container_leaves_the_failing_set() -> None:
     """Ready and running again: no failing finding, the past cause kept with failing=False."""
     state, _, _ = make_state()
     initial_list(state, crashing("api-1", 3, exit_code=137, reason="OOMKilled"))
-    state.event("pods", "MODIFIED", pod("api-1", restarts=3, ready=True, last_exit=(137, "OOMKilled"),
-                                        finished="2024-01-01T00:09:59Z"))
+    state.event(
+        "pods",
+        "MODIFIED",
+        pod("api-1", restarts=3, ready=True, last_exit=(137, "OOMKilled"), finished="2024-01-01T00:09:59Z"),
+    )
     [f] = state.all_findings()
     assert not f.failing and f.cause == "oomkilled"
 
@@ -217,8 +220,13 @@ def test_liveness_kill_event_reclassifies_a_failing_pod() -> None:
         "ADDED",
         {
             "metadata": {"name": "api-1.17b", "namespace": "production"},
-            "involvedObject": {"kind": "Pod", "name": "api-1", "namespace": "production", "uid": "uid-api-1",
-                               "fieldPath": "spec.containers{api}"},
+            "involvedObject": {
+                "kind": "Pod",
+                "name": "api-1",
+                "namespace": "production",
+                "uid": "uid-api-1",
+                "fieldPath": "spec.containers{api}",
+            },
             "reason": "Killing",
             "message": "Container api failed liveness probe, will be restarted",
             "type": "Normal",

@@ -53,6 +53,11 @@ EVENT_SLACK_SECONDS = 5.0
 _SECRET_NOT_FOUND = re.compile(r"secrets? \\?\"(?P<name>[^\"\\]+)\\?\" not found")
 _CONFIGMAP_NOT_FOUND = re.compile(r"configmaps? \\?\"(?P<name>[^\"\\]+)\\?\" not found")
 _MISSING_KEY = re.compile(r"couldn't find key (?P<key>\S+) in (?P<kind>Secret|ConfigMap) (?P<ns>[^/\s]+)/(?P<name>\S+)")
+_MOUNT_MISSING_KEY = re.compile(
+    r"for volume \\?\"(?P<volume>[^\"\\]+)\\?\" : (?P<kind>configmap|)\s*references non-existent "
+    r"(?:secret|config) key: (?P<key>\S+)"
+)
+_CONFIG_HINT = re.compile(r"not found|couldn't find key|non-existent")
 _EVICTED_RESOURCE = re.compile(r"low on resource: (?P<resource>[\w-]+)")
 _ENV_COMPLAINT = re.compile(
     r"missing|not set|unset|required|empty|invalid|undefined|not defined|not found|KeyError|must be set|no value",
@@ -61,6 +66,8 @@ _ENV_COMPLAINT = re.compile(
 _LIVENESS_KILL = re.compile(r"failed liveness probe", re.IGNORECASE)
 _STARTUP_KILL = re.compile(r"failed startup probe", re.IGNORECASE)
 _IMAGE_EVENT = re.compile(r"Failed to pull image|ErrImagePull|ImagePullBackOff|InvalidImageName", re.IGNORECASE)
+_GENERIC_CAUSES = frozenset({"app_crash", "init_container_failed", "segfault", "sigkill", "sigterm"})
+"""Causes decided by the exit code alone; the log's last error line still tells a human most."""
 _SIGNAL_EXIT = {137: "SIGKILL", 139: "SIGSEGV", 143: "SIGTERM", 134: "SIGABRT"}
 
 
@@ -188,6 +195,14 @@ class _Collector:
 
 def _config_refs(col: _Collector, c: ContainerRecord, pod: PodRecord, text: str, source: EvidenceSource) -> None:
     """Secret/ConfigMap problems named in a waiting message or an event."""
+    m = _MOUNT_MISSING_KEY.search(text)
+    if m:
+        is_cm = m.group("kind") == "configmap"
+        kind = "configmap" if is_cm else "secret"
+        name = next((r.name for r in pod.volume_refs if r.var == m.group("volume") and r.kind == kind), "")
+        col.add("missing_configmap_key" if is_cm else "missing_secret_key", source, text,
+                **{kind: name, "key": m.group("key")})
+        return
     m = _MISSING_KEY.search(text)
     if m:
         cause = "missing_secret_key" if m.group("kind") == "Secret" else "missing_configmap_key"
@@ -225,7 +240,7 @@ def _status_signals(col: _Collector, pod: PodRecord, c: ContainerRecord, term: T
             col.add("image_pull", "status", text, image=image)
         elif w.reason == "CreateContainerConfigError":
             before = len(col.decisions)
-            _config_refs(col, c, pod, w.message, "status")
+            _config_refs(col, c, pod, text, "status")
             if len(col.decisions) == before:
                 col.add("start_error", "status", text)
         elif w.reason in BY_ID["start_error"].waiting_reasons or w.reason in (
@@ -319,7 +334,7 @@ def _event_signals(
             pulling = c.waiting is not None and c.waiting.reason in BY_ID["image_pull"].waiting_reasons
             if _IMAGE_EVENT.search(msg) and pulling:
                 col.add("image_pull", "event", _event_text(e))
-            elif ("not found" in msg or "couldn't find key" in msg) and c.running_since is None:
+            elif _CONFIG_HINT.search(msg) and c.running_since is None:
                 # Only a container that is not running can be held back by a missing config object.
                 _config_refs(col, c, pod, _event_text(e), "event")
     for kind, cause in (("liveness", "liveness_probe"), ("startup", "startup_probe")):
@@ -337,7 +352,7 @@ def _optional_ref_signal(col: _Collector, c: ContainerRecord, lines: Sequence[st
     if not optional:
         return
     for ln in lines:
-        if not _ENV_COMPLAINT.search(ln):
+        if not _ENV_COMPLAINT.search(ln) or logtools.is_non_fatal(ln):
             continue
         for ref in optional:
             if re.search(rf"(?<![A-Za-z0-9_]){re.escape(ref.var)}(?![A-Za-z0-9_])", ln):
@@ -366,7 +381,9 @@ def _log_signals(col: _Collector, c: ContainerRecord, log_text: str, rules: LogR
             m = logtools.first_match(rules.for_cause(cause_id), tier)
             if m is None:
                 continue
-            g = m.groups
+            # The evidence line comes from this tier; names (host, port, var) from anywhere in the tail.
+            everywhere = logtools.first_match(rules.for_cause(cause_id), [*decisive, *rest])
+            g = {**(everywhere.groups if everywhere else {}), **m.groups}
             facts = {
                 "env_var": g.get("var", ""),
                 "host": g.get("host", ""),
@@ -423,6 +440,10 @@ def _classify_container(
         _log_signals(col, c, log_text, rules)
     _exit_signals(col, pod, c, term, failing)
     best = col.best()
+    if best is not None and best.cause in _GENERIC_CAUSES and log_text:
+        line = logtools.last_error_line(log_text)
+        if line:
+            best.evidence.insert(0, _ev("log", line))
     if best is None:
         if not failing:
             return None

@@ -25,7 +25,7 @@ MAX_LINE_CHARS = 4096
 _PY_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning)\b(?::|$)")
 _GO_PANIC = re.compile(r"^(?:panic|fatal error): ")
 _JAVA_TOP = re.compile(r"^Exception in thread \"[^\"]*\" |^Caused by: |^Error: (?:Could not|Unable to)")
-_NODE_ERROR = re.compile(r"^(?:Uncaught )?[A-Z]\w*Error(?: \[[A-Z_]+\])?: ")
+_NODE_ERROR = re.compile(r"^(?:Uncaught )?(?:[A-Z]\w*)?Error(?: \[[A-Z_]+\])?: ")
 _LOG_FATAL = re.compile(r"\b(?:FATAL|CRITICAL|PANIC|EMERG)\b|\blevel=(?:fatal|panic)\b|\"level\":\"(?:fatal|panic)\"")
 
 
@@ -68,12 +68,45 @@ def tiers(lines: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def first_match(patterns: Iterable[re.Pattern[str]], lines: Sequence[str]) -> LogMatch | None:
-    """The first line (in the given order) that any pattern matches."""
+    """The first line (in the given order) that any pattern matches, with the named groups of
+    every matching line merged in (first value wins): the line that says `Connection refused`
+    is often not the one that names the host."""
     compiled = tuple(patterns)
+    found: str | None = None
+    groups: dict[str, str] = {}
     for ln in lines:
         for p in compiled:
             m = p.search(ln)
-            if m:
-                groups = {k.rstrip("0123456789"): v for k, v in m.groupdict().items() if v}
-                return LogMatch(line=ln.strip(), groups=groups)
-    return None
+            if not m:
+                continue
+            if found is None:
+                found = ln.strip()
+            for k, v in m.groupdict().items():
+                if v:
+                    groups.setdefault(k.rstrip("0123456789"), v)
+    return LogMatch(line=found, groups=groups) if found is not None else None
+
+
+_NON_FATAL_LEVEL = re.compile(r"\b(?:WARN(?:ING)?|INFO|DEBUG|NOTICE)\b|level=(?:warn(?:ing)?|info|debug)\b|"
+                              r"\"level\":\"(?:warn(?:ing)?|info|debug)\"", re.IGNORECASE)
+
+
+def is_non_fatal(line: str) -> bool:
+    """A line logged at warning level or below: the program said it and carried on."""
+    return bool(_NON_FATAL_LEVEL.search(line))
+
+
+_ERRORISH = re.compile(r"\b(?:error|fatal|panic|exception|failed|failure|traceback|killed|abort)", re.IGNORECASE)
+
+
+def last_error_line(text: str) -> str:
+    """The most telling line for a human when no rule matched: the first decisive line that reads
+    like an error (a final exception, a panic, an `ERROR:`), else the last line of the log."""
+    lines = tail_lines(text)
+    if not lines:
+        return ""
+    decisive, _ = tiers(lines)
+    for ln in decisive:
+        if _ERRORISH.search(ln):
+            return ln.strip()
+    return lines[-1].strip()

@@ -61,5 +61,8 @@ def clean(text: str, *, limit: int = MAX_EVIDENCE_CHARS) -> str:
     """Evidence-ready text: sanitized, redacted, trimmed to `limit` characters with an ellipsis."""
     text = redact(sanitize(text))
     if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
+        # Keep both ends: the head says what failed, and Go/runc error chains put the root cause
+        # last ("...error mounting ...: not a directory").
+        head = limit // 3
+        text = text[:head].rstrip() + " … " + text[-(limit - head - 3) :].lstrip()
     return text

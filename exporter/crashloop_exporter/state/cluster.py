@@ -153,7 +153,9 @@ class ClusterState:
         per-namespace watcher (`--namespaces`) only reconciles its own namespace."""
         seen = self._relist_seen.pop((resource, namespace), set())
         if resource == "pods":
-            gone = [u for u, p in self.pods.items() if u not in seen and (namespace is None or p.namespace == namespace)]
+            gone = [
+                u for u, p in self.pods.items() if u not in seen and (namespace is None or p.namespace == namespace)
+            ]
             for uid in gone:
                 self._delete_pod(uid)
         elif resource == "nodes":

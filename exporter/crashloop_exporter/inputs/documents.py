@@ -1,0 +1,225 @@
+"""Turn the bytes of a manifest or dump file into Kubernetes objects, with locations for errors.
+
+kubectl prints JSON one value after another (`cluster-info dump` writes a dozen lists in a row, a
+shell loop over `kubectl get -o json` appends them) and YAML as `---`-separated documents. Both
+are read here, so that `-f` files and dumps agree on what is valid and every error names the file,
+the line or document, and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from crashloop_exporter.errors import InputError
+from crashloop_exporter.inputs.snapshot import LIST_KINDS, OBJECT_KINDS, Warn, kind_of
+
+_YAML_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _KubeYamlLoader(_YAML_BASE):  # type: ignore[valid-type,misc]
+    """Safe loader that keeps timestamps as strings, as the API serves them.
+
+    YAML 1.1 would turn an unquoted `2024-03-15T02:14:22Z` into a datetime; kubectl quotes them,
+    but hand-edited files often do not, and `parse` reads RFC 3339 strings.
+    """
+
+
+_KubeYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_JSON = json.JSONDecoder()
+_WS = " \t\r\n"
+
+
+def decode_bytes(data: bytes) -> str:
+    """Text of a file: UTF-8 (BOM tolerated), or UTF-16 with a BOM (PowerShell's `>` writes that)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line number of a character offset (O(offset): for one-off error messages)."""
+    return text.count("\n", 0, offset) + 1
+
+
+class LineCounter:
+    """Line numbers of increasing offsets in one text, counted incrementally.
+
+    A dump stream is tens of MB with thousands of log sections; counting from the start for each
+    one would be quadratic.
+    """
+
+    def __init__(self, text: str, *, base_line: int = 1) -> None:
+        self.text = text
+        self.base_line = base_line
+        self.offset = 0
+        self.line = base_line
+
+    def at(self, offset: int) -> int:
+        """The line of `offset` (counted from `base_line`); cheap when offsets only grow."""
+        if offset < self.offset:
+            self.offset, self.line = 0, self.base_line
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One top-level value of a file, and where it started."""
+
+    value: Any
+    where: str
+
+
+_FIRST_OBJECT_LINE = re.compile(r"^(?:[{\[]|(?:apiVersion|kind|items|metadata):)", re.M)
+
+
+def is_json(text: str) -> bool:
+    """JSON when kubectl's JSON starts the text, or starts a line before any YAML top-level key does
+    (a dump saved with `2>&1` or pasted from a terminal can begin with warnings or a prompt)."""
+    if text.lstrip(_WS + "\ufeff")[:1] in ("{", "["):
+        return True
+    m = _FIRST_OBJECT_LINE.search(text)
+    return m is not None and m.group()[0] in "{["
+
+
+def iter_json_values(text: str, *, where: str, warn: Warn, base_line: int = 1) -> Iterator[Document]:
+    """Every JSON value in `text`, one after another (concatenated output of several kubectl calls).
+
+    A line between values that is not JSON (a `Warning: ...` kubectl printed on stderr into the
+    same file) is skipped with a warning; a value that does not parse is an InputError.
+    """
+    pos, n = 0, len(text)
+    lines = LineCounter(text, base_line=base_line)
+    skipped: list[tuple[int, str]] = []  # a run of non-JSON lines, reported as one warning
+
+    def report_skipped() -> None:
+        if not skipped:
+            return
+        first_line, first_text = skipped[0]
+        if len(skipped) == 1:
+            warn(f"warning: {where} line {first_line}: skipped text that is not JSON: {first_text!r}")
+        else:
+            warn(f"warning: {where} lines {first_line}-{skipped[-1][0]}: skipped {len(skipped)} lines that are "
+                 f"not JSON, starting with {first_text!r}")
+        skipped.clear()
+
+    while True:
+        while pos < n and text[pos] in _WS:
+            pos += 1
+        if pos >= n:
+            report_skipped()
+            return
+        line = lines.at(pos)
+        if text[pos] not in "{[":
+            eol = text.find("\n", pos)
+            eol = n if eol < 0 else eol
+            skipped.append((line, text[pos:eol][:80]))
+            pos = eol
+            continue
+        report_skipped()
+        try:
+            value, end = _JSON.raw_decode(text, pos)
+        except json.JSONDecodeError as e:
+            err_line = base_line + line_of(text, e.pos) - 1
+            col = e.pos - (text.rfind("\n", 0, e.pos) + 1) + 1
+            raise InputError(f"{where} line {err_line} column {col}: invalid JSON: {e.msg}") from e
+        yield Document(value, f"{where} line {line}")
+        pos = end
+
+
+def iter_yaml_documents(text: str, *, where: str, base_line: int = 1) -> Iterator[Document]:
+    """Every YAML document in `text` (`---`-separated); an unparseable one is an InputError."""
+    loader = _KubeYamlLoader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            index += 1
+            if node is None:
+                continue
+            value = loader.construct_document(node)
+            if value is None:
+                continue  # an empty document (a trailing `---`)
+            yield Document(value, f"{where} document {index} (line {base_line + node.start_mark.line})")
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        at = f" line {base_line + mark.line} column {mark.column + 1}" if mark is not None else ""
+        raise InputError(f"{where}{at}: invalid YAML: {e.problem or e.context}") from e
+    except yaml.YAMLError as e:
+        raise InputError(f"{where}: invalid YAML: {e}") from e
+    finally:
+        loader.dispose()
+
+
+def iter_documents(text: str, *, where: str, warn: Warn, base_line: int = 1) -> Iterator[Document]:
+    """JSON values or YAML documents, whichever the text holds."""
+    if is_json(text):
+        yield from iter_json_values(text, where=where, warn=warn, base_line=base_line)
+    else:
+        yield from iter_yaml_documents(text, where=where, base_line=base_line)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One object found in a document: its kind (possibly inferred), the raw mapping, and where."""
+
+    kind: str
+    raw: Any
+    where: str
+
+
+def iter_objects(doc: Document) -> Iterator[Item]:
+    """The objects of one document: the document itself, or the items of a (typed) list.
+
+    Kinds this package does not read (Deployment, ServiceList, ...) are yielded too; the caller
+    decides whether they are an error (`-f`) or expected noise (a cluster-info dump).
+    """
+    value = doc.value
+    if isinstance(value, list):  # a bare JSON array of objects
+        for i, item in enumerate(value):
+            yield Item(kind_of(item) if isinstance(item, Mapping) else "", item, f"{doc.where} [{i}]")
+        return
+    if not isinstance(value, Mapping):
+        raise InputError(f"{doc.where}: expected a Kubernetes object, got {type(value).__name__} {value!r:.40}")
+    kind = kind_of(value)
+    if kind in LIST_KINDS or (kind.endswith("List") and "items" in value):
+        items = value.get("items")
+        if items is None:
+            return  # an empty list prints `items: null` in some clients
+        if not isinstance(items, list):
+            raise InputError(f"{doc.where}: {kind}.items should be a list, got {type(items).__name__}")
+        item_kind = LIST_KINDS.get(kind, kind.removesuffix("List"))
+        for i, item in enumerate(items):
+            where = f"{doc.where} items[{i}]"
+            if not isinstance(item, Mapping):
+                yield Item("", item, where)
+                continue
+            yield Item(kind_of(item, default=item_kind), item, where)
+        return
+    yield Item(kind, value, doc.where)
+
+
+__all__ = [
+    "OBJECT_KINDS",
+    "Document",
+    "Item",
+    "LineCounter",
+    "decode_bytes",
+    "is_json",
+    "iter_documents",
+    "iter_json_values",
+    "iter_objects",
+    "iter_yaml_documents",
+    "line_of",
+]
