@@ -29,7 +29,10 @@ def test_redact_masks_credential_values(text: str, secret: str) -> None:
 
 def test_redact_keeps_kubernetes_names() -> None:
     """Secret *names* and missing-key messages are evidence, not credentials."""
-    msg = 'Error: couldn\'t find key DB_PASSWORD in Secret production/api-db-credentials; secret "stripe-secret" not found'
+    msg = (
+        "Error: couldn't find key DB_PASSWORD in Secret production/api-db-credentials; "
+        'secret "stripe-secret" not found'
+    )
     assert redact(msg) == msg
 
 

@@ -26,7 +26,7 @@ STATS: StatsSnapshot = {
 
 
 def scenario_exposition() -> str:
-    state, clock, _ = make_state()
+    state, _clock, _ = make_state()
     initial_list(
         state,
         crashing("api-1", 4, exit_code=137, reason="OOMKilled"),

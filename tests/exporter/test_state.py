@@ -145,7 +145,7 @@ def test_crash_waits_for_logs_then_counts_under_the_log_cause() -> None:
 
 def test_crash_is_never_lost_when_logs_do_not_come() -> None:
     """A fetch that never answers is flushed with the status cause after the wait."""
-    state, clock, requests = make_state(logs=True)
+    state, clock, _requests = make_state(logs=True)
     initial_list(state, crashing("api-1", 1))
     state.event("pods", "MODIFIED", crashing("api-1", 2))
     clock.t += LOG_WAIT_SECONDS + 1
