@@ -1,0 +1,1 @@
+"""Dashboard tests (a package so `tests.dashboards.queries` imports cleanly for the e2e tests)."""
