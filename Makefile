@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps demo test lint typecheck unit generate bench
+.PHONY: setup system-deps demo test lint typecheck unit generate heldout bench
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -36,6 +36,10 @@ generate: setup
 	$(BIN)/crashloop-exporter rules generate
 	$(PY) dashboards/build.py
 	$(PY) deploy/generate.py
+
+# The held-out evaluation: dumps the classifier was not written against (scored, not a CI gate).
+heldout: setup
+	$(BIN)/pytest -q -m heldout tests/heldout
 
 bench: setup
 	$(PY) benchmarks/run.py
