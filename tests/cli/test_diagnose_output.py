@@ -64,7 +64,7 @@ def test_table_says_when_all_replicas_fail_the_same_way(tmp_path: Path) -> None:
     for suffix in ("a1b2c", "d3e4f", "g5h6i"):
         row = next(ln for ln in out.splitlines() if f"orders-5c6d7e8f9-{suffix}" in ln)
         assert "missing_secret" in row and "CreateContainerConfigError" in row
-        assert 'status: secret "api-db-credentials" not found' in row
+        assert 'CreateContainerConfigError: secret "api-db-credentials" not found' in row
 
 
 def test_table_points_at_the_one_pod_when_only_it_fails(tmp_path: Path) -> None:

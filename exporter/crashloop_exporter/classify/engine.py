@@ -478,7 +478,8 @@ def _classify_container(
         workload=pod.workload,
         failing=failing,
         cause=best.cause,
-        reason=reason or (term.reason if term is not None else ""),
+        # A recovered container's reason is the kubelet's reason for its last termination.
+        reason=(reason if failing else "") or (term.reason if term is not None else reason),
         exit_code=term.exit_code if term is not None else None,
         restarts=c.restart_count,
         evidence=tuple(best.evidence),

@@ -96,7 +96,7 @@ def is_non_fatal(line: str) -> bool:
     return bool(_NON_FATAL_LEVEL.search(line))
 
 
-_ERRORISH = re.compile(r"\b(?:error|fatal|panic|exception|failed|failure|traceback|killed|abort)", re.IGNORECASE)
+_ERRORISH = re.compile(r"error|fatal|panic|exception|failed|failure|traceback|killed|abort", re.IGNORECASE)
 
 
 def last_error_line(text: str) -> str:
