@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def causes_table(findings: list[tuple[str, str, bool]], crashes: Counter[str]) -> str:
     """A fixed-width table: cause, failing containers now, crashes counted, one example pod."""
     failing = Counter(cause for cause, _, is_failing in findings if is_failing)
-    example = {}
+    example: dict[str, str] = {}
     for cause, pod, is_failing in findings:
         if is_failing:
             example.setdefault(cause, pod)
