@@ -112,3 +112,8 @@ class SimRequestError(SimError):
 class QueryError(CrashloopError):
     """A Prometheus HTTP API query failed (unreachable, HTTP error, or status "error"); raised by the
     dashboard preview renderer and query checks, with the expression in the message."""
+
+
+class PreflightError(CrashloopError):
+    """`preflight` could not finish its live checks (the API server is unreachable or answers with
+    an error other than 404/403); the message names the object it was checking."""

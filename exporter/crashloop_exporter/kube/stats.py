@@ -85,8 +85,10 @@ class WatchStats:
             self._skipped.setdefault((resource, reason), 0)
 
     def mark_synced(self, resource: str, key: str) -> None:
-        """The watcher `key` of `resource` completed a full LIST."""
+        """The watcher `key` of `resource` completed a full LIST. A completed LIST is fresh data
+        too, so it stamps the last-event time: a watch that hangs right after start-up must age."""
         self._watchers.setdefault(resource, {})[key] = True
+        self._last_event[resource] = self.clock()
 
     def count_event(self, resource: str, event_type: str) -> None:
         """One watch event of a known type arrived."""

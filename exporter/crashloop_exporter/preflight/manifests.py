@@ -1,0 +1,464 @@
+"""Read the manifests `preflight` checks, remembering the file and line of every field.
+
+Preflight runs in CI on what is about to be applied: files, directories of them, or the output of
+`kubectl kustomize overlay/` on stdin. Its findings must point at a line a reviewer can open, so
+each document is composed with PyYAML first (nodes carry marks) and a small index maps the paths
+we may report (`spec.template.spec.containers[0].env[3]`) to 1-based lines, before the document
+is constructed into plain data. JSON is split value by value and indexed the same way.
+
+Only workloads (the kinds that carry a pod template) are checked. Secrets and ConfigMaps in the
+input are kept as *key names only*: a bundle that creates the Secret its Deployment uses is fine,
+and a value read from a manifest is never stored, so it can never be printed. Every other kind is
+ignored silently, because a rendered overlay is full of Services and ServiceAccounts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import yaml
+
+from crashloop_exporter.errors import InputError
+from crashloop_exporter.inputs.documents import decode_bytes, is_json
+
+PathPart = str | int
+FieldPath = tuple[PathPart, ...]
+
+POD_SPEC_PATHS: Mapping[str, FieldPath] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+"""Where each workload kind keeps the pod spec it stamps out."""
+WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_DEPTH = 64
+"""Deeper than any Kubernetes object; bounds the line-index walk on hostile input."""
+MAX_INDEXED_NODES = 200_000
+"""Nodes indexed per document; a larger document (a huge ConfigMap) keeps coarser line numbers."""
+
+_YAML_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ManifestLoader(_YAML_BASE):  # type: ignore[valid-type,misc]
+    """Safe loader that keeps timestamps as strings, as the API serves them."""
+
+
+_ManifestLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class LineIndex:
+    """1-based line numbers of the fields of one document, by path.
+
+    A mapping entry is indexed at its key's line, a sequence item at the line it starts on. A path
+    that is not in the document (a field we report as *missing*) resolves to its deepest existing
+    ancestor, so "no memory limit" points at the container, or at its `resources:` if present.
+    """
+
+    def __init__(self, lines: Mapping[FieldPath, int], *, root_line: int) -> None:
+        self._lines = dict(lines)
+        self.root_line = root_line
+
+    def line(self, path: FieldPath) -> int:
+        for end in range(len(path), 0, -1):
+            found = self._lines.get(path[:end])
+            if found is not None:
+                return found
+        return self.root_line
+
+    @classmethod
+    def from_node(cls, node: yaml.Node, *, base_line: int = 1) -> LineIndex:
+        """Index every mapping key and sequence item under `node` (a composed document)."""
+        lines: dict[FieldPath, int] = {}
+        offset = base_line  # node marks are 0-based within the composed text
+        stack: list[tuple[yaml.Node, FieldPath]] = [(node, ())]
+        visited: set[int] = set()  # an alias is indexed once; a recursive one (&a [*a]) must not loop
+        while stack and len(lines) < MAX_INDEXED_NODES:
+            current, path = stack.pop()
+            if len(path) > MAX_DEPTH or id(current) in visited:
+                continue
+            if isinstance(current, yaml.MappingNode):
+                visited.add(id(current))
+                for key_node, value_node in current.value:
+                    if not isinstance(key_node, yaml.ScalarNode):
+                        continue
+                    child = (*path, str(key_node.value))
+                    lines.setdefault(child, key_node.start_mark.line + offset)
+                    stack.append((value_node, child))
+            elif isinstance(current, yaml.SequenceNode):
+                visited.add(id(current))
+                for i, item in enumerate(current.value):
+                    child = (*path, i)
+                    lines.setdefault(child, item.start_mark.line + offset)
+                    stack.append((item, child))
+        return cls(lines, root_line=node.start_mark.line + offset)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A field of an input document: the file as the user named it, the document, and its lines."""
+
+    file: str
+    document: int
+    """1-based index of the YAML document or JSON value in the file."""
+    lines: LineIndex = field(compare=False, repr=False)
+
+    def line(self, path: FieldPath) -> int:
+        return self.lines.line(path)
+
+
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """One object with a pod template: where it is, and its pod spec as plain data."""
+
+    kind: str
+    name: str
+    namespace: str | None
+    """`metadata.namespace`, or None when the manifest leaves it to `-n` / the context."""
+    pod_name: str
+    """The pod template's `metadata.name` if set (a bare Pod's name), else the workload's name."""
+    pod_spec: Mapping[str, Any] = field(repr=False)
+    object_path: FieldPath
+    """Path of the object in its document: () or ("items", i) inside a `kind: List`."""
+    spec_path: FieldPath
+    """Path of the pod spec in its document (object_path + the kind's POD_SPEC_PATHS entry)."""
+    location: Location
+
+    def line(self, *rel: PathPart) -> int:
+        """Line of a field given relative to the pod spec (`"containers", 0, "image"`)."""
+        return self.location.line((*self.spec_path, *rel))
+
+    def object_line(self, *rel: PathPart) -> int:
+        """Line of a field given relative to the object (`"metadata", "namespace"`)."""
+        return self.location.line((*self.object_path, *rel))
+
+    @property
+    def ref(self) -> str:
+        """`Deployment/payment-service`, for messages."""
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class BundleObject:
+    """A Secret or ConfigMap the input itself creates: its name and key names, never a value."""
+
+    kind: str
+    """Secret or ConfigMap (what the object becomes in the cluster)."""
+    name: str
+    namespace: str | None
+    keys: frozenset[str] | None
+    """Key names, or None when they cannot be known from the manifest (an ExternalSecret with dataFrom)."""
+    source_kind: str
+    """The kind in the input (Secret, ConfigMap, SealedSecret, ExternalSecret)."""
+    location: Location
+
+
+@dataclass(slots=True)
+class Manifests:
+    """Everything read from the `-f` sources."""
+
+    workloads: list[Workload] = field(default_factory=list)
+    bundle: list[BundleObject] = field(default_factory=list)
+    documents: int = 0
+    ignored: int = 0
+    """Objects of other kinds (Services, ServiceAccounts, ...) that were skipped."""
+
+
+# --- reading sources ------------------------------------------------------------------------------
+
+
+def expand_sources(sources: Sequence[str]) -> list[tuple[str, bool]]:
+    """(file, named) in the order given, `named` False for files found in a directory: a directory
+    contributes its *.yaml, *.yml, *.json files, recursively, sorted, skipping hidden files and
+    directories (.git, .github)."""
+    if list(sources).count("-") > 1:
+        raise InputError("-f -: stdin can be given only once")
+    files: list[tuple[str, bool]] = []
+    for source in sources:
+        if source == "-":
+            files.append((source, True))
+            continue
+        path = Path(source)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in MANIFEST_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                raise InputError(f"-f {source}: directory holds no *.yaml, *.yml or *.json files")
+            files.extend((str(p), False) for p in found)
+        elif path.exists():
+            files.append((source, True))
+        else:
+            raise InputError(f"-f {source}: no such file or directory")
+    return files
+
+
+def _read(source: str, stdin: BinaryIO | None) -> tuple[str, str]:
+    if source == "-":
+        return decode_bytes((stdin or sys.stdin.buffer).read()), STDIN_NAME
+    try:
+        return decode_bytes(Path(source).read_bytes()), source
+    except OSError as e:
+        raise InputError(f"-f {source}: cannot read: {e.strerror or e}") from e
+
+
+def load_manifests(sources: Sequence[str], *, stdin: BinaryIO | None = None) -> Manifests:
+    """Read every `-f` source (files, directories, `-`); InputError names the file and document."""
+    out = Manifests()
+    for source, named in expand_sources(sources):
+        text, name = _read(source, stdin)
+        before = out.documents
+        for document, value, lines in iter_documents(text, file=name):
+            out.documents += 1
+            _add_document(out, value, Location(name, document, lines))
+        if out.documents == before and named:
+            # An empty pipe usually means the command before `|` failed (GitHub's default shell
+            # has no pipefail): passing would let the rollout through unchecked.
+            raise InputError(f"{name}: no Kubernetes objects (empty input)")
+    return out
+
+
+def iter_documents(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
+    """(1-based document index, value, line index) of each non-empty document, YAML or JSON."""
+    if is_json(text):
+        yield from _iter_json(text, file=file)
+    else:
+        yield from _iter_yaml(text, file=file)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _iter_yaml(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
+    loader = _ManifestLoader(text)
+    index = 0
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    return
+                index += 1
+                node = loader.get_node()
+                if node is None:
+                    continue
+                value = loader.construct_document(node)
+            except yaml.MarkedYAMLError as e:
+                mark = e.problem_mark or e.context_mark
+                at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+                problem = _one_line(e.problem or e.context or "unparseable")
+                raise InputError(f"{file}: document {max(index, 1)}: invalid YAML{at}: {problem}") from e
+            except yaml.YAMLError as e:
+                raise InputError(f"{file}: document {max(index, 1)}: invalid YAML: {_one_line(e)}") from e
+            if value is None:
+                continue  # an empty document (a trailing `---`)
+            yield index, value, LineIndex.from_node(node)
+    finally:
+        loader.dispose()
+
+
+_JSON = json.JSONDecoder()
+
+
+def _iter_json(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
+    """JSON values one after another (`kubectl get -o json` output, possibly several)."""
+    pos, n, index = 0, len(text), 0
+    line = 1
+    while True:
+        start = pos
+        while pos < n and text[pos] in " \t\r\n\ufeff":
+            pos += 1
+        line += text.count("\n", start, pos)
+        if pos >= n:
+            return
+        index += 1
+        try:
+            value, end = _JSON.raw_decode(text, pos)
+        except json.JSONDecodeError as e:
+            err_line = line + text.count("\n", pos, e.pos)
+            raise InputError(f"{file}: document {index}: invalid JSON at line {err_line}: {e.msg}") from e
+        yield index, value, _json_lines(text[pos:end], base_line=line)
+        line += text.count("\n", pos, end)
+        pos = end
+
+
+def _json_lines(chunk: str, *, base_line: int) -> LineIndex:
+    """Index a JSON value's lines by composing it as YAML (JSON is YAML's flow style). PyYAML
+    rejects a few valid JSON texts (tab indentation); those keep the document's first line."""
+    try:
+        node = yaml.compose(chunk, Loader=_ManifestLoader)
+    except yaml.YAMLError:
+        return LineIndex({}, root_line=base_line)
+    if node is None:
+        return LineIndex({}, root_line=base_line)
+    return LineIndex.from_node(node, base_line=base_line)
+
+
+# --- turning documents into workloads and bundle objects ------------------------------------------
+
+
+def _where(location: Location) -> str:
+    return f"{location.file}: document {location.document} (line {location.lines.root_line})"
+
+
+def _add_document(out: Manifests, value: Any, location: Location) -> None:
+    if not isinstance(value, Mapping):
+        raise InputError(
+            f"{_where(location)}: expected a Kubernetes object (a mapping with apiVersion and kind), "
+            f"got a {_type_name(value)}"
+        )
+    kind = value.get("kind")
+    if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in value):
+        items = value.get("items") or []
+        if not isinstance(items, list):
+            raise InputError(f"{_where(location)}: {kind}.items should be a list, got a {_type_name(items)}")
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise InputError(
+                    f"{_where(location)}: {kind}.items[{i}] should be a Kubernetes object, got a {_type_name(item)}"
+                )
+            _add_object(out, item, location, ("items", i))
+        return
+    _add_object(out, value, location, ())
+
+
+def _add_object(out: Manifests, obj: Mapping[str, Any], location: Location, path: FieldPath) -> None:
+    kind = obj.get("kind")
+    if not isinstance(kind, str):
+        out.ignored += 1  # not a Kubernetes object (a values file, a workflow); nothing to check
+        return
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    name = _str(meta.get("name")) or _str(meta.get("generateName")) or "<unnamed>"
+    namespace = _str(meta.get("namespace")) or None
+    if kind in WORKLOAD_KINDS:
+        out.workloads.append(_workload(obj, kind=kind, name=name, namespace=namespace, location=location, path=path))
+    elif kind in ("Secret", "ConfigMap"):
+        fields = ("data", "stringData") if kind == "Secret" else ("data", "binaryData")
+        out.bundle.append(BundleObject(kind, name, namespace, _key_names(obj, fields), kind, location))
+    elif kind == "SealedSecret":
+        # bitnami sealed-secrets: the controller creates a Secret of the same name (or the template's).
+        spec = _mapping(obj.get("spec"))
+        template = _mapping(spec.get("template"))
+        tmeta = _mapping(template.get("metadata"))
+        keys = set(_mapping(spec.get("encryptedData"))) | set(_mapping(template.get("data")))
+        out.bundle.append(BundleObject(
+            "Secret", _str(tmeta.get("name")) or name, _str(tmeta.get("namespace")) or namespace,
+            frozenset(str(k) for k in keys), kind, location,
+        ))
+    elif kind == "ExternalSecret":
+        # External Secrets Operator: creates spec.target.name (default: its own name). dataFrom pulls
+        # keys we cannot know offline, so key checks against it are skipped.
+        spec = _mapping(obj.get("spec"))
+        target = _mapping(spec.get("target"))
+        data = spec.get("data")
+        data = data if isinstance(data, list) else []
+        ext_keys: frozenset[str] | None = frozenset(
+            _str(d.get("secretKey")) for d in data if isinstance(d, Mapping) and _str(d.get("secretKey"))
+        ) | frozenset(str(k) for k in _mapping(_mapping(target.get("template")).get("data")))
+        if spec.get("dataFrom"):
+            ext_keys = None
+        out.bundle.append(BundleObject("Secret", _str(target.get("name")) or name, namespace, ext_keys, kind, location))
+    else:
+        out.ignored += 1
+
+
+def _workload(
+    obj: Mapping[str, Any], *, kind: str, name: str, namespace: str | None, location: Location, path: FieldPath
+) -> Workload:
+    rel = POD_SPEC_PATHS[kind]
+    current: Any = obj
+    parent_template: Mapping[str, Any] = {}
+    for i, part in enumerate(rel):
+        if not isinstance(current, Mapping) or not isinstance(current.get(part), Mapping):
+            want = ".".join(str(p) for p in rel)
+            what = "no pod template" if kind != "Pod" else "no pod spec"
+            raise InputError(f"{_where(location)}: {kind} {name} has {what} ({want} is missing or not a mapping)")
+        if part == "template" and i == len(rel) - 2:
+            parent_template = current[part]
+        current = current[part]
+    spec: Mapping[str, Any] = current
+    containers = spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        want = ".".join(str(p) for p in (*rel, "containers"))
+        raise InputError(f"{_where(location)}: {kind} {name} has no containers ({want} is missing or empty)")
+    for field_name in ("containers", "initContainers"):
+        items = spec.get(field_name)
+        if items is None:
+            continue
+        if not isinstance(items, list) or not all(isinstance(c, Mapping) for c in items):
+            raise InputError(f"{_where(location)}: {kind} {name}: {field_name} should be a list of containers")
+    template_name = _str(_mapping(parent_template.get("metadata")).get("name")) if parent_template else ""
+    return Workload(
+        kind=kind,
+        name=name,
+        namespace=namespace,
+        pod_name=template_name or name,
+        pod_spec=spec,
+        object_path=path,
+        spec_path=(*path, *rel),
+        location=location,
+    )
+
+
+def _key_names(obj: Mapping[str, Any], fields: Sequence[str]) -> frozenset[str]:
+    keys: set[str] = set()
+    for f in fields:
+        keys.update(str(k) for k in _mapping(obj.get(f)))
+    return frozenset(keys)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+__all__ = [
+    "MANIFEST_SUFFIXES",
+    "POD_SPEC_PATHS",
+    "STDIN_NAME",
+    "WORKLOAD_KINDS",
+    "BundleObject",
+    "FieldPath",
+    "LineIndex",
+    "Location",
+    "Manifests",
+    "Workload",
+    "expand_sources",
+    "iter_documents",
+    "load_manifests",
+]

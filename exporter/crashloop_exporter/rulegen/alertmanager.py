@@ -1,0 +1,121 @@
+"""The Alertmanager routing example: alerts go to whoever owns the fix of their `cause`.
+
+Routes are derived from `Cause.team`, so a new cause (or a cause changing owners) is routed by
+regenerating, never by hand-editing a regex. Two inhibitions remove alerts that another alert
+already explains (see `inhibit_rules`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from crashloop_exporter.catalog import CAUSES, Team
+from crashloop_exporter.rulegen import output
+from crashloop_exporter.rulegen.config import RoutingConfig
+from crashloop_exporter.rulegen.rules import HEALTH_TEAM
+
+RECEIVERS: dict[str, str] = {
+    "capacity": "capacity-owners",
+    "platform": "platform-team",
+    "cicd": "ci-cd",
+    "app": "app-owners",
+}
+"""Receiver name of each catalog team."""
+if set(RECEIVERS) != set(get_args(Team)):  # pragma: no cover - guards a catalog change
+    raise AssertionError(f"RECEIVERS must name a receiver for every Team: {sorted(get_args(Team))}")
+
+DEFAULT_RECEIVER = RECEIVERS["app"]
+"""Alerts without a cause (a pod in phase Failed) go to the application's owners."""
+HEALTH_RECEIVER = RECEIVERS[HEALTH_TEAM]
+GROUP_BY = ["cluster", "namespace", "workload", "cause"]
+"""One notification per workload and cause: a bad rollout's twenty pods make one message, and the
+generic restart-increase alert lands in the same group as the cause alert it precedes."""
+
+
+def receiver_for_cause(cause_id: str) -> str:
+    """The receiver an alert with `cause=<cause_id>` is routed to."""
+    by_id = {c.id: c for c in CAUSES}
+    return RECEIVERS[by_id[cause_id].team]
+
+
+def _cause_routes() -> list[dict[str, Any]]:
+    teams: dict[str, list[str]] = {}
+    for c in CAUSES:  # catalog (priority) order, so the file is stable
+        teams.setdefault(c.team, []).append(c.id)
+    return [
+        {"receiver": RECEIVERS[team], "matchers": [f'cause=~"{"|".join(ids)}"']} for team, ids in teams.items()
+    ]
+
+
+NODE_PRESSURE_NOTE = """\
+Node pressure explains the pod's other alerts: an evicted pod is also in phase Failed, and its
+containers' restarts and kills are the eviction's. The scope is the pod (equal cluster, namespace,
+pod), not the namespace: the node is not a label of these alerts, and pressure on one node says
+nothing about the namespace's pods on other nodes."""
+
+SEVERITY_NOTE = """\
+A critical alert mutes the warning and info alerts of the same container (equal cluster,
+namespace, workload, container): the restart-increase alerts and crash counts of a container
+whose missing Secret is already paging add nothing. Only alerts about a container can mute."""
+
+
+def config(routing: RoutingConfig) -> dict[str, Any]:
+    """The Alertmanager configuration as data."""
+    return {
+        "route": {
+            "receiver": DEFAULT_RECEIVER,
+            "group_by": list(GROUP_BY),
+            "group_wait": routing.group_wait,
+            "group_interval": routing.group_interval,
+            "repeat_interval": routing.repeat_interval,
+            "routes": [
+                {
+                    "receiver": HEALTH_RECEIVER,
+                    "matchers": ['alertname=~"CrashLoopExporter.+"'],
+                    "group_by": ["cluster", "alertname"],
+                },
+                *_cause_routes(),
+            ],
+        },
+        "inhibit_rules": [
+            {
+                "source_matchers": ['cause="node_pressure"', 'pod=~".+"'],
+                "target_matchers": ['cause!="node_pressure"'],
+                "equal": ["cluster", "namespace", "pod"],
+            },
+            {
+                "source_matchers": ['severity="critical"', 'container=~".+"'],
+                "target_matchers": ['severity=~"warning|info"'],
+                "equal": ["cluster", "namespace", "workload", "container"],
+            },
+        ],
+        "receivers": [
+            {
+                "name": name,
+                "webhook_configs": [{"url": routing.webhook_url.format(receiver=name), "send_resolved": True}],
+            }
+            for name in RECEIVERS.values()
+        ],
+    }
+
+
+def render(routing: RoutingConfig) -> str:
+    """alertmanager.yml, with comments on why each part is there."""
+    data = config(routing)
+    return "".join(
+        (
+            output.HEADER,
+            output.comment(
+                "Example routing for crashloop-exporter alerts: by `cause` to the team that owns the fix\n"
+                "(catalog `team`). Receivers are webhooks; point the URLs at your chat or paging bridge."
+            ),
+            output.dump({"route": data["route"]}),
+            "\n",
+            output.commented_list(
+                "inhibit_rules",
+                [(NODE_PRESSURE_NOTE, data["inhibit_rules"][0]), (SEVERITY_NOTE, data["inhibit_rules"][1])],
+            ),
+            "\n",
+            output.dump({"receivers": data["receivers"]}),
+        )
+    )
