@@ -248,3 +248,17 @@ def test_namespace_relist_reconciles_only_its_namespace() -> None:
     state.relist_begin("pods", namespace="a")
     state.relist_end("pods", namespace="a")
     assert [p.name for p in state.pods.values()] == ["p-b"]
+
+
+def test_eviction_counts_one_node_pressure_crash() -> None:
+    """An evicted pod's containers are killed for good: one node_pressure crash each, once."""
+    state, _, _ = make_state()
+    initial_list(state, pod("api-1", ready=True))
+    evicted = pod("api-1", phase="Failed")
+    evicted["status"].update({"reason": "Evicted", "message": "The node was low on resource: memory. "})
+    evicted["status"]["containerStatuses"][0]["state"] = {
+        "terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown", "finishedAt": "2024-01-01T00:10:00Z"}
+    }
+    state.event("pods", "MODIFIED", evicted)
+    state.event("pods", "MODIFIED", evicted)
+    assert counts(state) == {("api", "node_pressure"): 1.0}

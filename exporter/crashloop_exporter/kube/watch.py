@@ -243,6 +243,12 @@ class Watcher:
         if isinstance(e, GoneError):
             log.info("%s: %s; relisting", self.key, e)
             return "gone", True, None
+        if isinstance(e, ApiError) and _too_large_rv(e):
+            # The API server is behind our resourceVersion: etcd was restored or the apiserver
+            # restarted with a fresh cache. Waiting for it to "catch up" would skip every change
+            # between its revision and ours, so relist (client-go's reflector does the same).
+            log.warning("%s: %s; relisting", self.key, e)
+            return "gone", True, None
         if isinstance(e, ThrottledError):
             log.warning("%s: %s (Retry-After %s)", self.key, e, e.retry_after)
             return ("too_many_requests" if e.status == 429 else "error"), False, e.retry_after
@@ -371,3 +377,8 @@ def _status_error(status: Mapping[str, Any], where: str) -> ApiError:
     if code == 410:
         return GoneError(410, reason or "Expired", message)
     return ApiError(code if isinstance(code, int) else 500, reason or "WatchError", message)
+
+
+def _too_large_rv(e: ApiError) -> bool:
+    """504 Timeout 'Too large resource version' (cause ResourceVersionTooLarge)."""
+    return e.status == 504 and "too large resource version" in e.message.lower()

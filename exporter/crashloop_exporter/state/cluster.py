@@ -6,7 +6,7 @@ since we last looked, even across a gap. Restarts already there when we first se
 baseline and never counted; a pod created after we started counts from zero.
 
 Failed starts that never restart a container (CreateContainerConfigError, ImagePullBackOff, a
-FailedMount) and terminal failures of restartPolicy=Never pods are counted once per episode.
+FailedMount), terminal failures of restartPolicy=Never pods and evictions are counted once per episode.
 
 When logs can decide the cause, the count waits (at most `LOG_WAIT_SECONDS`) for the previous log
 to arrive so the crash is counted under its real cause; a deleted pod or a failed fetch flushes it
@@ -278,7 +278,13 @@ class ClusterState:
         in_start_failure = waiting in START_FAILURES or (
             finding is not None and finding.failing and finding.reason == "ContainerCreating"
         )
-        terminal = c.terminated is not None and c.terminated.exit_code != 0 and rec.restart_policy == "Never"
+        # A container that ends for good: a failed restartPolicy=Never run, or an eviction (a kill
+        # by the node; the controller's replacement is a new pod).
+        terminal = (
+            c.terminated is not None
+            and (c.terminated.exit_code != 0 or rec.reason == "Evicted")
+            and (rec.restart_policy == "Never" or rec.reason == "Evicted")
+        )
         episode = 0
         for kind, active in (("start", in_start_failure), ("terminal", terminal)):
             ek = (kind, rec.uid, c.name)

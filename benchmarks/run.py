@@ -1,0 +1,298 @@
+"""crashloop-exporter benchmarks: sync time and memory, pod update throughput, /metrics render time.
+
+Runs the simulator and the exporter as real processes on this machine, measures each figure
+`--runs` times side by side with its reference (bare orjson parse, the sim's own ceiling), and
+prints medians, ratios and PASS/MISS against the targets, then one summary table. Machines are
+noisy, so the ratios are the figures to compare between machines, not the absolute seconds.
+
+    .venv/bin/python benchmarks/run.py                      # full: 10k, 50k, 150k pods, 3 runs
+    .venv/bin/python benchmarks/run.py --quick              # smoke run (< 1 minute)
+    .venv/bin/python benchmarks/run.py --profile            # + py-spy/cProfile top functions
+    .venv/bin/python benchmarks/run.py --only churn --runs 1 --json out.json
+
+Every child process is stopped by its pid on exit (also on Ctrl-C); every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+# The helpers are siblings of this script (benchmarks/ is not a package) and the exporter
+# package is installed in the venv; both must import when run as `python benchmarks/run.py`.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import churn_bench
+import render_bench
+import sync_bench
+from benchlib import BenchError, children, cpu_plan
+
+PARTS = ("sync", "churn", "render", "http")
+TARGET_SYNC_RATIO = 2.0
+TARGET_RSS_MIB = 250.0
+TARGET_RSS_PODS = 150_000
+TARGET_UPDATES = 5000.0
+TARGET_SCRAPE_S = 0.100
+TARGET_SERIES = 10_000
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--sizes expects comma-separated pod counts, got {value!r}") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError("--sizes needs at least one positive pod count")
+    return sizes
+
+
+def _parts(value: str) -> list[str]:
+    parts = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(unknown)}; known: {', '.join(PARTS)}")
+    return parts
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=None, help="runs per measurement, medians reported (default 3)")
+    p.add_argument("--sizes", type=_sizes, default=None, help="filler pods for the sync benchmark "
+                   "(default 10000,50000,150000)")
+    p.add_argument("--quick", action="store_true", help="a small smoke run (1 run, 1000 pods, short windows)")
+    p.add_argument("--only", type=_parts, default=list(PARTS), help=f"parts to run (default all: {','.join(PARTS)})")
+    p.add_argument("--churn-pods", type=int, default=None, help="filler pods behind the churn (default 10000)")
+    p.add_argument("--churn-start", type=float, default=None, help="first churn rate, events/s (default 1000)")
+    p.add_argument("--churn-max", type=float, default=None, help="highest churn rate tried (default 64000)")
+    p.add_argument("--churn-window", type=float, default=None, help="seconds measured per rate (default 5)")
+    p.add_argument("--churn-refine", type=int, default=None, help="bisection steps after doubling (default 3)")
+    p.add_argument("--failing", type=int, default=None, help="failing containers for the render (default 10000)")
+    p.add_argument("--renders", type=int, default=None, help="in-process renders timed (default 20)")
+    p.add_argument("--scrapes", type=int, default=None, help="HTTP scrapes timed per kind (default 10)")
+    p.add_argument("--timeout", type=float, default=None, help="deadline of any one wait, seconds (default 600; "
+                   "--quick: 30)")
+    p.add_argument("--profile", action="store_true", help="also profile the exporter (py-spy: sync at the "
+                   "largest size and churn at twice the sustained rate; cProfile: one render)")
+    p.add_argument("--workdir", type=Path, default=None, help="logs, kubeconfigs and profiles (default: a temp dir)")
+    p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write every raw figure here")
+    args = p.parse_args(argv)
+    quick = args.quick
+    defaults = {
+        "runs": 1 if quick else 3,
+        "sizes": [1000] if quick else [10_000, 50_000, 150_000],
+        "churn_pods": 1000 if quick else 10_000,
+        "churn_start": 500.0 if quick else 1000.0,
+        "churn_max": 1000.0 if quick else 64_000.0,
+        "churn_window": 1.5 if quick else 5.0,
+        "churn_refine": 0 if quick else 3,
+        "failing": 1000 if quick else TARGET_SERIES,
+        "renders": 3 if quick else 20,
+        "scrapes": 3 if quick else 10,
+        "timeout": 30.0 if quick else 600.0,
+    }
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.runs < 1:
+        p.error("--runs must be at least 1")
+    return args
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def _f(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "MISS")
+
+
+def print_sync(results: list[sync_bench.SyncResult]) -> None:
+    print("\n== 1. initial sync (sim: N filler pods, no scenarios; exporter --no-logs; LIST pages of 500) ==")
+    print("sync = process start -> /readyz 200; list = `serving` log line -> /readyz 200; parse = orjson.loads of "
+          "every page\n(bare, gc on; gc off in brackets); download = raw HTTP of the same pages; rss = VmHWM")
+    head = (f"{'pods':>7} {'pages':>5} {'MiB':>6} {'sync_s':>7} {'start_s':>7} {'list_s':>7} {'download_s':>10} "
+            f"{'parse_s':>14} {'sync/parse':>10} {'list/parse':>10} {'rss_sync':>8} {'rss_scr':>8}  target")
+    print(head)
+    for r in results:
+        ratio = r.ratio()
+        print(f"{r.pods:>7} {r.runs[0].pages:>5} {r.runs[0].list_mib:>6.0f} {_f(r.median('sync_s'), '.2f'):>7} "
+              f"{_f(r.median('startup_s'), '.2f'):>7} {_f(r.median('list_s'), '.2f'):>7} "
+              f"{_f(r.median('download_s'), '.2f'):>10} "
+              f"{_f(r.median('parse_s'), '.2f'):>6} ({_f(r.median('parse_nogc_s'), '.2f'):>5}) "
+              f"{_f(ratio, '.2f'):>9}x {_f(r.list_ratio(), '.2f'):>9}x "
+              f"{_f(r.median('rss_sync_mib'), '.0f'):>7}M {_f(r.median('rss_scraped_mib'), '.0f'):>7}M  "
+              f"sync<=2x parse {_verdict(None if ratio is None else ratio <= TARGET_SYNC_RATIO)}")
+
+
+def print_churn(result: churn_bench.ChurnResult, runs: int) -> None:
+    print(f"\n== 2. pod update throughput ({result.pods} filler pods, MODIFIED churn, exporter on one core) ==")
+    print(f"sim alone at {_f(result.ceiling_rate, '.0f')}/s asked (the lowest rate the exporter fell behind at), "
+          f"to a reader that only counts lines: {_f(result.sim_ceiling, '.0f')} events/s delivered")
+    for i, run in enumerate(result.runs):
+        tail = " (the sim could not emit more: a lower bound)" if run.limited_by_sim else ""
+        print(f"run {i + 1}/{runs}: max sustained {run.max_sustained:.0f}/s, saturated throughput "
+              f"{_f(run.saturated, '.0f')}/s{tail}")
+    best = result.median_max()
+    print(f"exporter CPU per MODIFIED event at the highest sustained rate: {_f(result.median_cpu_us(), '.1f')} us")
+    print(f"median max sustained: {_f(best, '.0f')} updates/s; median saturated: "
+          f"{_f(result.median_saturated(), '.0f')} updates/s  target >= {TARGET_UPDATES:.0f}/s "
+          f"{_verdict(None if best is None else best >= TARGET_UPDATES)}")
+
+
+def print_render(r: render_bench.RenderResult) -> None:
+    print(f"\n== 3. /metrics render ({r.failing} failing containers, each workload with crashes_total) ==")
+    med = r.render_median()
+    print(f"in-process: state fed in {r.build_s:.2f}s; {r.series} series, {r.body_bytes / 1024:.0f} KiB; "
+          f"generate_latest median {_f(None if med is None else med * 1000, '.1f')} ms over {len(r.renders_s)} "
+          f"(min {_f(min(r.renders_s, default=None), '.4f')}s max {_f(max(r.renders_s, default=None), '.4f')}s)  "
+          f"target < 100 ms {_verdict(None if med is None else med < TARGET_SCRAPE_S)}")
+    if r.http_error:
+        print(f"HTTP scrape: not measured: {r.http_error}")
+    elif r.http_series is not None:
+        plain, prom = r.http_plain_median(), r.http_prom_median()
+        print(f"HTTP scrape of a real `serve` ({r.http_series} series): text/plain {_f(_ms(plain), '.1f')} ms "
+              f"({r.http_plain_bytes / 1024:.0f} KiB); Prometheus-style (OpenMetrics, gzip) {_f(_ms(prom), '.1f')} ms "
+              f"({r.http_prom_bytes / 1024:.0f} KiB)  target < 100 ms "
+              f"{_verdict(None if prom is None else prom < TARGET_SCRAPE_S)}")
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnResult | None,
+                 render: render_bench.RenderResult | None) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    for r in sync:
+        ratio = r.ratio()
+        rows.append((f"sync {r.pods} pods / bare parse", f"{_f(ratio, '.2f')}x", f"<= {TARGET_SYNC_RATIO:g}x",
+                     _verdict(None if ratio is None else ratio <= TARGET_SYNC_RATIO)))
+        rows.append((f"  (list phase {r.pods} pods / bare parse)", f"{_f(r.list_ratio(), '.2f')}x", "info", "-"))
+    if sync:
+        big = max(sync, key=lambda r: r.pods)
+        rss = big.median("rss_scraped_mib")
+        label = f"peak RSS at {big.pods} pods" + ("" if big.pods >= TARGET_RSS_PODS else " (target is at 150000)")
+        rows.append((label, f"{_f(rss, '.0f')} MiB", f"< {TARGET_RSS_MIB:g} MiB",
+                     _verdict(None if rss is None else rss < TARGET_RSS_MIB)))
+    if churn is not None:
+        best = churn.median_max()
+        rows.append((f"max sustained pod updates/s ({churn.pods} pods)", _f(best, ".0f"), f">= {TARGET_UPDATES:g}",
+                     _verdict(None if best is None else best >= TARGET_UPDATES)))
+        rows.append(("  (saturated throughput; sim alone at that rate)",
+                     f"{_f(churn.median_saturated(), '.0f')}; {_f(churn.sim_ceiling, '.0f')}", "info", "-"))
+        rows.append(("  (exporter CPU us per update)", _f(churn.median_cpu_us(), ".1f"), "info", "-"))
+    if render is not None:
+        med = render.render_median()
+        rows.append((f"render {render.failing} failing, in-process", f"{_f(_ms(med), '.1f')} ms",
+                     f"< {TARGET_SCRAPE_S * 1000:g} ms", _verdict(None if med is None else med < TARGET_SCRAPE_S)))
+        if render.http_series is not None:
+            prom = render.http_prom_median()
+            rows.append((f"HTTP scrape {render.failing} failing (gzip)", f"{_f(_ms(prom), '.1f')} ms",
+                         f"< {TARGET_SCRAPE_S * 1000:g} ms",
+                         _verdict(None if prom is None else prom < TARGET_SCRAPE_S)))
+            plain = render.http_plain_median()
+            rows.append((f"HTTP scrape {render.failing} failing (plain)", f"{_f(_ms(plain), '.1f')} ms",
+                         f"< {TARGET_SCRAPE_S * 1000:g} ms",
+                         _verdict(None if plain is None else plain < TARGET_SCRAPE_S)))
+    return rows
+
+
+def print_summary(rows: list[tuple[str, str, str, str]], *, runs: int, pinning: str, quick: bool) -> None:
+    print(f"\n== summary (medians of {runs} run(s); {pinning}) ==")
+    if quick:
+        print("(--quick: a smoke run at sizes far below the targets'; its PASS/MISS says nothing)")
+    width = max([len(r[0]) for r in rows] + [7])
+    print(f"{'measure':<{width}}  {'value':>14}  {'target':>12}  result")
+    for name, value, target, verdict in rows:
+        print(f"{name:<{width}}  {value:>14}  {target:>12}  {verdict}")
+
+
+# -- main --------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="crashloop-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    exporter_cpu, sim_cpu, pinning = cpu_plan()
+    cpus = (exporter_cpu, sim_cpu)
+    print(f"crashloop-exporter benchmarks: runs={args.runs} sizes={args.sizes} churn_pods={args.churn_pods} "
+          f"failing={args.failing}; {pinning}; {os.cpu_count()} CPUs; workdir {workdir}", flush=True)
+    sync_results: list[sync_bench.SyncResult] = []
+    churn_result: churn_bench.ChurnResult | None = None
+    render_result: render_bench.RenderResult | None = None
+    profile_text: list[str] = []
+    started = time.monotonic()
+    with children(workdir) as kids:
+        try:
+            if "sync" in args.only:
+                for size in args.sizes:
+                    sync_results.append(sync_bench.bench_sync(kids, pods=size, runs=args.runs, cpus=cpus,
+                                                              timeout=args.timeout))
+                if args.profile:
+                    size = max(args.sizes)
+                    out = workdir / f"profile-sync-{size}.txt"
+                    s = sync_bench.profile_sync(kids, pods=size, cpus=cpus, timeout=args.timeout, output=out)
+                    profile_text.append(s.table(title=f"py-spy: exporter sync of {size} pods ({out})") if s
+                                        else "py-spy not installed: no sync profile")
+            if "churn" in args.only:
+                out = workdir / "profile-churn.txt"
+                churn_result, s = churn_bench.bench_churn(
+                    kids, pods=args.churn_pods, runs=args.runs, cpus=cpus, timeout=args.timeout,
+                    start=args.churn_start, max_rate=args.churn_max, refine=args.churn_refine,
+                    window=args.churn_window, warmup=0.5 if args.quick else 1.0,
+                    profile_out=out if args.profile else None,
+                )
+                if args.profile:
+                    title = f"py-spy: exporter under churn at its sustained rate ({out})"
+                    profile_text.append(s.table(title=title) if s else "py-spy not installed: no churn profile")
+            if "render" in args.only or "http" in args.only:
+                render_result = render_bench.RenderResult(args.failing)
+                if "render" in args.only:
+                    render_result = render_bench.bench_render(failing=args.failing, renders=args.renders)
+                    if args.profile:
+                        profile_text.append(f"cProfile: one in-process render of {args.failing} failing "
+                                            f"containers\n{render_bench.profile_render(args.failing)}")
+                if "http" in args.only:
+                    try:
+                        render_bench.bench_http(kids, render_result, scrapes=args.scrapes, cpus=cpus,
+                                                timeout=args.timeout)
+                    except BenchError as e:
+                        # Optional by design: report why, keep the other figures.
+                        render_result.http_error = str(e).splitlines()[0]
+        except BenchError as e:
+            print(f"benchmark failed: {e}", file=sys.stderr)
+            return 1
+    if sync_results:
+        print_sync(sync_results)
+    if churn_result is not None:
+        print_churn(churn_result, args.runs)
+    if render_result is not None:
+        print_render(render_result)
+    for text in profile_text:
+        print(f"\n{text}")
+    print_summary(summary_rows(sync=sync_results, churn=churn_result, render=render_result), runs=args.runs,
+                  pinning=pinning, quick=args.quick)
+    print(f"total {time.monotonic() - started:.0f}s")
+    if args.json:
+        doc = {"sync": [dataclasses.asdict(r) for r in sync_results],
+               "churn": dataclasses.asdict(churn_result) if churn_result else None,
+               "render": dataclasses.asdict(render_result) if render_result else None}
+        args.json.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+        print(f"raw figures: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The resources the simulated apiserver serves, declared once.
+
+Discovery (`/api/v1`), LIST kinds, field-selector support, bookmark bodies and 404 wording all
+read this table, so adding a resource is one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+_COMMON_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceKind:
+    """One core/v1 resource as discovery and the REST layer see it."""
+
+    resource: str
+    """Plural path segment: `pods`."""
+    kind: str
+    """`Pod`; the list kind is `PodList`."""
+    singular: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ("get", "list", "watch")
+    fields: frozenset[str] = _COMMON_FIELDS
+    """Field selectors the real apiserver accepts for this resource (others are a 400)."""
+    field_paths: Mapping[str, str] = field(default_factory=dict)
+    """Selector field -> dotted JSON path when they differ (`source` is `source.component`)."""
+    bookmark_extra: Mapping[str, Any] = field(default_factory=dict)
+    """Go zero values the apiserver serialises next to `metadata` in a BOOKMARK object."""
+
+    @property
+    def list_kind(self) -> str:
+        return self.kind + "List"
+
+
+POD_FIELDS = _COMMON_FIELDS | {
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.nominatedNodeName",
+}
+EVENT_FIELDS = _COMMON_FIELDS | {
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+}
+
+KINDS: tuple[ResourceKind, ...] = (
+    ResourceKind(
+        "pods", "Pod", "pod", True, ("po",), ("delete", "get", "list", "watch"), POD_FIELDS,
+        bookmark_extra={"spec": {"containers": None}, "status": {}},
+    ),
+    ResourceKind(
+        "events", "Event", "event", True, ("ev",), fields=EVENT_FIELDS, field_paths={"source": "source.component"},
+        bookmark_extra={
+            "involvedObject": {}, "source": {}, "firstTimestamp": None, "lastTimestamp": None,
+            "eventTime": None, "reportingComponent": "", "reportingInstance": "",
+        },
+    ),
+    ResourceKind(
+        "nodes", "Node", "node", False, ("no",), fields=frozenset({"metadata.name", "spec.unschedulable"}),
+        bookmark_extra={"spec": {}, "status": {"daemonEndpoints": {"kubeletEndpoint": {"Port": 0}}, "nodeInfo": {
+            "machineID": "", "systemUUID": "", "bootID": "", "kernelVersion": "", "osImage": "",
+            "containerRuntimeVersion": "", "kubeletVersion": "", "kubeProxyVersion": "", "operatingSystem": "",
+            "architecture": ""}}},
+    ),
+    ResourceKind("secrets", "Secret", "secret", True, (), fields=_COMMON_FIELDS | {"type"}),
+    ResourceKind("configmaps", "ConfigMap", "configmap", True, ("cm",)),
+    ResourceKind(
+        "namespaces", "Namespace", "namespace", False, ("ns",), fields=frozenset({"metadata.name", "status.phase"}),
+        bookmark_extra={"spec": {}, "status": {}},
+    ),
+)
+BY_RESOURCE: Mapping[str, ResourceKind] = {k.resource: k for k in KINDS}

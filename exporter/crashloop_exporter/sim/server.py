@@ -1,0 +1,623 @@
+"""`SimServer`: the simulated cluster on real HTTP, speaking kube-apiserver's wire format.
+
+What a client meets here is what it meets in production: discovery documents, `kind: PodList`
+pages with `metadata.resourceVersion`/`continue`/`remainingItemCount`, chunked watch streams of
+one JSON event per line with BOOKMARKs and 410 ERROR events, `metav1.Status` bodies with the
+apiserver's reasons and messages for every error, `text/plain` container logs with the kubelet's
+`tailLines`/`limitBytes`/`timestamps` semantics, bearer-token auth and optional TLS. Tables for
+`kubectl get` too, so a person can look at the demo with the tool they already use.
+
+Under `/_sim/` sits the admin API for tests (faults, stats, pause/resume/advance, delete-pod,
+churn); it needs no token. See `crashloop_exporter.sim` for the list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+import random
+import ssl
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from aiohttp import web
+
+from crashloop_exporter.errors import SimError, SimRequestError
+from crashloop_exporter.sim.cluster import SimCluster
+from crashloop_exporter.sim.faults import STREAM_KINDS, Fault, fault_from_json
+from crashloop_exporter.sim.kinds import BY_RESOURCE, KINDS, ResourceKind
+from crashloop_exporter.sim.objects import SERVER_VERSION, status_body
+from crashloop_exporter.sim.selectors import parse_field_selector, parse_label_selector
+from crashloop_exporter.sim.store import Filter, Key, StoredObject, Watcher, watch_line
+from crashloop_exporter.sim.table import PRINTERS, table
+
+log = logging.getLogger(__name__)
+
+CONTEXT_NAME = "crashloop-sim"
+SERVICE_ACCOUNT = "system:serviceaccount:monitoring:crashloop-exporter"
+"""Who the sim says was refused in 403 messages (the exporter's deployed identity)."""
+PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+LIST_STREAM_THRESHOLD = 2000
+"""Lists with more items are written in chunks, never as one giant bytes object."""
+WATCH_WRITE_BATCH = 500
+RV_WAIT_SECONDS = 3.0
+"""How long the apiserver waits for a resourceVersion newer than it has before a 504."""
+
+_STATUS_TEXT: Mapping[int, tuple[str, str]] = {
+    400: ("BadRequest", "the server rejected our request for an unknown reason"),
+    401: ("Unauthorized", "Unauthorized"),
+    404: ("NotFound", "the server could not find the requested resource"),
+    409: ("Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes "
+          "to the latest version and try again"),
+    410: ("Expired", "The resourceVersion for the provided list is too old."),
+    429: ("TooManyRequests", "Too many requests, please try again later."),
+    500: ("InternalError", "Internal error occurred: etcdserver: request timed out"),
+    503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
+    504: ("Timeout", "Timeout: request did not complete within requested timeout - context deadline exceeded"),
+}
+
+
+def _encode_continue(rv: int, key: Key) -> str:
+    start = f"{key[0]}/{key[1]}" if key[0] else key[1]
+    raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start + "\x00"})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_continue(token: str, *, namespaced: bool) -> tuple[int, Key]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = orjson.loads(raw)
+        rv, start = int(data["rv"]), str(data["start"]).rstrip("\x00")
+    except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as e:
+        raise SimRequestError(400, "BadRequest", f"continue key is not valid: {e}") from e
+    if namespaced:
+        ns, _, name = start.partition("/")
+        return rv, (ns, name)
+    return rv, ("", start)
+
+
+def _int_param(query: Mapping[str, str], name: str) -> int | None:
+    value = query.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SimRequestError(400, "BadRequest", f"{name}: Invalid value: {value!r}: must be an integer") from None
+
+
+class SimServer:
+    """Serves a `SimCluster` over HTTP on `host:port` (0: a free port; read `.url` after start).
+
+    `token`: the bearer token every API request must carry (None: no auth). `tls`: HTTPS with a
+    self-signed certificate made by the `openssl` CLI at start (its CA goes into the kubeconfig).
+    `bookmark_interval`: seconds between BOOKMARKs on an idle watch that asked for them (the
+    apiserver sends them about once a minute).
+    """
+
+    def __init__(self, cluster: SimCluster, *, host: str = "127.0.0.1", port: int = 0,
+                 token: str | None = "sim-token", tls: bool = False, bookmark_interval: float = 60.0) -> None:
+        self.cluster = cluster
+        self.host = host
+        self.port = port
+        self.token = token
+        self.tls = tls
+        self.bookmark_interval = bookmark_interval
+        self._runner: web.AppRunner | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._ca_pem: bytes | None = None
+        self.rv_wait_seconds = RV_WAIT_SECONDS
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    async def start(self) -> None:
+        """Bind, serve, and start the cluster's lifecycles."""
+        ssl_ctx = await self._make_tls() if self.tls else None
+        app = web.Application(client_max_size=1 << 20)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=ssl_ctx)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        await self.cluster.start()
+        log.info("sim listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Close every watch cleanly, stop serving, stop the cluster."""
+        await self.cluster.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    async def __aenter__(self) -> SimServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _make_tls(self) -> ssl.SSLContext:
+        self._tmp = tempfile.TemporaryDirectory(prefix="crashloop-sim-tls-")
+        cert, key = Path(self._tmp.name, "tls.crt"), Path(self._tmp.name, "tls.key")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        san = f"subjectAltName=IP:{host},DNS:localhost" if host.replace(".", "").isdigit() else \
+            f"subjectAltName=DNS:{host},DNS:localhost"
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", str(key), "-out", str(cert), "-days", "7", "-subj", "/CN=crashloop-sim",
+                "-addext", san, "-addext", "basicConstraints=critical,CA:TRUE",
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            )
+        except FileNotFoundError as e:
+            raise SimError("--tls needs the `openssl` command (Debian: apt-get install openssl)") from e
+        _, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise SimError(f"openssl could not make the sim's certificate: {err.decode(errors='replace').strip()}")
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        self._ca_pem = cert.read_bytes()
+        return ctx
+
+    def write_kubeconfig(self, path: str | Path) -> Path:
+        """A kubeconfig for this server: cluster, user (token), context `crashloop-sim`."""
+        cluster: dict[str, Any] = {"server": self.url}
+        if self._ca_pem is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(self._ca_pem).decode()
+        user: dict[str, Any] = {"token": self.token} if self.token else {}
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": CONTEXT_NAME, "cluster": cluster}],
+            "users": [{"name": CONTEXT_NAME, "user": user}],
+            "contexts": [{"name": CONTEXT_NAME, "context": {"cluster": CONTEXT_NAME, "user": CONTEXT_NAME}}],
+            "current-context": CONTEXT_NAME,
+            "preferences": {},
+        }
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        return out
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+        return web.Response(body=orjson.dumps(body), status=status, content_type="application/json",
+                            headers=headers)
+
+    @classmethod
+    def _error(cls, e: SimRequestError) -> web.Response:
+        return cls._json(status_body(e.code, e.reason, e.message, details=e.details,
+                                     continue_token=e.headers.get("X-Sim-Continue")),
+                         status=e.code, headers={k: v for k, v in e.headers.items() if not k.startswith("X-Sim-")})
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        try:
+            if request.path.startswith("/_sim/"):
+                return await self._admin(request)
+            if request.path not in PUBLIC_PATHS and self.token is not None:
+                auth = request.headers.get("Authorization", "")
+                if auth != f"Bearer {self.token}":
+                    raise SimRequestError(401, "Unauthorized", "Unauthorized")
+            return await self._api(request)
+        except SimRequestError as e:
+            return self._error(e)
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.path.split("/") if p]
+        if request.method not in ("GET", "DELETE"):
+            raise SimRequestError(405, "MethodNotAllowed",
+                                  "the server does not allow this method on the requested resource")
+        if request.method == "GET":
+            if parts == ["version"]:
+                return self._json(SERVER_VERSION)
+            if request.path in PUBLIC_PATHS:
+                return web.Response(text="ok")
+            if parts == ["api"]:
+                return self._json({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+                    {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{self.host}:{self.port}"}]})
+            if parts == ["apis"]:
+                return self._json({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+            if parts == ["api", "v1"]:
+                return self._json(self._resource_list())
+        if parts[:2] != ["api", "v1"] or len(parts) < 3:
+            raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
+        rest = parts[2:]
+        namespace: str | None = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            namespace, rest = rest[1], rest[2:]
+        resource, name = rest[0], (rest[1] if len(rest) > 1 else None)
+        sub = rest[2] if len(rest) > 2 else None
+        kind = BY_RESOURCE.get(resource)
+        if kind is None or len(rest) > 3 or (namespace is not None and not kind.namespaced) or (
+                namespace is None and kind.namespaced and name is not None):
+            raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
+        if sub is not None:
+            if resource != "pods" or sub != "log" or request.method != "GET":
+                raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
+            assert namespace is not None and name is not None
+            return await self._log(request, namespace, name)
+        watching = request.query.get("watch") in ("true", "1")
+        verb = {"DELETE": "delete"}.get(request.method) or ("get" if name else ("watch" if watching else "list"))
+        self.cluster.stats.request(verb=verb, resource=resource, path=request.path, query=request.query)
+        await self._request_faults(resource, verb, namespace=namespace, name=name)
+        if verb == "delete":
+            if resource != "pods" or name is None or namespace is None:
+                raise SimRequestError(405, "MethodNotAllowed",
+                                      "the server does not allow this method on the requested resource")
+            return self._delete_pod(namespace, name)
+        if verb == "get":
+            assert name is not None
+            return self._get(kind, namespace or "", name)
+        flt = Filter(
+            namespace=namespace,
+            labels=parse_label_selector(request.query.get("labelSelector", "")),
+            fields=parse_field_selector(request.query.get("fieldSelector", ""), supported=kind.fields),
+            field_paths=kind.field_paths,
+        )
+        if verb == "watch":
+            return await self._watch(request, kind, flt)
+        return await self._list(request, kind, flt)
+
+    def _resource_list(self) -> dict[str, Any]:
+        resources: list[dict[str, Any]] = []
+        for k in KINDS:
+            entry: dict[str, Any] = {"name": k.resource, "singularName": k.singular, "namespaced": k.namespaced,
+                                     "kind": k.kind, "verbs": list(k.verbs)}
+            if k.short_names:
+                entry["shortNames"] = list(k.short_names)
+            if k.resource == "pods":
+                entry["categories"] = ["all"]
+            resources.append(entry)
+            if k.resource == "pods":
+                resources.append({"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod",
+                                  "verbs": ["get"]})
+        return {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources}
+
+    async def _request_faults(self, resource: str, verb: str, *, namespace: str | None, name: str | None) -> None:
+        faults = self.cluster.faults
+        slow = faults.take("slow", resource, verb)
+        if slow is not None:
+            await asyncio.sleep(slow.delay)
+        status = faults.take("status", resource, verb)
+        if status is not None:
+            raise self._status_fault(status, resource, verb, namespace=namespace, name=name)
+        if verb in ("list", "watch") and faults.take("gone_http", resource, verb) is not None:
+            coll = self.cluster.store[resource] if resource in BY_RESOURCE else None
+            floor = coll.floor if coll else self.cluster.store.rv
+            message = (f"too old resource version: {max(floor, 1)} ({self.cluster.store.rv})" if verb == "watch"
+                       else "The resourceVersion for the provided list is too old.")
+            raise SimRequestError(410, "Expired", message)
+
+    @staticmethod
+    def _status_fault(f: Fault, resource: str, verb: str, *, namespace: str | None,
+                      name: str | None) -> SimRequestError:
+        reason, message = _STATUS_TEXT.get(f.code, ("InternalError", "Internal error occurred"))
+        headers: dict[str, str] = {}
+        details: dict[str, object] | None = None
+        if f.code == 403:
+            reason = "Forbidden"
+            plural = resource.partition("/")[0]
+            who = f'{plural} "{name}"' if name else plural
+            scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+            message = (f'{who} is forbidden: User "{SERVICE_ACCOUNT}" cannot {verb if verb != "log" else "get"} '
+                       f'resource "{resource}" in API group "" {scope}')
+            details = {"kind": plural}
+            if name:
+                details["name"] = name
+        elif f.code in (429, 503):
+            headers["Retry-After"] = str(f.retry_after)
+            details = {"retryAfterSeconds": f.retry_after}
+        elif f.code == 500:
+            details = {"causes": [{"message": "etcdserver: request timed out"}]}
+        return SimRequestError(f.code, reason, message, details=details, headers=headers)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _get(self, kind: ResourceKind, namespace: str, name: str) -> web.Response:
+        obj = self.cluster.store[kind.resource].get((namespace, name))
+        if obj is None:
+            raise SimRequestError(404, "NotFound", f'{kind.resource} "{name}" not found',
+                                  details={"name": name, "kind": kind.resource})
+        return web.Response(body=obj.to_bytes(), content_type="application/json")
+
+    def _delete_pod(self, namespace: str, name: str) -> web.Response:
+        before = self.cluster.store["pods"].get((namespace, name))
+        if before is None:
+            raise SimRequestError(404, "NotFound", f'pods "{name}" not found', details={"name": name, "kind": "pods"})
+        final: StoredObject | None
+        if (namespace, name) not in self.cluster.lifecycle.pods:
+            final = self.cluster.store["pods"].delete((namespace, name))
+        else:
+            # Through the API the pod's controller recreates it, as a ReplicaSet would.
+            self.cluster.delete_pod(namespace, name, recreate=True)
+            final = next((c.obj for c in reversed(self.cluster.store["pods"].history)
+                          if c.type == "DELETED" and c.obj.key == (namespace, name)), None)
+        return web.Response(body=(final or before).to_bytes(), content_type="application/json")
+
+    @staticmethod
+    def _wants_table(request: web.Request) -> bool:
+        return "as=Table" in request.headers.get("Accept", "")
+
+    async def _list(self, request: web.Request, kind: ResourceKind, flt: Filter) -> web.StreamResponse:
+        q = request.query
+        store = self.cluster.store
+        coll = store[kind.resource]
+        limit = _int_param(q, "limit")
+        if limit is not None and limit <= 0:
+            limit = None
+        token = q.get("continue", "")
+        start: Key | None = None
+        if token:
+            if q.get("resourceVersion"):
+                raise SimRequestError(400, "BadRequest",
+                                      "specifying resource version is not allowed when using continue")
+            rv, start = _decode_continue(token, namespaced=kind.namespaced)
+            expired = self.cluster.faults.take("expire_continue", kind.resource, "list") is not None
+            if rv < 0:
+                rv = store.rv  # an "inconsistent" token from a 410: continue at the current state
+            elif expired or rv < coll.floor:
+                raise SimRequestError(
+                    410, "Expired",
+                    "The provided continue parameter is too old to display a consistent list result. You can start "
+                    "a new list without the continue parameter, or use the continue token in this response to "
+                    "retrieve the remainder of the results. Continuing with the provided token results in an "
+                    "inconsistent list - objects that were created, modified, or deleted between the time the "
+                    "first chunk was returned and now may show up in the list.",
+                    headers={"X-Sim-Continue": _encode_continue(-1, start)},
+                )
+        else:
+            wanted = _int_param(q, "resourceVersion")
+            if wanted is not None and wanted > store.rv:
+                await self._wait_for_rv(wanted)
+            if wanted is not None and q.get("resourceVersionMatch") == "Exact":
+                coll.check_rv(wanted)
+                rv = wanted
+            else:
+                rv = store.rv
+        items, last, remaining = coll.snapshot_page(rv=rv, start_after=start, limit=limit, flt=flt)
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if last is not None:
+            meta["continue"] = _encode_continue(rv, last)
+            if remaining is not None:
+                meta["remainingItemCount"] = remaining
+        if self._wants_table(request) and kind.resource in PRINTERS:
+            return self._json(table(kind.resource, [o.to_dict() for o in items], list_meta=meta, now=time.time(),
+                                    include_object=q.get("includeObject", "Metadata")))
+        head = (b'{"kind":"' + kind.list_kind.encode() + b'","apiVersion":"v1","metadata":' + orjson.dumps(meta)
+                + b',"items":[')
+        if len(items) <= LIST_STREAM_THRESHOLD:
+            return web.Response(body=head + b",".join(o.to_bytes() for o in items) + b"]}",
+                                content_type="application/json")
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        await resp.write(head)
+        for i in range(0, len(items), 1000):
+            chunk = b",".join(o.to_bytes() for o in items[i:i + 1000])
+            await resp.write((b"," if i else b"") + chunk)
+        await resp.write(b"]}")
+        await resp.write_eof()
+        return resp
+
+    async def _wait_for_rv(self, wanted: int) -> None:
+        deadline = time.monotonic() + self.rv_wait_seconds
+        while self.cluster.store.rv < wanted and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.cluster.store.rv < wanted:
+            raise SimRequestError(
+                504, "Timeout", f"Too large resource version: {wanted}, current: {self.cluster.store.rv}",
+                details={"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                         "retryAfterSeconds": 1},
+            )
+
+    async def _log(self, request: web.Request, namespace: str, name: str) -> web.Response:
+        q = request.query
+        self.cluster.stats.request(verb="log", resource="pods/log", path=request.path, query=q)
+        await self._request_faults("pods/log", "log", namespace=namespace, name=name)
+        tail = _int_param(q, "tailLines")
+        limit = _int_param(q, "limitBytes")
+        if limit is not None and limit < 1:
+            raise SimRequestError(400, "BadRequest", "limitBytes: Invalid value: must be greater than 0")
+        if tail is not None and tail < 0:
+            raise SimRequestError(400, "BadRequest", "tailLines: Invalid value: must be greater than or equal to 0")
+        body = self.cluster.container_log(
+            namespace, name, container=q.get("container") or None, previous=q.get("previous") in ("true", "1"),
+            tail_lines=tail, limit_bytes=limit, timestamps=q.get("timestamps") in ("true", "1"),
+        )
+        return web.Response(body=body, content_type="text/plain")
+
+    # -- watch -------------------------------------------------------------------------------
+
+    def _bookmark(self, kind: ResourceKind, *, initial_end: bool = False) -> bytes:
+        meta: dict[str, Any] = {"resourceVersion": str(self.cluster.store.rv), "creationTimestamp": None}
+        if initial_end:
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+        obj = {"kind": kind.kind, "apiVersion": "v1", "metadata": meta, **kind.bookmark_extra}
+        return watch_line("BOOKMARK", orjson.dumps(obj))
+
+    async def _watch(self, request: web.Request, kind: ResourceKind, flt: Filter) -> web.StreamResponse:
+        q = request.query
+        store = self.cluster.store
+        coll = store[kind.resource]
+        rv_param = q.get("resourceVersion", "")
+        start_rv = None if rv_param in ("", "0") else _int_param(q, "resourceVersion")
+        if start_rv is not None and start_rv > store.rv:
+            await self._wait_for_rv(start_rv)
+        timeout = _int_param(q, "timeoutSeconds")
+        duration = float(timeout) if timeout and timeout > 0 else 1800.0 * (1.0 + random.random())
+        bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
+        initial_end = bookmarks and q.get("sendInitialEvents") in ("true", "1")
+        gone = self.cluster.faults.take("gone_watch", kind.resource, "watch") is not None
+        resp = web.StreamResponse(headers={
+            "Content-Type": "application/json", "Cache-Control": "no-cache, private", "Audit-Id": str(uuid.uuid4()),
+        })
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        if gone or (start_rv is not None and start_rv < coll.floor):
+            # A real apiserver answers a compacted resourceVersion with 200 and one ERROR event.
+            requested = start_rv if start_rv is not None else store.rv
+            status = status_body(410, "Expired", f"too old resource version: {requested} ({coll.floor + 1})")
+            with contextlib.suppress(ConnectionError):
+                await resp.write(watch_line("ERROR", orjson.dumps(status)))
+                await resp.write_eof()
+            return resp
+        if start_rv is None or initial_end:
+            initial = [o for k in coll.keys if (o := coll.objects[k]) is not None and flt.matches(o)]
+            watcher = Watcher(coll, flt, initial)
+        else:
+            watcher = Watcher(coll, flt, [])
+            for change in coll.changes_after(start_rv):
+                watcher.offer(change)
+        coll.watchers.add(watcher)
+        for fault_kind in STREAM_KINDS:
+            pending = self.cluster.faults.take(fault_kind, kind.resource, "watch")
+            if pending is not None:
+                watcher.control(fault_kind, pending.to_json())
+        try:
+            await self._pump(request, resp, kind, watcher, deadline=time.monotonic() + duration,
+                             bookmarks=bookmarks, initial_end=initial_end)
+        except ConnectionError as e:
+            # The client went away mid-write: the normal end of most watches.
+            log.debug("watch on %s ended by the client: %s", request.path, e)
+        finally:
+            coll.watchers.discard(watcher)
+        return resp
+
+    async def _pump(self, request: web.Request, resp: web.StreamResponse, kind: ResourceKind, w: Watcher, *,
+                    deadline: float, bookmarks: bool, initial_end: bool) -> None:
+        """Send a watcher's lines until timeout, close, fault or disconnect."""
+        last_bookmark = time.monotonic()
+        hang_until = 0.0
+        initial_pending = True
+        while True:
+            w.wake.clear()
+            now = time.monotonic()
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return
+            if w.closed or w.overflowed or now >= deadline:
+                await resp.write_eof()
+                return
+            while w.controls:
+                action, params = w.controls.popleft()
+                if action == "drop_stream":
+                    await self._drop(resp, transport, kind, w, params)
+                    return
+                if action == "garbage":
+                    await resp.write(str(params.get("line", "")).encode() + b"\n")
+                elif action == "hang":
+                    hang_until = now + float(params.get("seconds", 0))
+            if now < hang_until:
+                await self._sleep_on(w, min(hang_until, deadline) - now)
+                continue
+            batch: list[bytes] = []
+            while initial_pending and len(batch) < WATCH_WRITE_BATCH:
+                line = w.next_initial()
+                if line is None:
+                    initial_pending = False
+                    if initial_end:
+                        batch.append(self._bookmark(kind, initial_end=True))
+                    break
+                batch.append(line)
+            while w.lines and len(batch) < WATCH_WRITE_BATCH:
+                batch.append(w.lines.popleft())
+            if batch:
+                await resp.write(b"".join(batch))
+                continue
+            if bookmarks and now - last_bookmark >= self.bookmark_interval:
+                await resp.write(self._bookmark(kind))
+                last_bookmark = now
+                continue
+            wait = deadline - now
+            if bookmarks:
+                wait = min(wait, last_bookmark + self.bookmark_interval - now)
+            await self._sleep_on(w, min(wait, 1.0))
+
+    @staticmethod
+    async def _sleep_on(w: Watcher, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await w.wake.wait()
+
+    async def _drop(self, resp: web.StreamResponse, transport: asyncio.BaseTransport, kind: ResourceKind,
+                    w: Watcher, params: Mapping[str, Any]) -> None:
+        if params.get("clean"):
+            await resp.write_eof()
+            return
+        if params.get("mid_event"):
+            line = w.next_initial() or (w.lines.popleft() if w.lines else None) or self._bookmark(kind)
+            await resp.write(line[: max(len(line) // 2, 1)])
+        # Cut the connection without the terminating chunk: the client sees a truncated body.
+        transport.close()
+
+    # -- admin -------------------------------------------------------------------------------
+
+    async def _admin(self, request: web.Request) -> web.StreamResponse:
+        action = request.path.removeprefix("/_sim/").strip("/")
+        body: dict[str, Any] = {}
+        if request.method == "POST" and request.can_read_body:
+            try:
+                parsed = orjson.loads(await request.read() or b"{}")
+            except orjson.JSONDecodeError as e:
+                return self._json({"error": f"request body is not JSON: {e}"}, status=400)
+            if not isinstance(parsed, dict):
+                return self._json({"error": "request body must be a JSON object"}, status=400)
+            body = parsed
+        c = self.cluster
+        try:
+            match (request.method, action):
+                case ("GET", "stats"):
+                    return self._json(c.stats_json())
+                case ("GET", "faults"):
+                    return self._json([f.to_json() for f in c.faults.pending()])
+                case ("POST", "faults"):
+                    fault_from_json(body)  # validate before acting
+                    kind = str(body.pop("kind"))
+                    return self._json(c.add_fault(kind, **body).to_json(), status=201)
+                case ("DELETE", "faults"):
+                    c.clear_faults()
+                    return self._json({"cleared": True})
+                case ("POST", "pause"):
+                    c.pause()
+                    return self._json({"paused": True})
+                case ("POST", "resume"):
+                    c.resume()
+                    return self._json({"paused": False})
+                case ("POST", "advance"):
+                    c.advance(float(body.get("seconds", 0)))
+                    return self._json({"advanced": body.get("seconds", 0)})
+                case ("POST", "delete-pod"):
+                    new = c.delete_pod(str(body.get("namespace", "")), str(body.get("name", "")),
+                                       recreate=bool(body.get("recreate", False)))
+                    return self._json({"deleted": body.get("name"), "replacement": new})
+                case ("POST", "churn"):
+                    c.set_churn(float(body.get("rate", 0)))
+                    return self._json({"rate": c.churn.rate})
+                case ("GET", "expectations"):
+                    return self._json(c.expectations())
+        except (SimError, ValueError, TypeError) as e:
+            return self._json({"error": str(e)}, status=400)
+        return self._json({"error": f"no admin endpoint {request.method} /_sim/{action}"}, status=404)

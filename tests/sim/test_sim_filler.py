@@ -1,0 +1,69 @@
+"""Filler pods for benchmarks: realistic size, pagination at scale, selectors, and the churn stream."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+
+from crashloop_exporter.parse import parse_pod
+from crashloop_exporter.sim.filler import GENERATION_ANNOTATION, FillerPod
+from tests.sim.conftest import MakeSim, read_events
+
+
+async def test_filler_pods_page_and_parse(make_sim: MakeSim) -> None:
+    """3000 filler pods list in pages with scenario pods, each ~3-4.5 KiB and parseable as a healthy pod."""
+    sim = await make_sim(["healthy"], filler_pods=3000)
+    items, rvs = await sim.list_all("/api/v1/pods", limit=500)
+    assert len(items) == 3000 + 6 and len(set(rvs)) == 1
+    names = [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in items]
+    assert len(set(names)) == len(names)
+    filler = [p for p in items if p["metadata"]["namespace"].startswith("bench-")]
+    sizes = [len(orjson.dumps(p)) for p in filler[:50]]
+    assert all(3000 <= s <= 4600 for s in sizes), sizes
+    record = parse_pod(filler[0])
+    assert record.workload_kind == "Deployment" and record.phase == "Running"
+    assert record.containers[0].ready and record.containers[0].restart_count == 0
+    _, nodes = await sim.get("/api/v1/nodes")
+    assert len([n for n in nodes["items"] if n["metadata"]["name"].startswith("bench-node-")]) == 30
+
+
+async def test_filler_selectors_and_logs(make_sim: MakeSim) -> None:
+    """Label and field selectors work on template-rendered pods; their logs are served too."""
+    sim = await make_sim([], filler_pods=2000)
+    _, one_app = await sim.get("/api/v1/pods", labelSelector="app=svc-00007")
+    assert len(one_app["items"]) == 10
+    _, on_node = await sim.get("/api/v1/pods", fieldSelector="spec.nodeName=bench-node-0003")
+    assert len(on_node["items"]) == 100
+    _, ns = await sim.get("/api/v1/namespaces/bench-001/pods", limit="5")
+    assert ns["metadata"]["remainingItemCount"] == 995
+    name = one_app["items"][0]["metadata"]["name"]
+    status, text = await sim.get(f"/api/v1/namespaces/bench-000/pods/{name}/log")
+    assert status == 200 and '"msg":"ready"' in text
+
+
+async def test_churn_emits_modified_events_with_rising_generations(make_sim: MakeSim) -> None:
+    """The churn mode emits MODIFIED filler-pod events, each bumping the generation annotation."""
+    sim = await make_sim([], filler_pods=100, paused=False)
+    async with sim.http.get(sim.url + "/api/v1/pods", params={
+            "watch": "1", "resourceVersion": str(sim.cluster.store.rv), "timeoutSeconds": "30"}) as resp:
+        sim.cluster.set_churn(2000)
+        events = await read_events(resp, count=150, timeout=10)
+        sim.cluster.set_churn(0)
+    assert len(events) == 150 and {e["type"] for e in events} == {"MODIFIED"}
+    first = events[0]["object"]["metadata"]
+    assert first["annotations"][GENERATION_ANNOTATION] == "1"
+    again = [e for e in events if e["object"]["metadata"]["name"] == first["name"]]
+    assert [e["object"]["metadata"]["annotations"][GENERATION_ANNOTATION] for e in again][:2] == ["1", "2"]
+    await asyncio.sleep(0)
+    assert sim.cluster.stats_json()["churn_emitted"] >= 150
+
+
+def test_filler_records_stay_small() -> None:
+    """A filler pod is a record rendered on demand, not a stored document."""
+    from crashloop_exporter.sim import SimCluster
+
+    cluster = SimCluster([], filler_pods=10)
+    obj = next(iter(cluster.store["pods"].objects.values()))
+    assert isinstance(obj, FillerPod) and not hasattr(obj, "__dict__")
+    assert obj.to_bytes() == obj.to_bytes()
