@@ -154,14 +154,27 @@ def test_crash_is_never_lost_when_logs_do_not_come() -> None:
     assert state.pending_crashes == 0
 
 
-def test_deleting_a_pod_flushes_its_pending_crash() -> None:
-    """A pod deleted while its log is being fetched still has its crash counted."""
-    state, _, _ = make_state(logs=True)
+def test_deleting_a_pod_keeps_its_pending_crash_for_the_log() -> None:
+    """A pod deleted while its log is in flight: the log's answer still decides the crash's cause."""
+    state, _, requests = make_state(logs=True)
     initial_list(state, crashing("api-1", 1))
     state.event("pods", "MODIFIED", crashing("api-1", 2))
     state.event("pods", "DELETED", crashing("api-1", 2))
-    assert counts(state) == {("api", "app_crash"): 1.0}
-    assert state.findings == {}
+    assert state.findings == {} and counts(state) == {}
+    state.apply_logs(requests[-1], "panic: DATABASE_URL environment variable is not set\n")
+    assert counts(state) == {("api", "bad_config"): 1.0}
+
+
+def test_deleted_pod_without_log_answer_is_flushed_with_the_previous_verdict() -> None:
+    """No answer for a deleted pod: after the wait, the previous run's log verdict names the cause."""
+    state, clock, requests = make_state(logs=True)
+    initial_list(state, crashing("api-1", 1))
+    state.apply_logs(requests[0], "panic: DATABASE_URL environment variable is not set\n")
+    state.event("pods", "MODIFIED", crashing("api-1", 2))
+    state.event("pods", "DELETED", crashing("api-1", 2))
+    clock.t += LOG_WAIT_SECONDS + 1
+    state.tick()
+    assert counts(state) == {("api", "bad_config"): 1.0}
 
 
 def test_recovered_container_leaves_the_failing_set() -> None:

@@ -71,6 +71,9 @@ class _Pending:
     restart_count: int
     since: float
     fallback: CrashKey
+    record: PodRecord
+    """The pod as last seen: a rollout may delete it while its log is in flight, and the log's
+    answer still has to be classified against it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,11 +322,12 @@ class ClusterState:
         if wants_logs:
             p = self._pending.get(ckey)
             if p is None:
-                self._pending[ckey] = _Pending(amount, c.restart_count, now, key)
+                self._pending[ckey] = _Pending(amount, c.restart_count, now, key, rec)
             else:
                 p.amount += amount
                 p.restart_count = c.restart_count
                 p.fallback = key
+                p.record = rec
             return
         self.crashes.inc(key, amount, now=now)
 
@@ -346,13 +350,15 @@ class ClusterState:
         self.findings.pop(uid, None)
         if rec is None:
             return
-        now = self._clock()
         for c in rec.containers:
             ckey = (uid, c.name)
-            p = self._pending.pop(ckey, None)
-            if p is not None:
-                self.crashes.inc(p.fallback, p.amount, now=now)
-            self._verdicts.pop(ckey, None)
+            # A pending crash stays pending: its log may still answer (counted then, with the
+            # cause the log gives), and `tick` flushes it with the status cause if it never does.
+            p = self._pending.get(ckey)
+            v = self._verdicts.pop(ckey, None)
+            if p is not None and v is not None and BY_ID[v.finding.cause].priority < BY_ID[p.fallback.cause].priority:
+                # Without a fresh log, what the previous run's log said beats a status-only guess.
+                p.fallback = p.fallback._replace(cause=v.finding.cause)
             for kind in ("start", "terminal"):
                 self._episodes.discard((kind, uid, c.name))
         if self._by_name.get((rec.namespace, rec.name)) == uid:
@@ -409,6 +415,7 @@ class ClusterState:
         """The answer to a LogRequest (`text` None when the fetch failed or was refused)."""
         ckey = (req.pod_uid, req.container)
         rec = self.pods.get(req.pod_uid)
+        p = self._pending.pop(ckey, None)
         finding: Finding | None = None
         if rec is not None:
             findings = self._classify(rec, logs={req.container: text} if text else None)
@@ -416,7 +423,10 @@ class ClusterState:
             finding = next((f for f in findings if f.container == req.container), None)
             if finding is not None and text:
                 self._verdicts[ckey] = _Verdict(req.restart_count, finding)
-        p = self._pending.pop(ckey, None)
+        elif p is not None and text:
+            # The pod was deleted while its log was in flight: classify its last known state.
+            gone = classify(p.record, logs={req.container: text}, now=self._clock(), rules=self._rules)
+            finding = next((f for f in gone if f.container == req.container), None)
         if p is not None:
             key = p.fallback._replace(cause=finding.cause) if finding is not None else p.fallback
             self.crashes.inc(key, p.amount, now=self._clock())
