@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, ProcessCollector
 
 from crashloop_exporter.classify import DEFAULT_RULES, LogRules, load_rules_file
 from crashloop_exporter.collector import RESOURCES, CrashloopCollector, StatsSnapshot
+from crashloop_exporter.exposition import FastRenderer
 from crashloop_exporter.kube import Credentials, KubeClient, LogFetcher, WatchStats, load_credentials, watchers_for
 from crashloop_exporter.kube.stats import WatchStatsSnapshot
 from crashloop_exporter.logsetup import setup_logging
@@ -134,15 +135,21 @@ async def serve(
 
         state = ClusterState(settings=settings, rules=rules, request_logs=request_logs)
         state_ref.append(state)
+        # The per-container families are rendered from cached lines (FastRenderer); the health
+        # families and the process metrics go through prometheus-client.
+        health = CollectorRegistry(auto_describe=False)
+        health.register(CrashloopCollector(state, stats=lambda: stats_families(stats.snapshot()), health_only=True))
+        ProcessCollector(registry=health)
         registry = CollectorRegistry(auto_describe=False)
         registry.register(CrashloopCollector(state, stats=lambda: stats_families(stats.snapshot())))
-        ProcessCollector(registry=registry)
+        renderer = FastRenderer(state, health)
 
         app = build_app(
             registry=registry,
             ready=lambda: [r for r in RESOURCES if not stats.synced(r)],
             findings=state.all_findings,
             causes_endpoint=settings.causes_endpoint,
+            render=renderer.render,
         )
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()

@@ -18,7 +18,13 @@ from crashloop_exporter.state import ClusterState
 
 FAILING_LABELS = ("namespace", "pod", "container", "container_type", "workload_kind", "workload", "cause", "reason")
 CONTAINER_LABELS = ("namespace", "pod", "container", "container_type")
+CRASHES_LABELS = ("namespace", "workload_kind", "workload", "container", "container_type", "cause")
 RESOURCES = ("pods", "events", "nodes")
+CRASHES_HELP = "Container restarts and failed-start episodes observed, by the cause of the crash."
+FAILING_HELP = "1 for each container failing now, with its cause and the kubelet's reason."
+EXIT_CODE_HELP = "Exit code of the last termination of a failing container."
+TIMESTAMP_HELP = "Unix time of the last termination of a failing container."
+CONTAINER_HELP = (CRASHES_HELP, FAILING_HELP, EXIT_CODE_HELP, TIMESTAMP_HELP)
 
 
 StatsSnapshot = Mapping[str, Mapping[tuple[str, ...], float]]
@@ -27,24 +33,31 @@ last_event_timestamp_seconds, skipped_objects), each mapping label values to a n
 
 
 class CrashloopCollector(Collector):
-    """Yields every crashloop_* family from a consistent snapshot of the state."""
+    """Yields every crashloop_* family from a consistent snapshot of the state.
 
-    def __init__(self, state: ClusterState, *, stats: Callable[[], StatsSnapshot]) -> None:
+    `/metrics` renders the per-container families through `exposition.FastRenderer` (cached
+    lines) and only the health families through this collector (`health_only=True`); both paths
+    produce the same exposition, which a test checks.
+    """
+
+    def __init__(self, state: ClusterState, *, stats: Callable[[], StatsSnapshot], health_only: bool = False) -> None:
         self._state = state
         self._stats = stats
+        self._health_only = health_only
 
     def collect(self) -> Iterator[Metric]:
         state = self._state
-        state.tick()
-        yield from self._crashes(state)
-        yield from self._containers(state)
+        if not self._health_only:
+            state.tick()
+            yield from self._crashes(state)
+            yield from self._containers(state)
         yield from self._health(state)
 
     def _crashes(self, state: ClusterState) -> Iterator[Metric]:
         crashes = CounterMetricFamily(
             "crashloop_crashes",
-            "Container restarts and failed-start episodes observed, by the cause of the crash.",
-            labels=("namespace", "workload_kind", "workload", "container", "container_type", "cause"),
+            CRASHES_HELP,
+            labels=CRASHES_LABELS,
         )
         for key, value in sorted(state.crashes.snapshot(now=state.now())):
             crashes.add_metric(list(key), value)
@@ -53,17 +66,17 @@ class CrashloopCollector(Collector):
     def _containers(self, state: ClusterState) -> Iterator[Metric]:
         failing = GaugeMetricFamily(
             "crashloop_container_failing",
-            "1 for each container failing now, with its cause and the kubelet's reason.",
+            FAILING_HELP,
             labels=FAILING_LABELS,
         )
         exit_code = GaugeMetricFamily(
             "crashloop_container_last_exit_code",
-            "Exit code of the last termination of a failing container.",
+            EXIT_CODE_HELP,
             labels=CONTAINER_LABELS,
         )
         last_ts = GaugeMetricFamily(
             "crashloop_container_last_termination_timestamp_seconds",
-            "Unix time of the last termination of a failing container.",
+            TIMESTAMP_HELP,
             labels=CONTAINER_LABELS,
         )
         for f in sorted(state.all_findings(), key=lambda f: (f.namespace, f.pod, f.container)):

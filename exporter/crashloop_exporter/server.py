@@ -26,18 +26,30 @@ def _sort_key(f: Finding) -> tuple[str, str, str, str, str]:
     return (f.namespace, f.workload, f.pod, f.container_type, f.container)
 
 
+def registry_renderer(registry: CollectorRegistry) -> Callable[[str], tuple[bytes, str]]:
+    """Render a whole registry with prometheus-client's content negotiation."""
+
+    def render(accept: str) -> tuple[bytes, str]:
+        encoder, content_type = choose_encoder(accept)
+        return encoder(registry), content_type
+
+    return render
+
+
 def build_app(
     *,
     registry: CollectorRegistry,
     ready: Callable[[], Iterable[str]],
     findings: Callable[[], list[Finding]],
     causes_endpoint: bool = True,
+    render: Callable[[str], tuple[bytes, str]] | None = None,
 ) -> web.Application:
-    """`ready()` returns the resources not yet synced (empty when ready)."""
+    """`ready()` returns the resources not yet synced (empty when ready); `render(accept)` returns
+    the /metrics body and content type (default: the whole registry through prometheus-client)."""
+    render_metrics = render or registry_renderer(registry)
 
     async def metrics(request: web.Request) -> web.Response:
-        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        body = encoder(registry)
+        body, content_type = render_metrics(request.headers.get("Accept", ""))
         resp = web.Response(body=body, headers={"Content-Type": content_type})
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             resp.enable_compression()

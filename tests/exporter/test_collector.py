@@ -77,3 +77,43 @@ def test_promtool_check_metrics_passes() -> None:
         ["promtool", "check", "metrics"], input=scenario_exposition(), text=True, capture_output=True, timeout=30
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _big_state(n: int = 300) -> object:
+    state, _, _ = make_state()
+    pods = [
+        crashing(
+            f"api-{i}",
+            3,
+            exit_code=137 if i % 2 else 1,
+            reason="OOMKilled" if i % 2 else "Error",
+            deployment=f"svc-{i % 7}",
+        )
+        for i in range(n)
+    ]
+    initial_list(state, *pods)
+    for p in pods[: n // 2]:
+        p["status"]["containerStatuses"][0]["restartCount"] = 4
+        state.event("pods", "MODIFIED", p)
+    return state
+
+
+@pytest.mark.parametrize("accept", ["", "application/openmetrics-text; version=1.0.0"], ids=["text", "openmetrics"])
+def test_fast_renderer_matches_prometheus_client(accept: str) -> None:
+    """The cached-line /metrics path renders exactly what prometheus-client renders, in both formats."""
+    from prometheus_client.exposition import choose_encoder
+
+    from crashloop_exporter.exposition import FastRenderer
+
+    state = _big_state()
+    full = CollectorRegistry(auto_describe=False)
+    full.register(CrashloopCollector(state, stats=lambda: STATS))  # type: ignore[arg-type]
+    health = CollectorRegistry(auto_describe=False)
+    health.register(CrashloopCollector(state, stats=lambda: STATS, health_only=True))  # type: ignore[arg-type]
+    renderer = FastRenderer(state, health)  # type: ignore[arg-type]
+    encoder, content_type = choose_encoder(accept)
+    for _ in range(2):  # the second render comes from the cache
+        body, fast_type = renderer.render(accept)
+        assert fast_type == content_type
+        reference = encoder(full).decode()
+        assert sorted(body.decode().splitlines()) == sorted(reference.splitlines())
