@@ -79,7 +79,9 @@ def test_check_mode_reports_a_stale_file(generate: ModuleType, tree: Path) -> No
         path.write_text(text)
     assert generate.stale_files(tree) == []
     statefulset = tree / "deploy" / "sharded" / "statefulset.yaml"
-    statefulset.write_text(statefulset.read_text().replace("memory: 384Mi", "memory: 1Gi"))
+    original = statefulset.read_text()
+    statefulset.write_text(original.replace("replicas:", "replicas: 7 #", 1))
+    assert statefulset.read_text() != original
     assert generate.stale_files(tree) == [statefulset]
 
 
