@@ -154,7 +154,9 @@ def print_render(r: render_bench.RenderResult) -> None:
     print(f"\n== 3. /metrics render ({r.failing} failing containers, each workload with crashes_total) ==")
     med = r.render_median()
     print(f"in-process: state fed in {r.build_s:.2f}s; {r.series} series, {r.body_bytes / 1024:.0f} KiB; "
-          f"generate_latest median {_f(None if med is None else med * 1000, '.1f')} ms over {len(r.renders_s)} "
+          f"/metrics render median {_f(None if med is None else med * 1000, '.1f')} ms over {len(r.renders_s)} "
+          f"(prometheus-client generate_latest alone, same state: "
+          f"{_f(_ms(r.generic_median()), '.1f')} ms) "
           f"(min {_f(min(r.renders_s, default=None), '.4f')}s max {_f(max(r.renders_s, default=None), '.4f')}s)  "
           f"target < 100 ms {_verdict(None if med is None else med < TARGET_SCRAPE_S)}")
     if r.http_error:
@@ -196,6 +198,8 @@ def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnR
         med = render.render_median()
         rows.append((f"render {render.failing} failing, in-process", f"{_f(_ms(med), '.1f')} ms",
                      f"< {TARGET_SCRAPE_S * 1000:g} ms", _verdict(None if med is None else med < TARGET_SCRAPE_S)))
+        rows.append(("  (generic generate_latest, same state)", f"{_f(_ms(render.generic_median()), '.1f')} ms",
+                     "info", "-"))
         if render.http_series is not None:
             prom = render.http_prom_median()
             rows.append((f"HTTP scrape {render.failing} failing (gzip)", f"{_f(_ms(prom), '.1f')} ms",
