@@ -343,7 +343,7 @@ CAUSES: tuple[Cause, ...] = (
             r"java\.lang\.ClassNotFoundException: (?P<module>\S+)",
             r"java\.lang\.NoClassDefFoundError: (?P<module>\S+)",
             r"ERR_MODULE_NOT_FOUND.*?'(?P<module>[^']+)'",
-            r"LoadError: cannot load such file -- (?P<module>\S+)",
+            r"cannot load such file -- (?P<module>[^\s()]+)",
         ),
     ),
     Cause(
@@ -368,13 +368,13 @@ CAUSES: tuple[Cause, ...] = (
         ),
         alert_for="5m",
         log_patterns=(
-            r"missing required (?:environment|env) variable[:\s]+\"?(?P<var>[A-Z][A-Z0-9_]*)",
-            r"(?P<var>\b[A-Z][A-Z0-9_]{2,})\b\"? (?:environment variable|env var)? ?(?:is )?(?:not set|unset|missing|"
+            r"missing required (?:environment|env) variable[:\s]+\"?(?-i:(?P<var>[A-Z][A-Z0-9_]*))",
+            r"(?-i:(?P<var>\b[A-Z][A-Z0-9_]{2,}))\b\"? (?:environment variable|env var)? ?(?:is )?(?:not set|unset|missing|"
             r"is required|must be set|is empty)",
-            r"(?:environment variable|env var)s? \"?(?P<var>[A-Z][A-Z0-9_]*)\"? (?:is )?(?:not set|not defined|"
+            r"(?:environment variable|env var)s? \"?(?-i:(?P<var>[A-Z][A-Z0-9_]*))\"? (?:is )?(?:not set|not defined|"
             r"missing|required|must be set|is empty|undefined)",
             r"invalid value (?:for|of) (?:setting |env(?:ironment)? (?:variable )?)?\"?(?P<var>[A-Za-z][A-Za-z0-9_.-]*)",
-            r"KeyError: '(?P<var>[A-Z][A-Z0-9_]*)'",
+            r"KeyError: '(?-i:(?P<var>[A-Z][A-Z0-9_]*))'",
             r"invalid literal for int\(\) with base \d+",
             r"Could not resolve placeholder '(?P<var>[^']+)'",
             r"yaml\.(?:scanner|parser|constructor)\.\w+Error|(?:ScannerError|ParserError): .*(?:while scanning|"
@@ -382,7 +382,8 @@ CAUSES: tuple[Cause, ...] = (
             r"(?:error|failed) (?:parsing|to parse|loading|to load) (?:config|configuration|settings)",
             r"json\.decoder\.JSONDecodeError|SyntaxError: (?:Unexpected token .* in JSON|JSON\.parse)",
             r"flag provided but not defined: -?(?P<var>\S+)",
-            r"unknown (?:flag|option|shorthand flag)[:\s]+'?-{0,2}(?P<var>[\w-]+)",
+            r"unknown (?:long |short )?(?:flag|option|shorthand flag)[:\s]+'?-{0,2}(?P<var>[\w.-]+)",
+            r"\[emerg\].*(?:unknown directive|invalid|unexpected|not allowed|no \"\w+\" is defined|directive is duplicate)",
             r"unrecognized arguments?: (?P<var>\S+)",
             r"(?:config|configuration) (?:file )?(?:validation )?(?:error|invalid)",
             r"strconv\.Atoi: parsing \"[^\"]*\": invalid syntax",

@@ -60,9 +60,16 @@ _MOUNT_MISSING_KEY = re.compile(
 _CONFIG_HINT = re.compile(r"not found|couldn't find key|non-existent")
 _EVICTED_RESOURCE = re.compile(r"low on resource: (?P<resource>[\w-]+)")
 _ENV_COMPLAINT = re.compile(
-    r"missing|not set|unset|required|empty|invalid|undefined|not defined|not found|KeyError|must be set|no value",
+    r"missing|not set|unset|required|empty|invalid|undefined|not defined|not found|KeyError|must be set|no value|"
+    r"could not resolve|unresolvable|placeholder",
     re.IGNORECASE,
 )
+_EXHAUSTION = re.compile(
+    r"failed to create new OS thread|pthread_create failed|fork: (?:retry: )?Resource temporarily unavailable|"
+    r"can't start new thread|unable to create (?:new )?native thread|Cannot allocate memory|No space left on device",
+    re.IGNORECASE,
+)
+"""A process that died because the node ran out of PIDs, memory or disk says so in its last words."""
 _LIVENESS_KILL = re.compile(r"failed liveness probe", re.IGNORECASE)
 _STARTUP_KILL = re.compile(r"failed startup probe", re.IGNORECASE)
 _IMAGE_EVENT = re.compile(r"Failed to pull image|ErrImagePull|ImagePullBackOff|InvalidImageName", re.IGNORECASE)
@@ -175,6 +182,8 @@ class _Collector:
 
     def __init__(self) -> None:
         self.decisions: dict[str, _Decision] = {}
+        self.context: list[Evidence] = []
+        """Signals that explain nothing on their own but are the evidence of an `unknown`."""
 
     def add(self, cause: str, source: EvidenceSource, text: str, **facts: str) -> None:
         d = self.decisions.setdefault(cause, _Decision(cause))
@@ -239,10 +248,12 @@ def _status_signals(col: _Collector, pod: PodRecord, c: ContainerRecord, term: T
             image = c.spec.image if c.spec is not None else ""
             col.add("image_pull", "status", text, image=image)
         elif w.reason == "CreateContainerConfigError":
-            before = len(col.decisions)
+            # Only the Secret/ConfigMap messages have a catalog cause; others (a runAsNonRoot
+            # image running as root, a bad subPath) fall through to `unknown`, whose evidence is
+            # this message, rather than borrowing start_error's entrypoint/architecture fix.
             _config_refs(col, c, pod, text, "status")
-            if len(col.decisions) == before:
-                col.add("start_error", "status", text)
+            if not col.decisions:
+                col.context.append(_ev("status", text))
         elif w.reason in BY_ID["start_error"].waiting_reasons or w.reason in (
             "PreStartHookError",
             "PostStartHookError",
@@ -269,7 +280,12 @@ def _status_signals(col: _Collector, pod: PodRecord, c: ContainerRecord, term: T
 
 
 def _pod_signals(
-    col: _Collector, pod: PodRecord, c: ContainerRecord, term: Terminated | None, node: NodeRecord | None
+    col: _Collector,
+    pod: PodRecord,
+    c: ContainerRecord,
+    term: Terminated | None,
+    node: NodeRecord | None,
+    log_text: str,
 ) -> None:
     if pod.reason == "Evicted":
         m = _EVICTED_RESOURCE.search(pod.message)
@@ -284,8 +300,13 @@ def _pod_signals(
     if node is None or not node.pressures or term is None:
         return
     killed = term.exit_code in (137, 143) or term.reason in ("ContainerStatusUnknown", "Evicted") or term.signal == 9
-    if not killed or term.reason == "OOMKilled":
+    exhausted = None
+    if not killed and log_text:
+        exhausted = next((ln for ln in reversed(logtools.tail_lines(log_text)) if _EXHAUSTION.search(ln)), None)
+    if not (killed or exhausted) or term.reason == "OOMKilled":
         return
+    if exhausted:
+        col.add("node_pressure", "log", exhausted)
     for p in node.pressures:
         if p.since is None or term.finished_at is None or p.since <= term.finished_at:
             resource = {"MemoryPressure": "memory", "DiskPressure": "disk", "PIDPressure": "pids"}.get(p.type, p.type)
@@ -434,7 +455,7 @@ def _classify_container(
         return None
     col = _Collector()
     _status_signals(col, pod, c, term)
-    _pod_signals(col, pod, c, term, node)
+    _pod_signals(col, pod, c, term, node, log_text)
     _event_signals(col, pod, c, term, cevents)
     if term is not None and term.reason not in ("OOMKilled",):
         _log_signals(col, c, log_text, rules)
@@ -448,8 +469,11 @@ def _classify_container(
         if not failing:
             return None
         best = _Decision("unknown")
-        what = f"waiting {reason}" if c.waiting is not None else reason or "no container status"
-        best.evidence.append(_ev("status", f"{what}; no termination, waiting message or event explains it"))
+        if col.context:
+            best.evidence.extend(col.context)
+        else:
+            what = f"waiting {reason}" if c.waiting is not None else reason or "no container status"
+            best.evidence.append(_ev("status", f"{what}; no termination, waiting message or event explains it"))
     if term is not None and best.cause not in ("oomkilled",) and not any(e.source == "status" for e in best.evidence):
         best.evidence.append(
             _ev(
