@@ -462,9 +462,8 @@ def _classify_container(
     _exit_signals(col, pod, c, term, failing)
     best = col.best()
     if best is not None and best.cause in _GENERIC_CAUSES and log_text:
-        line = logtools.last_error_line(log_text)
-        if line:
-            best.evidence.insert(0, _ev("log", line))
+        for i, line in enumerate(logtools.error_lines(log_text)):
+            best.evidence.insert(i, _ev("log", line))
     if best is None:
         if not failing:
             return None

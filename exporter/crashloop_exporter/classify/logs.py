@@ -43,6 +43,17 @@ def tail_lines(text: str, *, limit: int = TAIL_LINES) -> list[str]:
     return lines[-limit:]
 
 
+def _shaped(line: str) -> bool:
+    """A line whose shape marks it as what the program died of."""
+    return bool(
+        _GO_PANIC.match(line)
+        or _PY_EXCEPTION.match(line)
+        or _NODE_ERROR.match(line)
+        or _JAVA_TOP.match(line)
+        or _LOG_FATAL.search(line)
+    )
+
+
 def tiers(lines: Sequence[str]) -> tuple[list[str], list[str]]:
     """(decisive lines, other lines), each ordered most relevant first."""
     decisive_idx: list[int] = []
@@ -96,6 +107,7 @@ def is_non_fatal(line: str) -> bool:
     return bool(_NON_FATAL_LEVEL.search(line))
 
 
+_ERROR_LEVEL = re.compile(r"^ERROR\b|\bERROR[:\]]|\[error\]|\blevel=error\b|\"level\":\"error\"|\bE\d{4} ")
 _ERRORISH = re.compile(r"error|fatal|panic|exception|failed|failure|traceback|killed|abort", re.IGNORECASE)
 
 
@@ -107,6 +119,25 @@ def last_error_line(text: str) -> str:
         return ""
     decisive, _ = tiers(lines)
     for ln in decisive:
+        if _shaped(ln.strip()):
+            return ln.strip()  # an exception, panic or FATAL line found by its shape
+    # Else the first error-level line of the tail: later ones are usually its consequences
+    # (PostgreSQL's `ERROR: relation "users" does not exist` before "migration failed").
+    for ln in lines:
+        if _ERROR_LEVEL.search(ln):
+            return ln.strip()
+    for ln in decisive:
         if _ERRORISH.search(ln):
             return ln.strip()
     return lines[-1].strip()
+
+
+def error_lines(text: str) -> list[str]:
+    """The root error line and, when it differs and reads as an error, the program's last line:
+    `ERROR: relation "users" does not exist` then `migration failed — exiting with code 1`."""
+    root = last_error_line(text)
+    lines = tail_lines(text)
+    if not root or not lines:
+        return [root] if root else []
+    final = lines[-1].strip()
+    return [root, final] if final != root and _ERRORISH.search(final) else [root]
