@@ -13,6 +13,24 @@ from crashloop_exporter.model import ContainerType
 
 EvidenceSource = Literal["status", "event", "log", "spec", "node"]
 
+JSON_KEYS = (
+    "namespace",
+    "pod",
+    "container",
+    "container_type",
+    "workload_kind",
+    "workload",
+    "failing",
+    "cause",
+    "reason",
+    "exit_code",
+    "restarts",
+    "evidence",
+    "remediation",
+    "runbook_url",
+)
+"""The keys of one finding in `diagnose -o json` and `/causes`, in order (the spec's schema)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:

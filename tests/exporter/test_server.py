@@ -8,27 +8,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
 from crashloop_exporter.collector import CrashloopCollector
+from crashloop_exporter.findings import JSON_KEYS
 from crashloop_exporter.server import build_app
 
 from .podgen import crashing
 from .test_state import initial_list, make_state
 
-SCHEMA = {
-    "namespace",
-    "pod",
-    "container",
-    "container_type",
-    "workload_kind",
-    "workload",
-    "failing",
-    "cause",
-    "reason",
-    "exit_code",
-    "restarts",
-    "evidence",
-    "remediation",
-    "runbook_url",
-}
+SCHEMA = set(JSON_KEYS)
 
 
 async def _client(*, synced: list[str], causes: bool = True) -> TestClient[Any, Any]:
@@ -97,3 +83,26 @@ async def test_causes_endpoint_can_be_turned_off() -> None:
         assert (await client.get("/metrics")).status == 200
     finally:
         await client.close()
+
+
+def test_finding_json_has_exactly_the_spec_keys_in_order() -> None:
+    """Finding.to_json() emits the spec's keys, in the spec's order."""
+    from crashloop_exporter.findings import Finding
+
+    f = Finding(
+        namespace="n",
+        pod="p",
+        container="c",
+        container_type="regular",
+        workload_kind="Pod",
+        workload="p",
+        failing=True,
+        cause="unknown",
+        reason="CrashLoopBackOff",
+        exit_code=None,
+        restarts=0,
+        evidence=(),
+        remediation="",
+        runbook_url="",
+    )
+    assert tuple(f.to_json()) == JSON_KEYS

@@ -209,8 +209,12 @@ def _config_refs(col: _Collector, c: ContainerRecord, pod: PodRecord, text: str,
         is_cm = m.group("kind") == "configmap"
         kind = "configmap" if is_cm else "secret"
         name = next((r.name for r in pod.volume_refs if r.var == m.group("volume") and r.kind == kind), "")
-        col.add("missing_configmap_key" if is_cm else "missing_secret_key", source, text,
-                **{kind: name, "key": m.group("key")})
+        col.add(
+            "missing_configmap_key" if is_cm else "missing_secret_key",
+            source,
+            text,
+            **{kind: name, "key": m.group("key")},
+        )
         return
     m = _MISSING_KEY.search(text)
     if m:
@@ -332,24 +336,20 @@ def _event_signals(
                     unhealthy[kind] = e
             continue
         if e.reason == "Killing" and _during(term, e):
-            if _LIVENESS_KILL.search(msg):
-                probe = c.spec.liveness if c.spec is not None else None
-                col.add(
-                    "liveness_probe",
-                    "event",
-                    _event_text(e),
-                    probe_path=probe.path if probe else "",
-                    probe_port=probe.port if probe else "",
-                )
-            elif _STARTUP_KILL.search(msg):
-                probe = c.spec.startup if c.spec is not None else None
-                col.add(
-                    "startup_probe",
-                    "event",
-                    _event_text(e),
-                    probe_path=probe.path if probe else "",
-                    probe_port=probe.port if probe else "",
-                )
+            for pattern, cause_id, kind in (
+                (_LIVENESS_KILL, "liveness_probe", "liveness"),
+                (_STARTUP_KILL, "startup_probe", "startup"),
+            ):
+                if pattern.search(msg):
+                    probe = getattr(c.spec, kind) if c.spec is not None else None
+                    col.add(
+                        cause_id,
+                        "event",
+                        _event_text(e),
+                        probe_path=probe.path if probe else "",
+                        probe_port=probe.port if probe else "",
+                    )
+                    break
             continue
         if e.reason in ("Failed", "FailedMount", "FailedCreatePodContainer") or e.type == "Warning":
             pulling = c.waiting is not None and c.waiting.reason in BY_ID["image_pull"].waiting_reasons
