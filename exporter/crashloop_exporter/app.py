@@ -121,6 +121,7 @@ async def serve(
                         pod_uid=req.pod_uid,
                         container=req.container,
                         restart_count=req.restart_count,
+                        previous=req.previous,
                     )
                     text = res.text if res.result == "ok" else None
             except Exception:

@@ -48,3 +48,33 @@ def test_label_injection_stays_inert_text() -> None:
     """A log line shaped like exposition text is just text after cleaning (labels never carry it)."""
     line = 'level=error msg="x"} crashloop_crashes_total{cause="oomkilled"} 1\n# TYPE fake counter'
     assert "\n" not in clean(line)
+
+
+def test_huge_binary_log_is_bounded_and_classified_without_error() -> None:
+    """A 4 MiB log of binary junk with one fatal line: classified, evidence bounded and printable."""
+    import os
+
+    from crashloop_exporter.classify import classify
+    from crashloop_exporter.parse import parse_pod
+
+    junk = os.urandom(4 * 1024 * 1024).decode("utf-8", errors="replace")
+    log = junk + "\npanic: DATABASE_URL environment variable is not set\n" + "\x00\x1b[31m" * 1000
+    pod = parse_pod(
+        {
+            "metadata": {"name": "p", "namespace": "n", "uid": "u"},
+            "spec": {"containers": [{"name": "c"}]},
+            "status": {
+                "containerStatuses": [
+                    {
+                        "name": "c",
+                        "restartCount": 2,
+                        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                        "lastState": {"terminated": {"exitCode": 2, "reason": "Error"}},
+                    }
+                ]
+            },
+        }
+    )
+    [f] = classify(pod, logs={"c": log}, now=0.0)
+    assert f.cause == "bad_config"
+    assert all(len(e.detail) <= 240 and e.detail.isprintable() for e in f.evidence)

@@ -275,3 +275,20 @@ def test_eviction_counts_one_node_pressure_crash() -> None:
     state.event("pods", "MODIFIED", evicted)
     state.event("pods", "MODIFIED", evicted)
     assert counts(state) == {("api", "node_pressure"): 1.0}
+
+
+def test_failed_never_restarted_pod_asks_for_its_current_log_and_counts_once() -> None:
+    """A restartPolicy=Never pod that fails: one crash, and its log is the current run's, not previous."""
+    state, _, requests = make_state(logs=True)
+    initial_list(state)
+    job = pod("etl-1", created="2024-01-01T00:20:00Z")
+    job["spec"]["restartPolicy"] = "Never"
+    job["status"]["phase"] = "Failed"
+    job["status"]["containerStatuses"][0]["state"] = {
+        "terminated": {"exitCode": 1, "reason": "Error", "finishedAt": "2024-01-01T00:10:00Z"}
+    }
+    state.event("pods", "MODIFIED", job)
+    state.event("pods", "MODIFIED", job)
+    assert [(r.pod, r.previous) for r in requests] == [("etl-1", False)]
+    state.apply_logs(requests[0], "Traceback (most recent call last):\nKeyError: 'DATABASE_URL'\n")
+    assert counts(state) == {("api", "bad_config"): 1.0}

@@ -150,9 +150,7 @@ async def test_error_statuses_map_to_results(fake: FakeApi, client: KubeClient, 
     assert stats.snapshot().log_fetches[result] == 1
 
 
-async def test_log_text_is_never_logged(
-    fake: FakeApi, client: KubeClient, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_log_text_is_never_logged(fake: FakeApi, client: KubeClient, caplog: pytest.LogCaptureFixture) -> None:
     """Even at debug level, the fetched log text does not appear in the exporter's own logs."""
     secret = "password=hunter2-very-secret"
     fake.script("log", _path("p"), Reply(200, f"crash {secret}\n".encode()))
@@ -160,3 +158,14 @@ async def test_log_text_is_never_logged(
         result = await _fetch(_fetcher(client, WatchStats()), "p")
     assert result.text is not None and secret in result.text
     assert all(secret not in r.getMessage() for r in caplog.records)
+
+
+async def test_terminated_never_restarted_container_log_is_the_current_one(fake: FakeApi, client: KubeClient) -> None:
+    """previous=False asks for the current run's log (a failed restartPolicy=Never pod has no previous)."""
+    fake.script("log", _path("job-1"), Reply(200, b"ERROR: boom\n"))
+    f = _fetcher(client, WatchStats())
+    result = await f.fetch(
+        namespace="shop", pod="job-1", pod_uid="uid-job-1", container="app", restart_count=0, previous=False
+    )
+    assert result == LogResult("ok", "ERROR: boom\n")
+    assert fake.seen("log")[0].query.get("previous", "false") == "false"

@@ -119,9 +119,18 @@ class LogFetcher:
         self._warned_forbidden = False
 
     async def fetch(
-        self, *, namespace: str, pod: str, pod_uid: str, container: str, restart_count: int
+        self,
+        *,
+        namespace: str,
+        pod: str,
+        pod_uid: str,
+        container: str,
+        restart_count: int,
+        previous: bool = True,
     ) -> LogResult:
-        """The previous log of `container` for the crash that made its restartCount `restart_count`.
+        """The previous log of `container` for the crash that made its restartCount `restart_count`
+        (`previous=False`: the current, terminated run of a container that is never restarted, such
+        as a failed `restartPolicy: Never` Job pod, whose log `previous=true` cannot return).
 
         A repeated call for the same (pod_uid, container, restart_count) returns `skipped`. While
         pods/log is forbidden (for FORBIDDEN_COOLDOWN after a 403) calls return `forbidden` without
@@ -145,7 +154,7 @@ class LogFetcher:
                 await self._bucket.acquire()
                 self._waiting -= 1
                 queued = False
-                result = await self._fetch(namespace=namespace, pod=pod, container=container)
+                result = await self._fetch(namespace=namespace, pod=pod, container=container, previous=previous)
         except BaseException:
             # Cancelled while queued or in flight: nothing was learned, let a later call try.
             self._seen.pop(key, None)
@@ -157,14 +166,14 @@ class LogFetcher:
             self._seen.pop(key, None)
         return self._done(result.result, result.text)
 
-    async def _fetch(self, *, namespace: str, pod: str, container: str) -> LogResult:
+    async def _fetch(self, *, namespace: str, pod: str, container: str, previous: bool = True) -> LogResult:
         where = f"{namespace}/{pod} container {container}"
         try:
             text = await self._client.pod_log(
                 namespace,
                 pod,
                 container=container,
-                previous=True,
+                previous=previous,
                 tail_lines=self._tail_lines,
                 limit_bytes=self._limit_bytes,
             )
