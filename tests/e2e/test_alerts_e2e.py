@@ -11,6 +11,7 @@ only healthy pods must produce no cause alert.
 from __future__ import annotations
 
 import importlib
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +115,7 @@ def test_crashing_pods_alert_the_team_that_owns_each_cause(
         assert alert["labels"]["cause"] == cause_id
         assert alert["labels"]["team"] == c.team
         assert alert["annotations"]["runbook_url"] == c.runbook_url
+        print(f"delivered to {receiver}: {json.dumps(alert, indent=1)}")  # shown with pytest -s
 
     # The seed's restart alert: kube-state-metrics counts restarts of a container the exporter
     # classified, and the alert arrives enriched with that cause and workload.
