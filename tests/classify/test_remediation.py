@@ -31,3 +31,29 @@ def test_every_template_renders_without_dollar_placeholders() -> None:
         text = render(c, {}, workload_kind="Deployment")
         assert "${" not in text, c.id
         assert "kubectl" in text, c.id
+
+
+def test_missing_secret_with_several_keys_gets_one_flag_per_key() -> None:
+    """`secret "db" not found` for a spec reading keys user and password: both get `=<value>`."""
+    from crashloop_exporter.classify import classify
+    from crashloop_exporter.parse import parse_pod
+
+    env = [{"name": n.upper(), "valueFrom": {"secretKeyRef": {"name": "db", "key": n}}} for n in ("user", "password")]
+    pod = parse_pod(
+        {
+            "metadata": {"name": "api-1", "namespace": "prod", "uid": "u"},
+            "spec": {"containers": [{"name": "api", "env": env}]},
+            "status": {
+                "containerStatuses": [
+                    {
+                        "name": "api",
+                        "state": {
+                            "waiting": {"reason": "CreateContainerConfigError", "message": 'secret "db" not found'}
+                        },
+                    }
+                ]
+            },
+        }
+    )
+    [f] = classify(pod, now=0.0)
+    assert "--from-literal=user=<value> --from-literal=password=<value> -n prod" in f.remediation

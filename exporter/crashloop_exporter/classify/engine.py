@@ -241,7 +241,8 @@ def _keys_for(c: ContainerRecord, pod: PodRecord, kind: str, name: str) -> str:
     if c.spec is None:
         return ""
     keys = [r.key for r in c.spec.env_refs if r.kind == kind and r.name == name and r.key]
-    return " --from-literal=".join(dict.fromkeys(keys)) if keys else ""
+    # The template reads `--from-literal=${key}=<value>`: several keys become several flags.
+    return "=<value> --from-literal=".join(dict.fromkeys(keys)) if keys else ""
 
 
 def _status_signals(col: _Collector, pod: PodRecord, c: ContainerRecord, term: Terminated | None) -> None:
