@@ -150,7 +150,7 @@ def _print_table(exporter: object) -> None:
     state = exporter.state
     findings = [(f.cause, f"{f.namespace}/{f.pod}", f.failing) for f in state.all_findings()]
     crashes: Counter[str] = Counter()
-    for key, value in state.crashes.snapshot(now=state.now()):
+    for key, value in state.crashes.snapshot(now=state.now(), include_pending=True):
         crashes[key.cause] += int(value)
     table = causes_table(findings, crashes)
     if sys.stdout.isatty():

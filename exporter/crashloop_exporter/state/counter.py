@@ -59,10 +59,11 @@ class CrashCounter:
                 s.value += s.pending
                 s.pending = 0.0
 
-    def snapshot(self, *, now: float) -> list[tuple[CrashKey, float]]:
-        """Current (labels, value) pairs, after releasing matured increments."""
+    def snapshot(self, *, now: float, include_pending: bool = False) -> list[tuple[CrashKey, float]]:
+        """Current (labels, value) pairs, after releasing matured increments; `include_pending`
+        adds increments still held back (for humans, e.g. the demo table; never for /metrics)."""
         self.release(now=now)
-        return [(k, s.value) for k, s in self._series.items()]
+        return [(k, s.value + (s.pending if include_pending else 0.0)) for k, s in self._series.items()]
 
     def total(self, *, include_pending: bool = True) -> float:
         """Sum over all series; with pending increments, this is every crash ever counted."""
