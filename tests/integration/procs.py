@@ -1,6 +1,7 @@
 """Run the simulator and the exporter as real processes, talk to them over 127.0.0.1.
 
-Every wait is bounded; processes are stopped by their own pid on teardown.
+Waits use the e2e harness's bounded `wait_until` (re-exported here); processes are stopped
+by their own pid on teardown.
 """
 
 from __future__ import annotations
@@ -9,13 +10,11 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +22,11 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.e2e.harness import free_port, wait_until
+
+__all__ = ["free_port", "wait_until"]
+
 SIM_LINE = re.compile(r"sim listening on (?P<url>http://\S+) kubeconfig=(?P<kubeconfig>\S+)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def http(method: str, url: str, body: dict[str, Any] | None = None, *, timeout: float = 10.0) -> tuple[int, bytes]:
@@ -40,18 +37,6 @@ def http(method: str, url: str, body: dict[str, Any] | None = None, *, timeout: 
             return resp.status, resp.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
-
-
-def wait_until(check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 @dataclass
