@@ -31,6 +31,9 @@ from crashloop_exporter.state import ClusterState, LogRequest
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+SHUTDOWN_GRACE_SECONDS = 10.0
+"""How long SIGTERM waits for in-flight scrapes to finish: well inside the Deployment's
+terminationGracePeriodSeconds (30), so the process exits 0 before the kubelet's SIGKILL."""
 
 
 def stats_families(s: WatchStatsSnapshot) -> StatsSnapshot:
@@ -153,7 +156,7 @@ async def serve(
             causes_endpoint=settings.causes_endpoint,
             render=renderer.render,
         )
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
         await runner.setup()
         host, port = parse_listen_address(settings.listen_address)
         site = web.TCPSite(runner, host, port)

@@ -70,7 +70,12 @@ class Settings:
     watch_timeout_seconds: int = 300
     """`timeoutSeconds` of each watch request; the server closes the stream after it."""
     inactivity_timeout: float = 360.0
-    """A watch with no bytes (not even a bookmark) for this long is treated as hung."""
+    """A watch with no bytes (not even a bookmark) for this long is treated as hung. Longer than
+    `watch_timeout_seconds`, so a quiet but healthy stream is closed by the server first."""
+    watch_backoff_initial: float = 1.0
+    """Ceiling, in seconds, of the first jittered delay before a failed list/watch is retried."""
+    watch_backoff_max: float = 30.0
+    """Largest ceiling, in seconds, of that delay as failures repeat (the delay doubles up to it)."""
     list_page_size: int = 500
     """`limit` of each LIST page."""
     event_window: int = 20
@@ -103,5 +108,14 @@ class Settings:
             raise InputError(f"log fetch concurrency {self.log_fetch_concurrency}: must be 1..64")
         if not 10 <= self.watch_timeout_seconds <= 3600:
             raise InputError(f"watch timeout {self.watch_timeout_seconds}: must be 10..3600 seconds")
-        if not 10 <= self.list_page_size <= 5000:
-            raise InputError(f"list page size {self.list_page_size}: must be 10..5000")
+        if not 5 <= self.inactivity_timeout <= 7200:
+            raise InputError(f"--watch-inactivity-timeout {self.inactivity_timeout:g}: must be 5..7200 seconds")
+        if not 0.01 <= self.watch_backoff_initial <= 60:
+            raise InputError(f"--watch-backoff-initial {self.watch_backoff_initial:g}: must be 0.01..60 seconds")
+        if not self.watch_backoff_initial <= self.watch_backoff_max <= 600:
+            raise InputError(
+                f"--watch-backoff-max {self.watch_backoff_max:g}: must be {self.watch_backoff_initial:g}"
+                "..600 seconds (at least --watch-backoff-initial)"
+            )
+        if not 1 <= self.list_page_size <= 5000:
+            raise InputError(f"--list-page-size {self.list_page_size}: must be 1..5000")

@@ -85,10 +85,16 @@ def test_every_panel_query_is_valid_and_returns_data(
         timeout=60,
         what="crash rates from the recording rules",
     )
+    def sim_restarts() -> dict[str, Any]:
+        restarts: dict[str, Any] = http_json(f"{exporter.api_url}/_sim/stats")["restarts"]
+        return restarts
+
     for _ in range(3):  # restarts moving in kube-state-metrics too, for the comparison panel
-        time.sleep(1.5)
+        seen = sim_restarts()["total"]
+        wait_until(lambda seen=seen: sim_restarts()["total"] > seen, timeout=30,
+                   what="the simulator to restart containers")
+        restarts = sim_restarts()["by_container"]
         for e in http_json(f"{exporter.api_url}/_sim/expectations"):
-            restarts = http_json(f"{exporter.api_url}/_sim/stats")["restarts"]["by_container"]
             key = f"{e['namespace']}/{e['pod']}/{e['container']}"
             fake_ksm.set_restarts(
                 namespace=e["namespace"],
@@ -97,6 +103,9 @@ def test_every_panel_query_is_valid_and_returns_data(
                 restarts=int(restarts.get(key, 0)),
                 uid=e["uid"],
             )
+        updated = time.time()
+        wait_until(lambda updated=updated: prom.query(f'timestamp(up{{job="kube-state-metrics"}}) > {updated}') or None,
+                   timeout=30, what="Prometheus to scrape the updated kube-state-metrics")
     now = time.time()
     queries = panel_queries(range_seconds=60, step_seconds=2, scrape_interval_seconds=1)
     assert len(queries) > 40

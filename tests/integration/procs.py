@@ -1,7 +1,10 @@
 """Run the simulator and the exporter as real processes, talk to them over 127.0.0.1.
 
-Waits use the e2e harness's bounded `wait_until` (re-exported here); processes are stopped
-by their own pid on teardown.
+Every wait is on a fact with a bound: the simulator's ledger says when a fault acted and how many
+restarts it performed; the exporter's /metrics says when it caught up. When a bound runs out, the
+failure message carries what is needed to debug it without a rerun: the last lines of the
+exporter's log, the simulator's stats, and the expected and actual counts series by series.
+Processes are stopped by their own pid on teardown.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -22,9 +26,16 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.harness import free_port, wait_until
+from tests.e2e.harness import HarnessError, free_port, wait_until
 
-__all__ = ["free_port", "wait_until"]
+__all__ = ["HarnessError", "free_port", "wait_until"]
+
+FAST_WATCH_RETRY = ("--watch-backoff-initial", "0.05", "--watch-backoff-max", "0.5")
+"""The exporter under test retries a failed list/watch within half a second (production: 1 s
+doubling to 30 s), so catching up after a fault takes a bounded, short time."""
+LOG_TAIL_LINES = 60
+SIM_START_TIMEOUT = 60.0
+"""Seconds the simulator may take to print its address (the 16k-pod one builds its store first)."""
 
 SIM_LINE = re.compile(r"sim listening on (?P<url>http://\S+) kubeconfig=(?P<kubeconfig>\S+)")
 
@@ -50,8 +61,36 @@ class Sim:
         assert status < 300, f"sim {method} {path}: {status} {data[:200]!r}"
         return json.loads(data) if data else None
 
-    def fault(self, kind: str, **fields: Any) -> None:
-        self.admin("POST", "faults", {"kind": kind, **fields})
+    def fault(self, kind: str, **fields: Any) -> int:
+        """Script a fault; returns its id in the simulator's ledger."""
+        fault_id: int = self.admin("POST", "faults", {"kind": kind, **fields})["id"]
+        return fault_id
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = self.admin("GET", "stats")
+        return stats
+
+    def performed(self) -> int:
+        """Restarts + failed starts + evictions performed so far (what the exporter must count)."""
+        stats = self.stats()
+        return sum(int(stats[part]["total"]) for part in ("restarts", "failed_starts", "evictions"))
+
+    def wait_consumed(self, faults: dict[int, int], *, timeout: float = 30.0, exporter: Exporter | None = None) -> None:
+        """Wait until each fault id has acted at least the given number of times."""
+
+        def consumed() -> bool:
+            ledger = self.stats()["faults_consumed"]
+            return all(ledger.get(str(i), 0) >= n for i, n in faults.items())
+
+        wait_until(consumed, timeout=timeout, what=f"the simulator to consume faults {faults}",
+                   on_timeout=lambda: diagnostics(self, exporter))
+
+    def wait_performed(self, more: int, *, timeout: float = 30.0, exporter: Exporter | None = None) -> None:
+        """Wait until the simulator has performed `more` further crashes (restarts/failed starts)."""
+        target = self.performed() + more
+        wait_until(lambda: self.performed() >= target, timeout=timeout,
+                   what=f"the simulator to perform {more} more crashes",
+                   on_timeout=lambda: diagnostics(self, exporter))
 
     def expected_series(self) -> dict[tuple[str, ...], float]:
         """What crashloop_crashes_total should hold: restarts + failed starts + evictions, by series."""
@@ -88,6 +127,10 @@ class Exporter:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        tail = "\n".join(self.log().splitlines()[-lines:])
+        return f"--- last {lines} lines of the exporter log ({self.log_path}) ---\n{tail}"
+
 
 def series_key(labels: dict[str, Any]) -> tuple[str, ...]:
     return tuple(
@@ -105,12 +148,23 @@ def _stop(proc: subprocess.Popen[str]) -> None:
             proc.wait(timeout=5)
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def failing_sim_argv(tmp: Path, *, pods: int) -> list[str]:
+    """The benchmarks' simulator holding `pods` pods in CrashLoopBackOff (a big /metrics body)."""
+    return [sys.executable, str(REPO / "benchmarks" / "failing_sim.py"), "--pods", str(pods),
+            "--kubeconfig-out", str(tmp / "kubeconfig")]
+
+
 @contextmanager
 def running_sim(
-    tmp: Path, *, scenarios: str = "", time_scale: float = 30.0, extra: tuple[str, ...] = ()
+    tmp: Path, *, scenarios: str = "", time_scale: float = 30.0, extra: tuple[str, ...] = (),
+    argv: list[str] | None = None,
 ) -> Iterator[Sim]:
+    """`crashloop-exporter sim` (or another simulator command line, `argv`) until the block ends."""
     kubeconfig = tmp / "kubeconfig"
-    cmd = [
+    cmd = argv or [
         sys.executable,
         "-m",
         "crashloop_exporter",
@@ -125,17 +179,50 @@ def running_sim(
         "1",
         *extra,
     ]
-    if scenarios:
+    if scenarios and argv is None:
         cmd += ["--scenarios", scenarios]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(tmp / "sim.log", "w"), text=True)  # noqa: SIM115
     try:
         assert proc.stdout is not None
-        line = proc.stdout.readline()
+        ready, _, _ = select.select([proc.stdout], [], [], SIM_START_TIMEOUT)
+        line = proc.stdout.readline() if ready else ""
         m = SIM_LINE.search(line)
         assert m, f"sim did not start: {line!r} {(tmp / 'sim.log').read_text()[-2000:]}"
         yield Sim(url=m["url"], kubeconfig=m["kubeconfig"], proc=proc)
     finally:
         _stop(proc)
+
+
+def diagnostics(sim: Sim | None, exporter: Exporter | None, *, expected: dict[tuple[str, ...], float] | None = None,
+                got: dict[tuple[str, ...], float] | None = None) -> str:
+    """What a failed wait prints: counts series by series, the simulator's stats, the exporter's log."""
+    parts: list[str] = []
+    if expected is not None and got is not None:
+        rows = []
+        for key in sorted(set(expected) | set(got)):
+            e, g = expected.get(key, 0.0), got.get(key, 0.0)
+            rows.append(f"  {'  ' if e == g else '!!'} {'/'.join(key)}: expected {e:g}, exporter {g:g}")
+        parts.append("crashloop_crashes_total, series by series (namespace/kind/workload/container/type/cause):\n"
+                     + "\n".join(rows))
+    if sim is not None:
+        try:
+            stats = sim.stats()
+            stats.pop("recent_requests", None)
+            parts.append("simulator stats: " + json.dumps(stats, sort_keys=True)[:6000])
+        except (OSError, AssertionError, ValueError) as e:
+            parts.append(f"simulator stats unavailable: {e}")
+    if exporter is not None:
+        try:
+            m = exporter.metrics()
+            health = {name: {",".join(f"{k}={v}" for k, v in labels): value for labels, value in fam.items()}
+                      for name, fam in m.items()
+                      if name.startswith(("crashloop_exporter_watch_restarts", "crashloop_exporter_synced",
+                                          "crashloop_exporter_crashes_pending", "crashloop_exporter_skipped"))}
+            parts.append("exporter health: " + json.dumps(health, sort_keys=True))
+        except (OSError, ValueError) as e:
+            parts.append(f"exporter /metrics unavailable: {e}")
+        parts.append(exporter.log_tail())
+    return "\n".join(parts)
 
 
 @contextmanager
@@ -155,6 +242,7 @@ def running_exporter(tmp: Path, sim: Sim, *args: str) -> Iterator[Exporter]:
             f"127.0.0.1:{port}",
             "--new-series-holdback",
             "0",
+            *FAST_WATCH_RETRY,
             *args,
         ],
         stdout=subprocess.DEVNULL,
@@ -164,30 +252,37 @@ def running_exporter(tmp: Path, sim: Sim, *args: str) -> Iterator[Exporter]:
     )
     exporter = Exporter(url=f"http://127.0.0.1:{port}", proc=proc, log_path=log_path)
     try:
-        wait_until(lambda: http("GET", f"{exporter.url}/readyz")[0] == 200, timeout=30, what="exporter /readyz")
+        wait_until(lambda: http("GET", f"{exporter.url}/readyz")[0] == 200, timeout=30, what="exporter /readyz",
+                   on_timeout=lambda: diagnostics(sim, exporter))
         yield exporter
     finally:
         _stop(proc)
 
 
-def settle(exporter: Exporter, *, after: float, timeout: float = 45.0) -> dict[tuple[str, ...], float]:
-    """Crash counts once the exporter has caught up with the (paused) simulator.
+def settle(exporter: Exporter, sim: Sim, *, expected: dict[tuple[str, ...], float] | None, after: float,
+           timeout: float = 45.0) -> dict[tuple[str, ...], float]:
+    """Wait until the exporter has caught up with the (paused) simulator and counts `expected`
+    (None: an exporter started mid-run, whose counts have their own baseline; only catch up).
 
-    Caught up means: a pods watch event or bookmark arrived after `after` (the sim sends a bookmark
-    every second, and a bookmark follows every earlier event on its stream, so the pod watch is
-    connected and past every change made before the pause), nothing waits for logs, and two
-    scrapes agree. "Stable for a while" alone is not enough: a watch in back-off looks stable.
+    Caught up means: a pods and an events watch event or bookmark arrived after `after` (the sim
+    sends a bookmark every second, and a bookmark follows every earlier event on its stream, so
+    each watch is connected and past every change made before the pause), and no crash waits for
+    its log. Once caught up nothing more can arrive, so equal counts then are final: a late double
+    count cannot slip in after the check.
     """
-    last: list[dict[tuple[str, ...], float]] = []
+    last: dict[tuple[str, ...], float] = {}
 
-    def stable() -> bool:
+    def caught_up() -> bool:
+        nonlocal last
         m = exporter.metrics()
         pending = sum(m.get("crashloop_exporter_crashes_pending_logs", {}).values())
         seen = {dict(k)["resource"]: v for k, v in m.get("crashloop_exporter_last_event_timestamp_seconds", {}).items()}
-        current = exporter.crashes()
-        last.append(current)
-        caught_up = seen.get("pods", 0.0) > after + 1.0 and seen.get("events", 0.0) > after + 1.0
-        return caught_up and pending == 0 and len(last) >= 2 and last[-1] == last[-2]
+        last = {
+            series_key(dict(labels)): v for labels, v in m.get("crashloop_crashes_total", {}).items() if v > 0
+        }
+        synced = seen.get("pods", 0.0) > after + 1.0 and seen.get("events", 0.0) > after + 1.0
+        return synced and pending == 0 and (expected is None or last == expected)
 
-    wait_until(stable, timeout=timeout, what="exporter counts to settle", interval=0.5)
-    return last[-1]
+    wait_until(caught_up, timeout=timeout, what="the exporter's crashloop_crashes_total to equal the simulator's",
+               interval=0.25, on_timeout=lambda: diagnostics(sim, exporter, expected=expected, got=last))
+    return last

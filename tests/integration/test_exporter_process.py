@@ -3,8 +3,10 @@ and previous logs are fetched at most once per restart with the caps."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from crashloop_exporter.app import SHUTDOWN_GRACE_SECONDS
 from crashloop_exporter.catalog import CAUSE_IDS
 
-from .procs import http, running_exporter, running_sim, wait_until
+from .procs import diagnostics, failing_sim_argv, http, running_exporter, running_sim, settle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -65,25 +68,65 @@ def test_demo_shows_every_catalog_cause_in_metrics(tmp_path: Path) -> None:
     assert proc.returncode == 0
 
 
-def test_sigterm_stops_cleanly_even_during_a_scrape(tmp_path: Path) -> None:
-    """SIGTERM: watches stop, the in-flight scrape completes, the process exits 0."""
-    with running_sim(tmp_path, scenarios="oomkilled") as sim, running_exporter(tmp_path, sim) as exporter:
-        wait_until(
-            lambda: "crashloop_container_failing{" in http("GET", f"{exporter.url}/metrics")[1].decode(),
-            timeout=20,
-            what="a failing container",
-        )
-        import threading
+SLOW_SCRAPE_PODS = 16000
+"""Failing pods behind the in-flight scrape: ~8 MB of /metrics, twice what the kernel's socket
+buffers on both ends of a loopback connection can hold, so the exporter must still be writing."""
 
-        results: list[int] = []
-        scraper = threading.Thread(target=lambda: results.append(http("GET", f"{exporter.url}/metrics")[0]))
-        scraper.start()
+
+def _start_slow_scrape(url: str) -> tuple[socket.socket, bytes]:
+    """Send GET /metrics with a tiny receive window and read only the start of the answer, so
+    the rest of the response waits inside the exporter: a scrape that is really in flight."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: it sets the window
+    sock.settimeout(20)
+    sock.connect((host, int(port)))
+    sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(1024)
+        assert chunk, f"the exporter closed the scrape before its headers: {head!r}"
+        head += chunk
+    return sock, head
+
+
+def _finish_scrape(sock: socket.socket, head: bytes) -> tuple[int, int, bytes]:
+    """Read the rest: (status, Content-Length, body)."""
+    headers, _, body = head.partition(b"\r\n\r\n")
+    status = int(headers.split(b" ", 2)[1])
+    length = int(re.search(rb"(?im)^content-length:\s*(\d+)", headers)[1])  # type: ignore[index]
+    while len(body) < length:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            break
+        body += chunk
+    sock.close()
+    return status, length, body
+
+
+def test_sigterm_stops_cleanly_even_during_a_scrape(tmp_path: Path) -> None:
+    """SIGTERM while a slow Prometheus is half-way through an 8 MB scrape: the scrape completes with
+    200 and every byte, then the process exits 0 within its shutdown grace."""
+    argv = failing_sim_argv(tmp_path, pods=SLOW_SCRAPE_PODS)
+    with running_sim(tmp_path, argv=argv) as sim, running_exporter(tmp_path, sim, "--no-logs") as exporter:
+        wait_until(lambda: exporter.metrics().get("crashloop_exporter_synced", {}), timeout=30, what="metrics",
+                   on_timeout=lambda: diagnostics(sim, exporter))
+        sock, head = _start_slow_scrape(exporter.url)
         exporter.proc.send_signal(signal.SIGTERM)
-        assert exporter.proc.wait(timeout=20) == 0
-        scraper.join(timeout=10)
-        assert results in ([200], []) or results == [200], results
-        assert "shutting down" in exporter.log()
-        assert "Traceback" not in exporter.log()
+        wait_until(lambda: "shutting down" in exporter.log(), timeout=10, what="the exporter to start shutting down",
+                   on_timeout=lambda: diagnostics(None, exporter))
+        assert exporter.proc.poll() is None, "the exporter exited with a scrape still being written"
+        started = time.monotonic()
+        status, length, body = _finish_scrape(sock, head)
+        assert status == 200, head
+        assert len(body) == length > 8_000_000, (len(body), length)
+        last = body.decode().rstrip("\n").rsplit("\n", 1)[-1]
+        assert body.endswith(b"\n") and re.fullmatch(r"[a-z_:]+(\{.*\})? \S+", last), f"truncated: {last!r}"
+        failing = body.count(b"\ncrashloop_container_failing{")
+        assert failing == SLOW_SCRAPE_PODS, f"{failing} failing series in the completed scrape"
+        assert exporter.proc.wait(timeout=SHUTDOWN_GRACE_SECONDS + 5) == 0, exporter.log_tail()
+        assert time.monotonic() - started < SHUTDOWN_GRACE_SECONDS + 5
+        assert "Traceback" not in exporter.log(), exporter.log_tail()
 
 
 def test_forbidden_pod_logs_degrade_to_status_and_events(tmp_path: Path) -> None:
@@ -92,14 +135,12 @@ def test_forbidden_pod_logs_degrade_to_status_and_events(tmp_path: Path) -> None
         sim.fault("status", code=403, resource="pods/log", count=0)
         with running_exporter(tmp_path, sim) as exporter:
 
-            def forbidden() -> bool:
+            def forbidden_fetches() -> float:
                 fam = exporter.metrics().get("crashloop_exporter_log_fetches_total", {})
-                return any(dict(k)["result"] == "forbidden" and v > 0 for k, v in fam.items())
+                return sum(v for k, v in fam.items() if dict(k)["result"] == "forbidden")
 
-            wait_until(forbidden, timeout=30, what="a forbidden log fetch to be counted")
-            time.sleep(3)  # more crashes, more fetch attempts
-            import json
-
+            wait_until(lambda: forbidden_fetches() >= 3, timeout=30, what="three forbidden log fetches (3 crashes)",
+                       on_timeout=lambda: diagnostics(sim, exporter))
             findings = json.loads(http("GET", f"{exporter.url}/causes")[1])
             causes = {f["workload"]: f["cause"] for f in findings}
             assert causes.get("image-resizer") == "oomkilled", causes  # the status alone decides it
@@ -113,8 +154,10 @@ def test_previous_logs_are_fetched_once_per_restart_with_caps(tmp_path: Path) ->
         running_sim(tmp_path, scenarios="bad-config-panic,app-crash-python") as sim,
         running_exporter(tmp_path, sim, "--log-tail-lines", "50", "--log-limit-bytes", "4096") as exporter,
     ):
-        time.sleep(8)
+        sim.wait_performed(8, exporter=exporter)
         sim.admin("POST", "pause")
+        paused_at = time.time()
+        settle(exporter, sim, expected=None, after=paused_at)  # started mid-run: counts are not the sim's
         stats = sim.admin("GET", "stats")
         log_requests = [r for r in stats["recent_requests"] if r["verb"] == "log"]
         assert log_requests, "the exporter fetched no logs"

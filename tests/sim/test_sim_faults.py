@@ -141,8 +141,12 @@ async def test_hang_silences_the_stream_then_resumes(make_sim: MakeSim) -> None:
     sim = await make_sim(["payment-service"], bookmark_interval=0.05)
     async with sim.http.get(sim.url + "/api/v1/pods", params=_watch_params(sim, allowWatchBookmarks="true")) as resp:
         assert (await read_events(resp, count=1))[0]["type"] == "BOOKMARK"
-        sim.cluster.add_fault("hang", seconds=1.5)
-        await asyncio.sleep(0.05)
+        hang = sim.cluster.add_fault("hang", seconds=1.5)
+        for _ in range(200):  # until the open stream's pump has taken the fault
+            if sim.cluster.faults.consumed[hang.id]:
+                break
+            await asyncio.sleep(0.005)
+        assert sim.cluster.faults.consumed[hang.id] == 1, "the open stream never took the hang"
         sim.cluster.advance(2)
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(resp.content.readline(), timeout=0.5)

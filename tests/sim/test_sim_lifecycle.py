@@ -121,15 +121,24 @@ async def test_paused_cluster_does_not_change(make_sim: MakeSim) -> None:
     """pause() freezes the lifecycle clock: no write happens however long the wait."""
     sim = await make_sim(["payment-service"], paused=False, time_scale=1000)
     sim.cluster.pause()
-    rv = sim.cluster.store.rv
-    await asyncio.sleep(0.2)
-    assert sim.cluster.store.rv == rv
+    rv, frozen = sim.cluster.store.rv, sim.cluster.clock.now()
+    sched = sim.cluster.lifecycle.scheduler
+    assert sched.next_due() is not None, "a transition must be pending, or the pause proves nothing"
+    # Wake the lifecycle's timer task and wait (bounded) until it has run its loop once more:
+    # it must find nothing to do on the frozen clock.
+    sched.wake()
+    for _ in range(200):
+        if not sched._wake.is_set():
+            break
+        await asyncio.sleep(0.005)
+    assert not sched._wake.is_set(), "the lifecycle task never ran"
+    assert (sim.cluster.store.rv, sim.cluster.clock.now()) == (rv, frozen)
     sim.cluster.resume()
-    for _ in range(100):
+    for _ in range(200):
         if sim.cluster.store.rv > rv:
             break
-        await asyncio.sleep(0.02)
-    assert sim.cluster.store.rv > rv
+        await asyncio.sleep(0.01)
+    assert sim.cluster.store.rv > rv, "resume() did not restart the lifecycle"
 
 
 def test_init_container_crash_loop_shape() -> None:

@@ -132,6 +132,34 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
         "(default 60, one scrape interval)",
     )
     parser.add_argument(
+        "--list-page-size",
+        type=_bounded_int("--list-page-size"),
+        default=_env("list-page-size", "500"),
+        metavar="N",
+        help="objects per LIST page when (re)listing (default 500, as client-go)",
+    )
+    parser.add_argument(
+        "--watch-backoff-initial",
+        type=_number("--watch-backoff-initial"),
+        default=_env("watch-backoff-initial", "1"),
+        metavar="SECONDS",
+        help="ceiling of the first jittered delay before a failed list/watch is retried (default 1)",
+    )
+    parser.add_argument(
+        "--watch-backoff-max",
+        type=_number("--watch-backoff-max"),
+        default=_env("watch-backoff-max", "30"),
+        metavar="SECONDS",
+        help="largest retry delay ceiling as list/watch failures repeat (default 30)",
+    )
+    parser.add_argument(
+        "--watch-inactivity-timeout",
+        type=_number("--watch-inactivity-timeout"),
+        default=_env("watch-inactivity-timeout", "360"),
+        metavar="SECONDS",
+        help="a watch that sends nothing, not even a bookmark, for this long is reconnected (default 360)",
+    )
+    parser.add_argument(
         "--no-causes-endpoint",
         action="store_true",
         default=_env("no-causes-endpoint", "") in ("1", "true"),
@@ -167,6 +195,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         log_level=args.log_level,
         log_format=args.log_format,
         causes_endpoint=not args.no_causes_endpoint,
+        list_page_size=args.list_page_size,
+        watch_backoff_initial=args.watch_backoff_initial,
+        watch_backoff_max=args.watch_backoff_max,
+        inactivity_timeout=args.watch_inactivity_timeout,
     )
     settings.validate()
     return settings

@@ -154,7 +154,7 @@ def watchers_for(
             page_size=settings.list_page_size,
             timeout_seconds=settings.watch_timeout_seconds,
             inactivity_timeout=settings.inactivity_timeout,
-            backoff=backoff or Backoff(),
+            backoff=backoff or Backoff(initial=settings.watch_backoff_initial, cap=settings.watch_backoff_max),
         )
         for t in watch_targets(settings)
     ]

@@ -52,9 +52,12 @@ GET  /_sim/stats          restarts / failed_starts / evictions performed ({total
                           by_container "ns/pod/container", by_series = crashloop_crashes_total
                           label sets}), requests by verb and path, log_fetches per
                           "ns/pod/container" {previous, current}, recent_requests (path+query),
-                          resource_version, watches_open, objects, churn_emitted, faults_pending
+                          resource_version, watches_open, objects, churn_emitted, faults_pending,
+                          faults_consumed (fault id -> times it acted: requests answered,
+                          streams hit, store changes made)
 GET  /_sim/expectations   every scenario container with its cause, workload and uid
-GET|POST|DELETE /_sim/faults   list / add ({"kind": ..., fields of `faults.Fault`}) / clear
+GET|POST|DELETE /_sim/faults   list / add ({"kind": ..., fields of `faults.Fault`}; answers the
+                          fault with its id) / clear
 POST /_sim/pause, /_sim/resume, /_sim/advance {"seconds"}, /_sim/delete-pod {"namespace",
      "name", "recreate"}, /_sim/churn {"rate"}
 

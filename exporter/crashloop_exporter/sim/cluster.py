@@ -188,15 +188,19 @@ class SimCluster:
         """Script a fault (see `faults.Fault` for the fields of each kind)."""
         fault = fault_from_json({"kind": kind, **params})
         if fault.kind in STORE_KINDS:
+            self.faults.number(fault)
             if fault.kind == "compact":
                 self.store.compact(fault.resource)
             else:
                 self.store.reset(to=fault.to)
+            self.faults.acted(fault.id)
             return fault
         if fault.kind in STREAM_KINDS:
             watchers = [w for name, coll in self.store.collections.items() if fault.resource in ("*", name)
                         for w in coll.watchers]
             if watchers:
+                # Each open stream records the fault in the ledger when its pump acts on it.
+                self.faults.number(fault)
                 for w in watchers:
                     w.control(fault.kind, fault.to_json())
                 return fault
@@ -236,6 +240,7 @@ class SimCluster:
         out["churn_emitted"] = self.churn.emitted
         out["paused"] = self.paused
         out["faults_pending"] = [f.to_json() for f in self.faults.pending()]
+        out["faults_consumed"] = {str(k): v for k, v in sorted(self.faults.consumed.items())}
         return out
 
     def expectations(self) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -108,25 +109,39 @@ def fault_from_json(body: Mapping[str, Any]) -> Fault:
 
 
 class FaultBook:
-    """The pending faults, consumed by requests and new watch streams."""
+    """The pending faults, consumed by requests and new watch streams, and a ledger of how often
+    each fault (by id) has acted, so a test waits for "the fault happened" instead of sleeping."""
 
     def __init__(self) -> None:
         self._pending: list[Fault] = []
         self._ids = itertools.count(1)
+        self.consumed: Counter[int] = Counter()
+        """fault id -> times it acted (a request it answered, a stream it hit, a store change)."""
 
-    def add(self, fault: Fault) -> Fault:
+    def number(self, fault: Fault) -> Fault:
+        """Give a fault its id without queueing it (it acts at once or on open streams)."""
         fault.id = next(self._ids)
-        self._pending.append(fault)
         return fault
 
-    def take(self, kind: str, resource: str, verb: str) -> Fault | None:
-        """The first pending fault of `kind` for this request, consumed once."""
+    def add(self, fault: Fault) -> Fault:
+        self._pending.append(self.number(fault))
+        return fault
+
+    def acted(self, fault_id: int) -> None:
+        """Record that fault `fault_id` acted once."""
+        self.consumed[fault_id] += 1
+
+    def take(self, kind: str, resource: str, verb: str, *, record: bool = True) -> Fault | None:
+        """The first pending fault of `kind` for this request, consumed once. `record=False` leaves
+        the ledger to whoever acts on it later (a stream fault handed to a new watch's pump)."""
         for fault in self._pending:
             if fault.kind == kind and fault.matches(resource, verb):
                 if fault.count == 1:
                     self._pending.remove(fault)
                 elif fault.count > 1:
                     fault.count -= 1
+                if record:
+                    self.acted(fault.id)
                 return fault
         return None
 

@@ -491,7 +491,7 @@ class SimServer:
                 watcher.offer(change)
         coll.watchers.add(watcher)
         for fault_kind in STREAM_KINDS:
-            pending = self.cluster.faults.take(fault_kind, kind.resource, "watch")
+            pending = self.cluster.faults.take(fault_kind, kind.resource, "watch", record=False)
             if pending is not None:
                 watcher.control(fault_kind, pending.to_json())
         try:
@@ -521,6 +521,7 @@ class SimServer:
                 return
             while w.controls:
                 action, params = w.controls.popleft()
+                self.cluster.faults.acted(int(params.get("id", 0)))
                 if action == "drop_stream":
                     await self._drop(resp, transport, kind, w, params)
                     return
