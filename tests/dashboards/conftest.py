@@ -42,6 +42,6 @@ def synthetic_end() -> float:
 def synthetic_prometheus(tmp_path_factory: pytest.TempPathFactory, synthetic_end: float) -> Iterator[str]:
     """Base URL of a Prometheus on 127.0.0.1 holding three hours of synthetic crashloop series."""
     if shutil.which("prometheus") is None or shutil.which("promtool") is None:
-        pytest.skip("prometheus and promtool are not installed")
+        pytest.fail("prometheus and promtool are not installed: run scripts/install-system-deps.sh")
     with prometheus(tmp_path_factory.mktemp("synthetic-prometheus"), end=synthetic_end) as url:
         yield url

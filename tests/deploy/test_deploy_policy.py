@@ -24,9 +24,18 @@ from tests.deploy.deploy_helpers import (
     workloads,
 )
 
-SERVED_PATHS = frozenset({"/metrics", "/healthz", "/readyz", "/causes"})
-"""The HTTP paths the exporter serves, per SPEC.md "Endpoints". Hard-coded until the server
-module exists; then import its route table here instead."""
+
+def _served_paths() -> frozenset[str]:
+    """The GET paths the exporter's real HTTP app routes (not a list kept beside it)."""
+    from prometheus_client import CollectorRegistry
+
+    from crashloop_exporter.server import build_app
+
+    app = build_app(registry=CollectorRegistry(), ready=lambda: [], findings=lambda: [], causes_endpoint=True)
+    return frozenset(r.resource.canonical for r in app.router.routes() if r.method == "GET" and r.resource)
+
+
+SERVED_PATHS = _served_paths()
 
 READ = frozenset({"get", "list", "watch"})
 

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from crashloop_exporter.catalog import cause
-from crashloop_exporter.rulegen import alertmanager
 from crashloop_exporter.rulegen.rules import RESTARTS_INCREASING
 from tests.e2e.harness import (
     Alertmanager,
@@ -33,6 +32,7 @@ from tests.e2e.harness import (
     wait_until,
 )
 from tests.e2e.test_pack_e2e import fast_routing, fast_rules
+from tests.rules.test_alertmanager import spec_owner
 
 pytestmark = [pytest.mark.e2e]
 
@@ -111,7 +111,7 @@ def test_crashing_pods_alert_the_team_that_owns_each_cause(
         receiver, alert = webhook_receiver.wait_for_alert(
             timeout=deadline.left(), what=f"{c.alert_name} from the {scenario_for(cause_id)} scenario",
             alertname=c.alert_name)
-        assert receiver == alertmanager.receiver_for_cause(cause_id), f"{c.alert_name} went to {receiver}"
+        assert receiver == spec_owner(cause_id), f"{c.alert_name} went to {receiver}"
         assert alert["labels"]["cause"] == cause_id
         assert alert["labels"]["team"] == c.team
         assert alert["annotations"]["runbook_url"] == c.runbook_url
@@ -131,7 +131,7 @@ def test_crashing_pods_alert_the_team_that_owns_each_cause(
                                                       alertname=RESTARTS_INCREASING, pod=container["pod"])
     assert alert["labels"]["cause"] == "app_crash"
     assert alert["labels"]["workload"] == labels["workload"]
-    assert receiver == alertmanager.receiver_for_cause("app_crash")
+    assert receiver == spec_owner("app_crash")
 
     broken = [(g["name"], r["name"], r.get("lastError")) for g in prom.rule_groups() for r in g["rules"]
               if r.get("health") != "ok"]

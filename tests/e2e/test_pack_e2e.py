@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     scrape_config,
     wait_until,
 )
+from tests.rules.test_alertmanager import spec_owner
 
 pytestmark = pytest.mark.e2e
 
@@ -108,7 +109,7 @@ def test_every_cause_alert_reaches_the_receiver_that_owns_the_cause(
         for c in CAUSES:
             receiver, alert = webhook_receiver.wait_for_alert(
                 timeout=DELIVERY_TIMEOUT, what=f"{c.alert_name} at a webhook", alertname=c.alert_name)
-            assert receiver == alertmanager.receiver_for_cause(c.id), f"{c.alert_name} went to {receiver}"
+            assert receiver == spec_owner(c.id), f"{c.alert_name} went to {receiver}"
             assert alert["labels"]["cause"] == c.id
             assert alert["labels"]["severity"] == c.severity
             assert alert["annotations"]["runbook_url"] == c.runbook_url
@@ -123,10 +124,10 @@ def test_every_cause_alert_reaches_the_receiver_that_owns_the_cause(
         receiver, alert = webhook_receiver.wait_for_alert(
             timeout=DELIVERY_TIMEOUT, what="the restart alert for a container the exporter does not know",
             alertname=RESTARTS_INCREASING, pod=ghost["pod"])
-        assert (receiver, alert["labels"]["cause"]) == (alertmanager.receiver_for_cause("unknown"), "unknown")
+        assert (receiver, alert["labels"]["cause"]) == (spec_owner("unknown"), "unknown")
         receiver, _ = webhook_receiver.wait_for_alert(timeout=DELIVERY_TIMEOUT, what="the Failed-phase alert",
                                                       alertname=POD_FAILED, pod="done-job-x8k2p")
-        assert receiver == alertmanager.DEFAULT_RECEIVER
+        assert receiver == "app-owners"
 
         broken = [(g["name"], r["name"], r.get("lastError")) for g in prom.rule_groups() for r in g["rules"]
                   if r.get("health") != "ok"]
@@ -199,9 +200,9 @@ def test_node_pressure_and_critical_alerts_mute_the_alerts_they_explain(
     assert not by_pod[(secret.alert_name, "payment-service-7d9c6b5f4-x2vqz", "app")]["inhibitedBy"]
 
     # What was not muted is delivered, to the owner of its cause.
-    for alertname, expected in ((pressure.alert_name, alertmanager.receiver_for_cause(pressure.id)),
-                                (secret.alert_name, alertmanager.receiver_for_cause(secret.id)),
-                                (sigkill.alert_name, alertmanager.receiver_for_cause(sigkill.id))):
+    for alertname, expected in ((pressure.alert_name, spec_owner(pressure.id)),
+                                (secret.alert_name, spec_owner(secret.id)),
+                                (sigkill.alert_name, spec_owner(sigkill.id))):
         receiver, _ = webhook_receiver.wait_for_alert(timeout=20, what=f"{alertname} delivered", alertname=alertname)
         assert receiver == expected
     delivered = {(a["labels"]["alertname"], a["labels"].get("pod")) for _, a in webhook_receiver.firing()}

@@ -149,7 +149,8 @@ def test_forbidden_pod_logs_degrade_to_status_and_events(tmp_path: Path) -> None
 
 
 def test_previous_logs_are_fetched_once_per_restart_with_caps(tmp_path: Path) -> None:
-    """Every log request has previous=true, tailLines and limitBytes, and no restart is fetched twice."""
+    """Every log request has tailLines and limitBytes and asks for the crashed run (previous=true, or the
+    current run while it is still the terminated one), at most once per restart."""
     with (
         running_sim(tmp_path, scenarios="bad-config-panic,app-crash-python") as sim,
         running_exporter(tmp_path, sim, "--log-tail-lines", "50", "--log-limit-bytes", "4096") as exporter,

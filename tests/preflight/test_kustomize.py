@@ -13,7 +13,8 @@ import pytest
 from .conftest import REPO
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-pytestmark = pytest.mark.skipif(not Path(KUBECTL).exists(), reason="kubectl (with kustomize) is not installed")
+if not Path(KUBECTL).exists():
+    pytest.fail("kubectl (with kustomize) is not installed", pytrace=False)
 PREFLIGHT = f"{sys.executable} -m crashloop_exporter preflight"
 
 

@@ -11,12 +11,10 @@ import pytest
 from crashloop_exporter.findings import Evidence, Finding
 from crashloop_exporter.preflight.checks import PreflightFinding
 from crashloop_exporter.preflight.report import escape_data, escape_property, exit_code, github_annotation, repo_path
+from tests.cli.kubeobjects import FINDING_KEYS
 
 from .conftest import FIXTURES, run_cli
 
-FINDING_KEYS = set(
-    Finding("ns", "p", "c", "regular", "Deployment", "w", False, "oomkilled", "r", None, 0, (), "", "").to_json()
-)
 MIXED = FIXTURES / "SecretKeyNotFound" / "bundle-lacks-key.yaml"  # an error that --offline can see
 WARNINGS_ONLY = FIXTURES / "MutableImageTag" / "images.yaml"
 CLEAN = FIXTURES / "clean" / "kinds.json"

@@ -31,8 +31,11 @@ SPEC_OWNERS = {
     "start_error": "ci-cd",
 }
 """The owners the product spec names; every other cause goes to the application's owners."""
-ROUTED_CAUSES = tuple(CAUSES)
-"""The causes the amtool routing tests run for (the meta-test checks it is the whole catalog)."""
+
+
+def spec_owner(cause_id: str) -> str:
+    """The receiver the spec says owns a cause (not the generator's mapping: that is under test)."""
+    return SPEC_OWNERS.get(cause_id, "app-owners")
 
 
 def routes_to(amtool: Runner, receiver: str, labels: dict[str, str]) -> tuple[bool, str]:
@@ -48,7 +51,7 @@ def test_amtool_accepts_the_example(amtool: Runner) -> None:
     assert "2 inhibit rules" in result.stdout
 
 
-@pytest.mark.parametrize("cause", ROUTED_CAUSES, ids=lambda c: c.id)
+@pytest.mark.parametrize("cause", CAUSES, ids=lambda c: c.id)
 def test_cause_alert_routes_to_the_team_that_owns_the_fix(amtool: Runner, cause: Cause) -> None:
     """The per-cause alert, with its cause, severity and team labels, reaches the catalog team's receiver."""
     expected = alertmanager.RECEIVERS[cause.team]
@@ -57,7 +60,7 @@ def test_cause_alert_routes_to_the_team_that_owns_the_fix(amtool: Runner, cause:
     assert ok, f"{cause.alert_name} should reach {expected}: {out}"
 
 
-@pytest.mark.parametrize("cause", ROUTED_CAUSES, ids=lambda c: c.id)
+@pytest.mark.parametrize("cause", CAUSES, ids=lambda c: c.id)
 def test_restart_alert_routes_by_the_cause_it_was_enriched_with(amtool: Runner, cause: Cause) -> None:
     """The restart-increase alerts carry no team label, yet reach the same owner as the cause alert."""
     expected = alertmanager.RECEIVERS[cause.team]
@@ -70,7 +73,7 @@ def test_restart_alert_routes_by_the_cause_it_was_enriched_with(amtool: Runner, 
 def test_routing_matches_the_owners_the_spec_names(amtool: Runner) -> None:
     """OOM/node pressure: capacity; missing Secrets/ConfigMaps: platform; pulls/start errors: CI/CD; rest: app."""
     for c in CAUSES:
-        expected = SPEC_OWNERS.get(c.id, "app-owners")
+        expected = spec_owner(c.id)
         ok, out = routes_to(amtool, expected, {"alertname": c.alert_name, "cause": c.id, "severity": c.severity})
         assert ok, f"{c.id} should reach {expected}: {out}"
 

@@ -66,4 +66,4 @@ def test_filler_records_stay_small() -> None:
     cluster = SimCluster([], filler_pods=10)
     obj = next(iter(cluster.store["pods"].objects.values()))
     assert isinstance(obj, FillerPod) and not hasattr(obj, "__dict__")
-    assert obj.to_bytes() == obj.to_bytes()
+    assert orjson.loads(obj.to_bytes())["metadata"]["name"], "the record renders a real pod"

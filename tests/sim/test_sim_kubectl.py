@@ -12,7 +12,8 @@ import pytest
 from tests.sim.conftest import MakeSim
 
 KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+if KUBECTL is None:
+    pytest.fail("kubectl is not installed", pytrace=False)
 
 
 async def _kubectl(kubeconfig: Path, *args: str) -> tuple[int, str]:

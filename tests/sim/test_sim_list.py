@@ -122,14 +122,14 @@ async def test_field_selectors_on_pods_and_events(sim: Sim) -> None:
     _, not_running = await sim.get("/api/v1/pods", fieldSelector="status.phase!=Running")
     assert {p["status"]["phase"] for p in not_running["items"]} == {"Pending", "Succeeded"}
     _, not_prod = await sim.get("/api/v1/pods", fieldSelector="metadata.namespace!=production")
-    assert "production" not in {p["metadata"]["namespace"] for p in not_prod["items"]}
+    assert not_prod["items"] and "production" not in {p["metadata"]["namespace"] for p in not_prod["items"]}
     sim.cluster.advance(5)
     _, events = await sim.get("/api/v1/events", fieldSelector="involvedObject.kind=Pod,"
                               "involvedObject.name=payment-service-7d9f4b8c6-xk2p9")
     assert events["items"] and all(
         e["involvedObject"]["name"] == "payment-service-7d9f4b8c6-xk2p9" for e in events["items"])
     _, kubelet_only = await sim.get("/api/v1/events", fieldSelector="source!=default-scheduler")
-    assert all(e["source"]["component"] == "kubelet" for e in kubelet_only["items"])
+    assert kubelet_only["items"] and all(e["source"]["component"] == "kubelet" for e in kubelet_only["items"])
 
 
 async def test_unsupported_field_and_bad_label_selector_are_400(sim: Sim) -> None:
