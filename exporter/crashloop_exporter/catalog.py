@@ -573,3 +573,57 @@ CAUSE_IDS: frozenset[str] = frozenset(BY_ID)
 def cause(cause_id: str) -> Cause:
     """The catalog entry for `cause_id`; KeyError names the id if it is not in the catalog."""
     return BY_ID[cause_id]
+
+
+OTHER_REASON = "Other"
+"""The `reason` label of any reason outside `KNOWN_REASONS` (kube-state-metrics' convention)."""
+
+KNOWN_REASONS: frozenset[str] = frozenset(
+    {
+        # Waiting reasons the kubelet writes: pkg/kubelet/container/sync_result.go,
+        # pkg/kubelet/kuberuntime/kuberuntime_container.go, pkg/kubelet/images/types.go.
+        "ContainerCreating",
+        "PodInitializing",
+        "CrashLoopBackOff",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "RunInitContainerError",
+        "PreCreateHookError",
+        "PreStartHookError",
+        "PostStartHookError",
+        "KillContainerError",
+        "VerifyNonRootError",
+        "CreatePodSandboxError",
+        "ConfigPodSandboxError",
+        "KillPodSandboxError",
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "ImageInspectError",
+        "ErrImageNeverPull",
+        "InvalidImageName",
+        "RegistryUnavailable",
+        "SignatureValidationFailed",
+        # Terminated reasons from the runtimes (containerd, CRI-O, dockershim) and the kubelet
+        # (ContainerStatusUnknown: the container vanished while the pod was terminating).
+        "Error",
+        "Completed",
+        "OOMKilled",
+        "ContainerCannotRun",
+        "StartError",
+        "DeadlineExceeded",
+        "ContainerStatusUnknown",
+        # Pod `status.reason` the classifier reports as the container's reason.
+        "Evicted",
+    }
+).union(*(c.waiting_reasons | c.terminated_reasons for c in CAUSES))
+"""Every kubelet/runtime reason exported as is in the `reason` label of `crashloop_container_failing`.
+
+The label passes `state.waiting.reason` / `state.terminated.reason` through, and a runtime (or a
+hostile API) can put any text there; anything else becomes `OTHER_REASON`, so the label's values,
+like the `cause` label's, come from a fixed table."""
+
+
+def reason_label(reason: str) -> str:
+    """`reason` itself when it is a known kubelet/runtime reason, else `OTHER_REASON`."""
+    return reason if reason in KNOWN_REASONS else OTHER_REASON

@@ -1,8 +1,9 @@
 """The prometheus-client custom collector: metric families from the in-memory state, at scrape time.
 
 It never calls the Kubernetes API; it reads `ClusterState` (findings, counters) and the watch
-layer's statistics. Label values come only from Kubernetes names and the catalog, never from logs
-or messages, which keeps cardinality bounded and log text out of labels.
+layer's statistics. Label values come only from Kubernetes names and the catalog (causes, and the
+known kubelet reasons: any other `reason` is exported as `Other`), never from logs or messages,
+which keeps cardinality bounded and log text out of labels.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from crashloop_exporter import __version__
+from crashloop_exporter.catalog import reason_label
 from crashloop_exporter.state import ClusterState
 
 FAILING_LABELS = ("namespace", "pod", "container", "container_type", "workload_kind", "workload", "cause", "reason")
@@ -83,7 +85,16 @@ class CrashloopCollector(Collector):
             if not f.failing:
                 continue
             failing.add_metric(
-                [f.namespace, f.pod, f.container, f.container_type, f.workload_kind, f.workload, f.cause, f.reason],
+                [
+                    f.namespace,
+                    f.pod,
+                    f.container,
+                    f.container_type,
+                    f.workload_kind,
+                    f.workload,
+                    f.cause,
+                    reason_label(f.reason),
+                ],
                 1.0,
             )
             labels = [f.namespace, f.pod, f.container, f.container_type]

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.utils import floatToGoString as _untyped_float_to_go
 
+from crashloop_exporter.catalog import reason_label
 from crashloop_exporter.collector import (
     CONTAINER_HELP,
     CRASHES_HELP,
@@ -48,7 +49,16 @@ def _pod_lines(findings: tuple[Finding, ...]) -> tuple[str, str, str]:
     for f in findings:
         if not f.failing:
             continue
-        values = (f.namespace, f.pod, f.container, f.container_type, f.workload_kind, f.workload, f.cause, f.reason)
+        values = (
+            f.namespace,
+            f.pod,
+            f.container,
+            f.container_type,
+            f.workload_kind,
+            f.workload,
+            f.cause,
+            reason_label(f.reason),
+        )
         failing.append(f"crashloop_container_failing{_labels(FAILING_LABELS, values)} 1.0\n")
         container = _labels(("namespace", "pod", "container", "container_type"), values[:4])
         if f.exit_code is not None:

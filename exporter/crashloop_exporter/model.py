@@ -89,6 +89,10 @@ class ContainerRecord:
     """Current `state.terminated` (restartPolicy Never/OnFailure, or between restarts)."""
     last_terminated: Terminated | None
     """`lastState.terminated`: the previous run, whose logs `previous=true` returns."""
+    reported: bool = True
+    """False when the pod's status had no entry for this container (a pending pod, or an update
+    whose status was null, empty or missing) and it was built from the spec alone: its zeros are
+    "unknown", not a restartCount reset."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,20 @@ def _int(obj: Mapping[str, Any], key: str, where: str) -> int:
     return value
 
 
+INT32_MAX = 2**31 - 1
+
+
+def _restart_count(status: Mapping[str, Any], where: str) -> int:
+    """`restartCount`, which the API declares as a required int32 (always serialized, never
+    negative). Anything else (-1, 2**63-1, "5", 5.0, null, absent) is not a count to take a delta
+    from: one such value would be counted as billions of crashes, or rebaseline the container so
+    the next good update counts every earlier restart again."""
+    value = status.get("restartCount")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT32_MAX:
+        raise MalformedObjectError(f"{where}: restartCount should be an integer in 0..{INT32_MAX}, got {value!r:.40}")
+    return value
+
+
 def resolve_workload(meta: Mapping[str, Any], pod_name: str) -> tuple[str, str]:
     """(workload_kind, workload) from ownerReferences, with no API call.
 
@@ -229,7 +243,9 @@ def _container_spec(spec: Mapping[str, Any]) -> ContainerSpec:
 
 def _needs_attention(status: Mapping[str, Any]) -> bool:
     """True when a container status has anything the classifier could explain."""
-    if _int(status, "restartCount", "containerStatus") > 0:
+    # Validated (with the pod's name in the error) when the container record is built.
+    restarts = status.get("restartCount")
+    if isinstance(restarts, int) and restarts > 0:
         return True
     state = status.get("state")
     if isinstance(state, Mapping):
@@ -291,7 +307,7 @@ def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRec
                     spec=_container_spec(c_spec) if (attention and c_spec is not None) else None,
                     ready=st.get("ready") is True,
                     started=st.get("started") if isinstance(st.get("started"), bool) else None,
-                    restart_count=_int(st, "restartCount", cwhere),
+                    restart_count=_restart_count(st, cwhere),
                     running_since=parse_time(running.get("startedAt")) if running else None,
                     waiting=Waiting(_intern(_str(waiting, "reason")), _str(waiting, "message")[:2048])
                     if waiting
@@ -316,6 +332,7 @@ def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRec
                         waiting=None,
                         terminated=None,
                         last_terminated=None,
+                        reported=False,
                     )
                 )
 

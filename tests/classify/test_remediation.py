@@ -47,6 +47,7 @@ def test_missing_secret_with_several_keys_gets_one_flag_per_key() -> None:
                 "containerStatuses": [
                     {
                         "name": "api",
+                        "restartCount": 0,
                         "state": {
                             "waiting": {"reason": "CreateContainerConfigError", "message": 'secret "db" not found'}
                         },

@@ -8,7 +8,7 @@ from crashloop_exporter.classify import DEFAULT_RULES
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state import ClusterState, LogRequest
 from crashloop_exporter.state.cluster import LOG_WAIT_SECONDS
-from crashloop_exporter.state.shard import fnv32a, owns
+from crashloop_exporter.state.shard import fnv64a, owns
 
 from .podgen import crashing, pod
 
@@ -204,12 +204,12 @@ def test_malformed_objects_are_counted_and_skipped() -> None:
 
 
 def test_shards_partition_pods_by_uid_hash() -> None:
-    """Every pod belongs to exactly one of N shards (FNV-1a of the UID, like kube-state-metrics)."""
+    """Every pod belongs to exactly one of N shards (FNV-64a of the UID then jump hash, like kube-state-metrics)."""
     uids = [f"uid-{i}" for i in range(200)]
     owners = [[s for s in range(3) if owns(u, shard=s, total_shards=3)] for u in uids]
     assert all(len(o) == 1 for o in owners)
     assert {o[0] for o in owners} == {0, 1, 2}
-    assert fnv32a("") == 0x811C9DC5
+    assert fnv64a(b"") == 0xCBF29CE484222325
     state, _, _ = make_state(shard=1, total_shards=3)
     initial_list(state, *[pod(f"p-{i}", uid=u) for i, u in enumerate(uids)])
     assert set(state.pods) == {u for u, o in zip(uids, owners, strict=True) if o == [1]}

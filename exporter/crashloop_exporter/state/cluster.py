@@ -3,7 +3,10 @@
 Why restartCount deltas and not states: a watch can miss intermediate states (a gap, a relist, a
 coalesced update), but restartCount only grows, so `new - old` is exactly the number of restarts
 since we last looked, even across a gap. Restarts already there when we first see a pod are a
-baseline and never counted; a pod created after we started counts from zero.
+baseline and never counted; a pod created after we started counts from zero. One bad update must
+not move a baseline: a restartCount that is not a non-negative int32 makes the update a counted
+skip (`parse`), a container the update carries no status for keeps its last one, and a
+restartCount that goes backwards (the kubelet lost its state) is a new baseline, never a delta.
 
 Failed starts that never restart a container (CreateContainerConfigError, ImagePullBackOff, a
 FailedMount), terminal failures of restartPolicy=Never pods and evictions are counted once per episode.
@@ -142,9 +145,14 @@ class ClusterState:
 
     def relist_item(self, resource: str, obj: Mapping[str, Any]) -> None:
         key = self._apply(resource, "ADDED", obj)
+        meta = obj.get("metadata") if isinstance(obj, Mapping) else None
         if key is None:
-            return
-        meta = obj.get("metadata")
+            # A malformed copy of an object that is in the list still says the object exists:
+            # reconciling it away would drop its series and, when a good copy comes back,
+            # baseline the restarts it had meanwhile instead of counting them.
+            key = _listed_key(resource, meta)
+            if key is None:
+                return
         ns = meta.get("namespace") if isinstance(meta, Mapping) else None
         for scope in ((resource, None), (resource, ns)):
             seen = self._relist_seen.get(scope)
@@ -247,6 +255,8 @@ class ClusterState:
     def _upsert_pod(self, rec: PodRecord) -> None:
         now = self._clock()
         old = self.pods.get(rec.uid)
+        if old is not None:
+            rec = _keep_unreported(rec, old)
         first_sight = old is None and not self._is_new_pod(rec)
         self.pods[rec.uid] = rec
         self._by_name[(rec.namespace, rec.name)] = rec.uid
@@ -274,7 +284,9 @@ class ClusterState:
             baseline = 0
         else:
             baseline = prev.restart_count
-        delta = c.restart_count - baseline  # negative: the kubelet lost its state; rebaseline silently
+        # Negative: the kubelet lost its state (its dead containers were garbage-collected or the
+        # node rebooted) and restarts from a lower count; this update is the new baseline.
+        delta = c.restart_count - baseline
 
         # Failed-start and terminal-failure episodes: counted once each, never on first sight.
         waiting = c.waiting.reason if c.waiting is not None else ""
@@ -450,6 +462,35 @@ class ClusterState:
     @property
     def pending_crashes(self) -> int:
         return sum(p.amount for p in self._pending.values())
+
+
+def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
+    """`rec` with the last reported status of every container this update carried none for.
+
+    An update whose status is null, whose containerStatuses is empty or missing, or that omits
+    one container, does not mean the kubelet reset anything: containers cannot leave a pod, and
+    their restartCount never returns to 0 without a new container ID. Taking the spec-only zeros
+    as a new baseline would count every earlier restart again on the next good update, so the
+    container keeps its previous status (and baseline) for as long as the pod lives.
+    """
+    before = {c.name: c for c in old.containers if c.reported}
+    if not before:
+        return rec
+    containers: list[ContainerRecord] = []
+    for c in rec.containers:
+        prev = before.pop(c.name, None)
+        containers.append(prev if prev is not None and not c.reported else c)
+    if not before and all(a is b for a, b in zip(containers, rec.containers, strict=True)):
+        return rec
+    return dataclasses.replace(rec, containers=(*containers, *before.values()))
+
+
+def _listed_key(resource: str, meta: object) -> str | None:
+    """The reconciliation key of a listed object that could not be parsed, if it has one."""
+    if not isinstance(meta, Mapping):
+        return None
+    key = meta.get("uid") if resource == "pods" else meta.get("name") if resource == "nodes" else None
+    return key if isinstance(key, str) and key else None
 
 
 def _quiet(rec: PodRecord) -> bool:
