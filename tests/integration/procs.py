@@ -16,6 +16,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ FAST_WATCH_RETRY = ("--watch-backoff-initial", "0.05", "--watch-backoff-max", "0
 """The exporter under test retries a failed list/watch within half a second (production: 1 s
 doubling to 30 s), so catching up after a fault takes a bounded, short time."""
 LOG_TAIL_LINES = 60
+MISMATCH_GRACE = 3.0
+"""Seconds counts may still differ once the exporter has caught up (a scrape racing the last event)."""
 SIM_START_TIMEOUT = 60.0
 """Seconds the simulator may take to print its address (the 16k-pod one builds its store first)."""
 
@@ -268,12 +271,14 @@ def settle(exporter: Exporter, sim: Sim, *, expected: dict[tuple[str, ...], floa
     sends a bookmark every second, and a bookmark follows every earlier event on its stream, so
     each watch is connected and past every change made before the pause), and no crash waits for
     its log. Once caught up nothing more can arrive, so equal counts then are final: a late double
-    count cannot slip in after the check.
+    count cannot slip in after the check. Counts that still differ `MISMATCH_GRACE` seconds after
+    catching up are wrong for good, and fail at once rather than at the timeout.
     """
     last: dict[tuple[str, ...], float] = {}
+    wrong_since: float | None = None
 
     def caught_up() -> bool:
-        nonlocal last
+        nonlocal last, wrong_since
         m = exporter.metrics()
         pending = sum(m.get("crashloop_exporter_crashes_pending_logs", {}).values())
         seen = {dict(k)["resource"]: v for k, v in m.get("crashloop_exporter_last_event_timestamp_seconds", {}).items()}
@@ -281,7 +286,16 @@ def settle(exporter: Exporter, sim: Sim, *, expected: dict[tuple[str, ...], floa
             series_key(dict(labels)): v for labels, v in m.get("crashloop_crashes_total", {}).items() if v > 0
         }
         synced = seen.get("pods", 0.0) > after + 1.0 and seen.get("events", 0.0) > after + 1.0
-        return synced and pending == 0 and (expected is None or last == expected)
+        if not (synced and pending == 0):
+            wrong_since = None
+            return False
+        if expected is None or last == expected:
+            return True
+        wrong_since = wrong_since or time.monotonic()
+        if time.monotonic() - wrong_since > MISMATCH_GRACE:
+            raise AssertionError("the exporter caught up with the paused simulator but counts differently\n"
+                                 + diagnostics(sim, exporter, expected=expected, got=last))
+        return False
 
     wait_until(caught_up, timeout=timeout, what="the exporter's crashloop_crashes_total to equal the simulator's",
                interval=0.25, on_timeout=lambda: diagnostics(sim, exporter, expected=expected, got=last))
