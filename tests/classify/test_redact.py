@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crashloop_exporter.classify.redact import clean, redact
+from crashloop_exporter.classify.redact import EXAMPLES, FORMS, SAFE_LINES, clean, redact
 
 SECRETS = [
     ("postgres://app:s3cr3tPass@db.prod:5432/app", "s3cr3tPass"),
@@ -25,6 +25,38 @@ def test_redact_masks_credential_values(text: str, secret: str) -> None:
     out = redact(text)
     assert secret not in out
     assert "***" in out
+
+
+@pytest.mark.parametrize("form", FORMS, ids=[f.name for f in FORMS])
+def test_each_form_of_the_table_masks_its_example(form: object) -> None:
+    """Every credential shape in the table: its example loses the secret and keeps the rest readable."""
+    from crashloop_exporter.classify.redact import SecretForm
+
+    assert isinstance(form, SecretForm)
+    for out in (redact(form.example), clean(form.example, limit=10_000)):
+        assert form.secret not in out
+        assert form.kept in out and "***" in out
+
+
+@pytest.mark.parametrize(("text", "secret", "kept"), [e[1:] for e in EXAMPLES], ids=[e[0] for e in EXAMPLES])
+def test_generic_forms_mask_real_leak_lines(text: str, secret: str, kept: str) -> None:
+    """Credentials with no vendor prefix (pass=, Pwd=, --password x, ?sig=, X-Amz-Signature=) are masked."""
+    out = clean(text, limit=10_000)
+    assert secret not in out
+    assert kept in out and "***" in out
+
+
+@pytest.mark.parametrize("line", SAFE_LINES)
+def test_ordinary_log_words_are_not_redacted(line: str) -> None:
+    """Decisive log lines that merely mention passwords or tokens are left exactly as they are."""
+    assert redact(line) == line
+
+
+def test_redaction_is_idempotent() -> None:
+    """Redacting already-redacted text changes nothing (evidence is cleaned again after a relist)."""
+    for text in [f.example for f in FORMS] + [e[1] for e in EXAMPLES]:
+        once = redact(text)
+        assert redact(once) == once
 
 
 def test_redact_keeps_kubernetes_names() -> None:

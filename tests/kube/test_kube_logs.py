@@ -7,6 +7,8 @@ import logging
 
 import pytest
 
+from crashloop_exporter.classify.redact import EXAMPLES, FORMS
+from crashloop_exporter.errors import ApiError
 from crashloop_exporter.kube.client import KubeClient
 from crashloop_exporter.kube.logs import LogFetcher, LogResult, TokenBucket
 from crashloop_exporter.kube.stats import WatchStats
@@ -169,3 +171,44 @@ async def test_terminated_never_restarted_container_log_is_the_current_one(fake:
     )
     assert result == LogResult("ok", "ERROR: boom\n")
     assert fake.seen("log")[0].query.get("previous", "false") == "false"
+
+
+_LEAKS = [*((f.name, f.example, f.secret) for f in FORMS), *((e[0], e[1], e[2]) for e in EXAMPLES)]
+
+
+def _leak_body(kind: str, line: str) -> dict[str, object] | bytes:
+    """What a kubelet or proxy answers with when the container's last output rides in the error."""
+    text = f"Get container logs: last output before the failure:\n{line}\n" + "padding " * 40
+    if kind == "status":
+        return status(500, "InternalError", text * 100)  # a Status message up to 64 KiB
+    return text.encode()
+
+
+@pytest.mark.parametrize("kind", ["status", "plain"])
+@pytest.mark.parametrize(("line", "secret"), [c[1:] for c in _LEAKS], ids=[c[0] for c in _LEAKS])
+async def test_log_error_bodies_never_leak_credentials_into_our_log(
+    fake: FakeApi, client: KubeClient, caplog: pytest.LogCaptureFixture, kind: str, line: str, secret: str
+) -> None:
+    """A 500 from pods/log whose body quotes the container's output: the WARNING names the status,
+    and neither the credential nor more than a short message reaches the exporter's log."""
+    fake.script("log", _path("p"), Reply(500, _leak_body(kind, line)))
+    with caplog.at_level(logging.DEBUG):
+        assert await _fetch(_fetcher(client, WatchStats()), "p") == LogResult("error")
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "500" in warning.getMessage()
+    assert len(warning.getMessage()) < 600
+    assert "\n" not in warning.getMessage()
+    assert all(secret not in r.getMessage() for r in caplog.records)
+
+
+async def test_api_error_exception_carries_a_short_redacted_message(fake: FakeApi, client: KubeClient) -> None:
+    """ApiError built from an error body keeps status and reason, and at most ~200 characters of
+    redacted message, whatever the body: callers print it and log it."""
+    body = status(503, "ServiceUnavailable\n<script>", "password=hunter2 sk_live_51H8aBcDeFgHiJkLmN " + "x" * 70_000)
+    fake.script("log", _path("p"), Reply(500, body))
+    with pytest.raises(ApiError) as info:
+        await client.pod_log("shop", "p", container="app", tail_lines=1, limit_bytes=10)
+    e = info.value
+    assert (e.status, e.reason) == (500, "Internal Server Error")
+    assert "hunter2" not in str(e) and "sk_live_51H8aBcDeFgHiJkLmN" not in str(e)
+    assert len(e.message) <= 260 and "\n" not in e.message

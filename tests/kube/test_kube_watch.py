@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
+import pytest
 
 from crashloop_exporter.kube.client import KubeClient
 from crashloop_exporter.kube.stats import WatchStats
@@ -336,3 +339,20 @@ def test_gc_is_paused_while_any_watcher_lists_and_restored_after() -> None:
             assert not gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+async def test_error_event_message_is_redacted_and_short_in_our_log(
+    fake: FakeApi, make_watcher: MakeWatcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A watch ERROR event whose Status message carries a credential and kilobytes of text is
+    logged with its code, the credential masked and the message cut short."""
+    leak = "etcd said: redis://:hunter2@redis:6379/0 " + "blah " * 2000
+    fake.script("list", PODS, page("100", []))
+    fake.script("watch", PODS, Stream([ev("ERROR", status(500, "InternalError", leak))]))
+    w = make_watcher(Recorder(), WatchStats(), sleep=RecordingSleep())
+    with caplog.at_level(logging.DEBUG):
+        async with running(w.run()):
+            await wait_until(lambda: len(fake.seen("watch")) == 2, what="the re-watch")
+    messages = [r.getMessage() for r in caplog.records if "ERROR event" in r.getMessage()]
+    assert messages and all("hunter2" not in m and len(m) < 400 for m in messages)
+    assert all("hunter2" not in r.getMessage() for r in caplog.records)

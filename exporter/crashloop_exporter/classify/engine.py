@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from crashloop_exporter.catalog import BY_ID, CAUSES
 from crashloop_exporter.classify import logs as logtools
 from crashloop_exporter.classify.redact import clean
-from crashloop_exporter.classify.remediation import render, suggest_memory, workload_facts
+from crashloop_exporter.classify.remediation import KEY_SEPARATOR, render, suggest_memory, workload_facts
 from crashloop_exporter.classify.user_rules import DEFAULT_RULES, LogRules
 from crashloop_exporter.findings import Evidence, EvidenceSource, Finding
 from crashloop_exporter.model import (
@@ -241,8 +241,9 @@ def _keys_for(c: ContainerRecord, pod: PodRecord, kind: str, name: str) -> str:
     if c.spec is None:
         return ""
     keys = [r.key for r in c.spec.env_refs if r.kind == kind and r.name == name and r.key]
-    # The template reads `--from-literal=${key}=<value>`: several keys become several flags.
-    return "=<value> --from-literal=".join(dict.fromkeys(keys)) if keys else ""
+    # The template reads `--from-literal=${key}=<value>`: several keys become several flags
+    # (rendered, and each quoted, by `remediation.render`).
+    return KEY_SEPARATOR.join(dict.fromkeys(keys)) if keys else ""
 
 
 def _status_signals(col: _Collector, pod: PodRecord, c: ContainerRecord, term: Terminated | None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import re
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
@@ -23,6 +24,7 @@ import aiohttp
 import orjson
 
 from crashloop_exporter import __version__
+from crashloop_exporter.classify.redact import clean
 from crashloop_exporter.errors import (
     ApiConnectionError,
     ApiError,
@@ -44,6 +46,9 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 1.5 MiB by default, so 16 MiB leaves room while bounding memory against a broken stream."""
 MAX_ERROR_BODY = 64 * 1024
 """Error bodies are Status objects of a few hundred bytes; never read more than this of one."""
+MAX_ERROR_MESSAGE = 200
+"""Characters of an error body's message kept in the exception (and so in our log): enough for
+"container \"app\" in pod \"x\" is waiting to start", not for a log's worth of output."""
 
 Params = Mapping[str, str | int]
 WatchEvent = tuple[str, dict[str, Any]]
@@ -300,7 +305,7 @@ def _decode_event(line: bytes) -> WatchEvent | None:
 async def _error_from(resp: aiohttp.ClientResponse, path: str, *, read_timeout: float) -> ApiError:
     """Build the typed error for a >= 400 response from its Status body when there is one."""
     status = resp.status
-    reason = resp.reason or ""
+    reason = safe_reason(resp.reason or "")
     message = ""
     body = b""
     try:
@@ -318,10 +323,13 @@ async def _error_from(resp: aiohttp.ClientResponse, path: str, *, read_timeout: 
     except orjson.JSONDecodeError:
         data = None
     if isinstance(data, dict) and data.get("kind") == "Status":
-        reason = str(data.get("reason") or reason)
+        reason = safe_reason(str(data.get("reason") or ""), reason)
         message = str(data.get("message") or "")
     elif body:
-        message = body[:300].decode("utf-8", errors="replace").strip()
+        message = body[:MAX_ERROR_BODY].decode("utf-8", errors="replace")
+    # A pods/log error body can carry the container's own output (credentials included), and the
+    # message ends up in our WARNING log: keep it short, on one line, with credentials masked.
+    message = safe_message(message)
     message = f"GET {path}: {message}" if message else f"GET {path}"
     if status == 410:
         return GoneError(status, reason, message)
@@ -332,6 +340,22 @@ async def _error_from(resp: aiohttp.ClientResponse, path: str, *, read_timeout: 
     if status in (429, 503):
         return ThrottledError(status, reason, message, retry_after=parse_retry_after(resp.headers.get("Retry-After")))
     return ApiError(status, reason, message)
+
+
+def safe_message(message: str) -> str:
+    """An API error message fit for our log and exceptions: one line, credentials masked, at most
+    MAX_ERROR_MESSAGE characters (a Status message may be a whole log; a proxy's body anything)."""
+    return clean(message, limit=MAX_ERROR_MESSAGE)
+
+
+_REASON = re.compile(r"[A-Za-z][A-Za-z0-9 ]{0,63}")
+
+
+def safe_reason(reason: str, default: str = "") -> str:
+    """A Status `reason` (`NotFound`, `InternalError`) or HTTP reason phrase, or `default` when the
+    server sent something else: the reason is a short CamelCase word, never free text."""
+    reason = reason.strip()
+    return reason if _REASON.fullmatch(reason) else default
 
 
 def parse_retry_after(value: str | None) -> float | None:

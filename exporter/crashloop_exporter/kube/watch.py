@@ -40,7 +40,7 @@ from crashloop_exporter.errors import (
     WatchDroppedError,
     WatchStalledError,
 )
-from crashloop_exporter.kube.client import KubeClient
+from crashloop_exporter.kube.client import KubeClient, safe_message, safe_reason
 from crashloop_exporter.kube.stats import WatchStats
 from crashloop_exporter.settings import Settings
 
@@ -383,8 +383,8 @@ class Watcher:
 def _status_error(status: Mapping[str, Any], where: str) -> ApiError:
     """An ERROR watch event carries a Status; 410 means our resourceVersion expired mid-watch."""
     code = status.get("code")
-    reason = str(status.get("reason") or "")
-    message = f"watch {where}: ERROR event: {status.get('message') or ''}".rstrip(": ")
+    reason = safe_reason(str(status.get("reason") or ""))
+    message = f"watch {where}: ERROR event: {safe_message(str(status.get('message') or ''))}".rstrip(": ")
     if code == 410:
         return GoneError(410, reason or "Expired", message)
     return ApiError(code if isinstance(code, int) else 500, reason or "WatchError", message)
