@@ -227,6 +227,7 @@ def test_table_links_point_at_runbook_and_drill_down(boards: list[Board]) -> Non
     """Cause cells link to the runbook anchor, workload cells to the drill-down, and the fields the
     links read (runbook, namespace, workload) are labels of the tables' queries."""
     runbook_url = RUNBOOK_BASE_URL + "#${__data.fields.runbook}"
+    seen = {"cause": 0, "workload": 0}
     for board in boards:
         for p in _content_panels(board):
             if p["type"] != "table":
@@ -240,20 +241,26 @@ def test_table_links_point_at_runbook_and_drill_down(boards: list[Board]) -> Non
                     if o["matcher"]["options"] == "cause":
                         assert url == runbook_url
                         assert '"runbook"' in exprs, p["title"]
+                        seen["cause"] += 1
                     if o["matcher"]["options"] == "workload":
                         assert url.startswith("/d/crashloop-workload?")
                         assert "workload" in exprs and "namespace" in exprs
+                        seen["workload"] += 1
+    assert seen["cause"] >= 1 and seen["workload"] >= 1, f"links checked: {seen}"
 
 
 def test_runbook_column_hidden_not_removed(boards: list[Board]) -> None:
     """The runbook anchor column is hidden by an override, not excluded, so links can still read it."""
+    checked = 0
     for board in boards:
         for p in _content_panels(board):
             if any('"runbook"' in t["expr"] for t in p["targets"]):
+                checked += 1
                 organize = next(t for t in p["transformations"] if t["id"] == "organize")["options"]
                 assert "runbook" not in organize["excludeByName"]
                 hidden = [o for o in p["fieldConfig"]["overrides"] if o["matcher"]["options"] == "runbook"]
                 assert hidden[0]["properties"] == [{"id": "custom.hidden", "value": True}]
+    assert checked >= 1, "no panel queries a runbook column"
 
 
 def test_instant_queries_for_stats_and_tables(boards: list[Board]) -> None:
