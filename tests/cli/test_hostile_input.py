@@ -7,10 +7,12 @@ one warning and the rest diagnosed), with memory bounded by the file, not by wha
 
 from __future__ import annotations
 
+import copy
 import json
 import tracemalloc
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,3 +120,181 @@ def test_deeply_nested_json_is_one_line(
     code, _, err = _run([command, "-f", str(path)], capsys)
     assert code == 2, err
     assert err.count("\n") == 1 and str(path) in err and "nested too deeply" in err, err
+
+
+# --- wrong-typed fields: the bad object is skipped with one warning, the others are diagnosed ----
+
+
+def _crashing_pod(name: str) -> dict[str, Any]:
+    """A pod that classifies as app_crash, with every field the parser reads present."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name, "namespace": "prod", "uid": f"u-{name}",
+            "creationTimestamp": "2024-03-15T02:00:00Z",
+            "deletionTimestamp": None,
+            "labels": {"app": name, "pod-template-hash": "7d9f4b8c6"},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": f"{name}-7d9f4b8c6", "controller": True}],
+        },
+        "spec": {
+            "nodeName": "node-a",
+            "restartPolicy": "Always",
+            "initContainers": [{"name": "init", "image": "init:1"}],
+            "containers": [{
+                "name": "app",
+                "image": "app:1",
+                "resources": {"limits": {"memory": "256Mi"}, "requests": {"memory": "128Mi"}},
+                "env": [
+                    {"name": "DB_PASSWORD",
+                     "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw", "optional": True}}},
+                    {"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "mode"}}},
+                ],
+                "envFrom": [{"prefix": "X_", "secretRef": {"name": "extra"}}, {"configMapRef": {"name": "more"}}],
+                "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10,
+                                  "initialDelaySeconds": 5, "failureThreshold": 3},
+                "readinessProbe": {"exec": {"command": ["cat", "/ready"]}},
+                "startupProbe": {"tcpSocket": {"port": "http"}},
+            }],
+            "ephemeralContainers": [],
+            "volumes": [
+                {"name": "creds", "secret": {"secretName": "creds", "optional": False}},
+                {"name": "conf", "configMap": {"name": "conf"}},
+                {"name": "all", "projected": {"sources": [{"secret": {"name": "s"}}, {"configMap": {"name": "c"}}]}},
+            ],
+        },
+        "status": {
+            "phase": "Running",
+            "reason": "",
+            "message": "",
+            "initContainerStatuses": [{
+                "name": "init", "ready": True, "restartCount": 0,
+                "state": {"terminated": {"exitCode": 0, "reason": "Completed"}},
+            }],
+            "containerStatuses": [{
+                "name": "app",
+                "ready": False,
+                "started": False,
+                "restartCount": 4,
+                "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}},
+                "lastState": {"terminated": {
+                    "exitCode": 1, "reason": "Error", "message": "", "signal": 0,
+                    "startedAt": "2024-03-15T02:10:00Z", "finishedAt": "2024-03-15T02:10:05Z",
+                }},
+            }],
+            "ephemeralContainerStatuses": [],
+        },
+    }
+
+
+def _event(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{name}.1", "namespace": "prod", "creationTimestamp": "2024-03-15T02:10:06Z"},
+        "involvedObject": {"kind": "Pod", "name": name, "namespace": "prod", "uid": f"u-{name}",
+                           "fieldPath": "spec.containers{app}"},
+        "type": "Warning",
+        "reason": "BackOff",
+        "message": "Back-off restarting failed container app",
+        "count": 3,
+        "firstTimestamp": "2024-03-15T02:05:00Z",
+        "lastTimestamp": "2024-03-15T02:10:06Z",
+        "eventTime": None,
+        "series": {"count": 3, "lastObservedTime": "2024-03-15T02:10:06Z"},
+    }
+
+
+def _node(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name},
+        "status": {
+            "nodeInfo": {},
+            "conditions": [{"type": "MemoryPressure", "status": "False", "message": "ok",
+                            "lastTransitionTime": "2024-03-15T01:00:00Z", "lastHeartbeatTime": "2024-03-15T02:10:00Z"}],
+        },
+    }
+
+
+def _paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every path in a sample object (each mapping key and list item), parents before children."""
+    out: list[tuple[str | int, ...]] = []
+    items: list[tuple[str | int, Any]] = (
+        list(value.items()) if isinstance(value, dict) else list(enumerate(value)) if isinstance(value, list) else []
+    )
+    for key, child in items:
+        out.append((*prefix, key))
+        out.extend(_paths(child, (*prefix, key)))
+    return out
+
+
+WRONG_VALUES: tuple[Any, ...] = ("text", 7, -1, 2**63, 1.5, True, None, [], [[1]], {}, {"a": [1]})
+"""A string where a list or mapping belongs, a list or mapping where a string belongs, odd numbers, null."""
+SAMPLES = {"pod": _crashing_pod, "event": _event, "node": _node}
+FIELD_CASES = [(kind, path) for kind, make in SAMPLES.items() for path in _paths(make("x"))]
+
+
+def _set(obj: Any, path: tuple[str | int, ...], value: Any) -> None:
+    for part in path[:-1]:
+        obj = obj[part]
+    obj[path[-1]] = value
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"), FIELD_CASES, ids=[f"{k}:{'.'.join(map(str, p))}" for k, p in FIELD_CASES]
+)
+def test_wrong_typed_field_never_aborts_diagnose(
+    kind: str, path: tuple[str | int, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each field the parser reads, given each wrong type, leaves a good pod in the same file diagnosed."""
+    objects: list[Any] = [_crashing_pod("good"), _node("node-a")]
+    for i, wrong in enumerate(WRONG_VALUES):
+        name = f"bad-{i}"
+        obj = SAMPLES[kind](name)
+        if kind == "event":  # about the good pod, so a bad event reaches its classification
+            obj["involvedObject"].update(name="good", uid="u-good")
+        _set(obj, path, copy.deepcopy(wrong))
+        objects.append(obj)
+    path_file = _write(tmp_path, "mixed.json", json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    code, out, err = _run(["diagnose", "-f", str(path_file), "-o", "json", "--all"], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    assert any(f["pod"] == "good" and f["cause"] == "app_crash" for f in json.loads(out)), out
+    for line in err.splitlines():
+        assert line.startswith(("crashloop-exporter diagnose: warning: ", "crashloop-exporter diagnose: note: ")), line
+
+
+NAMED_CASES = {
+    # the issue's examples: (kind, path, value, what the warning names)
+    "env-5": ("pod", ("spec", "containers", 0, "env"), 5, "pod prod/bad.spec.containers[app].env should be a list"),
+    "volumes-7": ("pod", ("spec", "volumes"), 7, "pod prod/bad.spec.volumes should be a list"),
+    "envFrom-string": ("pod", ("spec", "containers", 0, "envFrom"), "x", "containers[app].envFrom should be a list"),
+    "projected-sources-int": ("pod", ("spec", "volumes", 2, "projected", "sources"), 3,
+                              "volumes[all].projected.sources should be a list"),
+    "memory-limit-list": ("pod", ("spec", "containers", 0, "resources", "limits", "memory"), ["1Gi"],
+                          "containers[app].resources.limits.memory should be a string or a number"),
+    "probe-port-mapping": ("pod", ("spec", "containers", 0, "livenessProbe", "httpGet", "port"), {"a": 1},
+                           "livenessProbe.httpGet.port should be a string or a number"),
+    "probe-command-nested": ("pod", ("spec", "containers", 0, "readinessProbe", "exec", "command"), [["sh"]],
+                             "readinessProbe.exec.command should be a list of strings"),
+    "node-condition-type-list": ("node", ("status", "conditions", 0, "type"), [],
+                                 "node bad.status.conditions[0].type should be a string"),
+}
+
+
+@pytest.mark.parametrize(("kind", "path", "value", "names"), NAMED_CASES.values(), ids=NAMED_CASES.keys())
+def test_wrong_typed_field_skips_that_object_with_one_warning(
+    kind: str, path: tuple[str | int, ...], value: Any, names: str, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The malformed object is skipped with one warning naming it and the field; the good pod is diagnosed."""
+    bad = SAMPLES[kind]("bad")
+    _set(bad, path, value)
+    items = [_crashing_pod("good"), bad]
+    path_file = _write(tmp_path, "mixed.json", json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    code, out, err = _run(["diagnose", "-f", str(path_file), "-o", "json"], capsys)
+    assert code == 0, err
+    assert [f["pod"] for f in json.loads(out)] == ["good"]
+    [warning] = err.splitlines()
+    assert f"skipped malformed {kind.capitalize()}" in warning and names in warning, warning
