@@ -298,3 +298,21 @@ def test_wrong_typed_field_skips_that_object_with_one_warning(
     assert [f["pod"] for f in json.loads(out)] == ["good"]
     [warning] = err.splitlines()
     assert f"skipped malformed {kind.capitalize()}" in warning and names in warning, warning
+
+
+# --- a user rule with catastrophic backtracking ------------------------------------------------
+
+
+def test_backtracking_rule_does_not_hang_diagnose(tmp_path: Path) -> None:
+    """`--rules-file` with `(a|aa)+$` classifies a log of 60-`a` lines within the subprocess bound."""
+    from tests.cli.kubeobjects import run_diagnose
+
+    pods = _write(tmp_path, "pods.json", json.dumps(_crashing_pod("api")))
+    logs = tmp_path / "logs" / "api"
+    logs.mkdir(parents=True)
+    (logs / "app.log").write_text(("a" * 60 + "!\n") * 50, encoding="utf-8")
+    rules = _write(tmp_path, "rules.yaml", "rules:\n  - cause: bad_config\n    pattern: '(a|aa)+$'\n")
+    proc = run_diagnose("-f", str(pods), "--logs", str(tmp_path / "logs"), "--rules-file", str(rules), "-o", "json",
+                        timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert [f["cause"] for f in json.loads(proc.stdout)] == ["app_crash"]
