@@ -10,7 +10,9 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,7 @@ from prometheus_client import CollectorRegistry, ProcessCollector
 
 from crashloop_exporter.classify import DEFAULT_RULES, LogRules, load_rules_file
 from crashloop_exporter.collector import RESOURCES, CrashloopCollector, StatsSnapshot
+from crashloop_exporter.errors import InputError
 from crashloop_exporter.exposition import FastRenderer
 from crashloop_exporter.kube import Credentials, KubeClient, LogFetcher, WatchStats, load_credentials, watchers_for
 from crashloop_exporter.kube.stats import WatchStatsSnapshot
@@ -160,7 +163,11 @@ async def serve(
         await runner.setup()
         host, port = parse_listen_address(settings.listen_address)
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as e:
+            await runner.cleanup()
+            raise listen_error(settings.listen_address, e) from e
         bound = runner.addresses[0] if runner.addresses else (host, port)
         exporter = Exporter(
             settings=settings, state=state, stats=stats, registry=registry, url=f"http://{_url_host(host)}:{bound[1]}"
@@ -198,6 +205,18 @@ async def serve(
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
             await runner.cleanup()
+
+
+def listen_error(address: str, error: OSError) -> InputError:
+    """`cannot listen on HOST:PORT: address already in use`: a port taken by another process (or
+    below 1024 without the capability) is a bad flag value, not a crash worth a traceback."""
+    if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
+        reason = error.strerror or str(error)  # an unresolvable host: getaddrinfo's own words
+    else:
+        # asyncio wraps bind errors as "error while attempting to bind on address ...: <reason>";
+        # the errno alone says it in the words users search for.
+        reason = os.strerror(error.errno)
+    return InputError(f"cannot listen on {address}: {reason[:1].lower()}{reason[1:]}")
 
 
 def _url_host(host: str) -> str:

@@ -63,6 +63,20 @@ def _list(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
+def _scalar_text(obj: Mapping[str, Any], key: str, where: str) -> str:
+    """A field that is a string or a number in the API (a quantity, an IntOrString port), as text.
+
+    Anything else is refused rather than passed to str(): str() of an aliased YAML list is how a
+    2 KB alias bomb becomes gigabytes, and a nested list is no memory limit anyway.
+    """
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise MalformedObjectError(f"{where}.{key} should be a string or a number, got {type(value).__name__}")
+    return str(value)
+
+
 def _str(obj: Mapping[str, Any], key: str, default: str = "") -> str:
     value = obj.get(key, default)
     return value if isinstance(value, str) else default
@@ -132,7 +146,7 @@ def _terminated(state: Mapping[str, Any], where: str) -> Terminated | None:
     )
 
 
-def _probe(spec: Mapping[str, Any], key: str) -> Probe | None:
+def _probe(spec: Mapping[str, Any], key: str, where: str) -> Probe | None:
     p = spec.get(key)
     if not isinstance(p, Mapping):
         return None
@@ -141,10 +155,12 @@ def _probe(spec: Mapping[str, Any], key: str) -> Probe | None:
         h = p.get(handler)
         if isinstance(h, Mapping):
             path = _str(h, "path") if handler == "httpGet" else ""
-            port = str(h.get("port", ""))
+            port = _scalar_text(h, "port", f"{where}.{key}.{handler}")
     if isinstance(p.get("exec"), Mapping):
-        cmd = p["exec"].get("command")
-        path = " ".join(str(c) for c in cmd) if isinstance(cmd, list) else ""
+        cmd = _list(p["exec"], "command", f"{where}.{key}.exec")
+        if not all(isinstance(c, str) for c in cmd):
+            raise MalformedObjectError(f"{where}.{key}.exec.command should be a list of strings")
+        path = " ".join(cmd)
 
     def num(name: str, default: int) -> int:
         v = p.get(name, default)
@@ -159,9 +175,9 @@ def _probe(spec: Mapping[str, Any], key: str) -> Probe | None:
     )
 
 
-def _env_refs(spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
+def _env_refs(spec: Mapping[str, Any], where: str) -> tuple[EnvRef, ...]:
     refs: list[EnvRef] = []
-    for env in spec.get("env") or ():
+    for env in _list(spec, "env", where):
         if not isinstance(env, Mapping):
             continue
         vf = env.get("valueFrom")
@@ -179,7 +195,7 @@ def _env_refs(spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
                         optional=ref.get("optional") is True,
                     )
                 )
-    for env_from in spec.get("envFrom") or ():
+    for env_from in _list(spec, "envFrom", where):
         if not isinstance(env_from, Mapping):
             continue
         for field, kind in (("secretRef", "secret"), ("configMapRef", "configmap")):
@@ -197,7 +213,7 @@ def _env_refs(spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
     return tuple(refs)
 
 
-def _volume_refs(pod_spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
+def _volume_refs(pod_spec: Mapping[str, Any], where: str) -> tuple[EnvRef, ...]:
     refs: list[EnvRef] = []
 
     volume = ""
@@ -207,7 +223,7 @@ def _volume_refs(pod_spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
             EnvRef(var=volume, kind=kind, name=_str(src, name_key), key="", optional=src.get("optional") is True)  # type: ignore[arg-type]
         )
 
-    for vol in pod_spec.get("volumes") or ():
+    for vol in _list(pod_spec, "volumes", where):
         if not isinstance(vol, Mapping):
             continue
         volume = _str(vol, "name")
@@ -217,7 +233,7 @@ def _volume_refs(pod_spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
             add("configmap", vol["configMap"], "name")
         projected = vol.get("projected")
         if isinstance(projected, Mapping):
-            for src in projected.get("sources") or ():
+            for src in _list(projected, "sources", f"{where}.volumes[{volume}].projected"):
                 if isinstance(src, Mapping):
                     if isinstance(src.get("secret"), Mapping):
                         add("secret", src["secret"], "name")
@@ -226,18 +242,18 @@ def _volume_refs(pod_spec: Mapping[str, Any]) -> tuple[EnvRef, ...]:
     return tuple(refs)
 
 
-def _container_spec(spec: Mapping[str, Any]) -> ContainerSpec:
-    resources = _dict(spec, "resources", "container")
-    limits = _dict(resources, "limits", "container.resources")
-    requests = _dict(resources, "requests", "container.resources")
+def _container_spec(spec: Mapping[str, Any], where: str) -> ContainerSpec:
+    resources = _dict(spec, "resources", where)
+    limits = _dict(resources, "limits", where + ".resources")
+    requests = _dict(resources, "requests", where + ".resources")
     return ContainerSpec(
         image=_str(spec, "image"),
-        memory_limit=str(limits.get("memory", "")),
-        memory_request=str(requests.get("memory", "")),
-        env_refs=_env_refs(spec),
-        liveness=_probe(spec, "livenessProbe"),
-        readiness=_probe(spec, "readinessProbe"),
-        startup=_probe(spec, "startupProbe"),
+        memory_limit=_scalar_text(limits, "memory", where + ".resources.limits"),
+        memory_request=_scalar_text(requests, "memory", where + ".resources.requests"),
+        env_refs=_env_refs(spec, where),
+        liveness=_probe(spec, "livenessProbe", where),
+        readiness=_probe(spec, "readinessProbe", where),
+        startup=_probe(spec, "startupProbe", where),
     )
 
 
@@ -304,7 +320,9 @@ def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRec
                 ContainerRecord(
                     name=_intern(cname),
                     type=ctype,
-                    spec=_container_spec(c_spec) if (attention and c_spec is not None) else None,
+                    spec=_container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]")
+                    if (attention and c_spec is not None)
+                    else None,
                     ready=st.get("ready") is True,
                     started=st.get("started") if isinstance(st.get("started"), bool) else None,
                     restart_count=_restart_count(st, cwhere),
@@ -324,7 +342,7 @@ def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRec
                     ContainerRecord(
                         name=_intern(cname),
                         type=ctype,
-                        spec=_container_spec(c_spec),
+                        spec=_container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]"),
                         ready=False,
                         started=None,
                         restart_count=0,
@@ -348,7 +366,7 @@ def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRec
         workload_kind=_intern(workload_kind),
         workload=_intern(workload),
         containers=tuple(containers),
-        volume_refs=_volume_refs(spec) if attention or not statuses_by_group["regular"] else (),
+        volume_refs=_volume_refs(spec, where + ".spec") if attention or not statuses_by_group["regular"] else (),
         deleted=bool(meta.get("deletionTimestamp")),
         created=parse_time(meta.get("creationTimestamp")),
     )
@@ -398,13 +416,19 @@ def parse_node(raw: Mapping[str, Any]) -> NodeRecord:
     if not name:
         raise MalformedObjectError("node metadata.name is required")
     status = _dict(raw, "status", f"node {name}")
+    conditions = [c for c in _list(status, "conditions", f"node {name}.status") if isinstance(c, Mapping)]
+    for i, c in enumerate(conditions):
+        if not isinstance(c.get("type"), str):
+            raise MalformedObjectError(
+                f"node {name}.status.conditions[{i}].type should be a string, got {type(c.get('type')).__name__}"
+            )
     pressures = tuple(
         NodeCondition(
             type=_intern(_str(c, "type")),
             since=parse_time(c.get("lastTransitionTime")),
             message=_str(c, "message")[:512],
         )
-        for c in _list(status, "conditions", f"node {name}.status")
-        if isinstance(c, Mapping) and c.get("type") in PRESSURE_CONDITIONS and c.get("status") == "True"
+        for c in conditions
+        if c.get("type") in PRESSURE_CONDITIONS and c.get("status") == "True"
     )
     return NodeRecord(name=_intern(name), pressures=pressures)

@@ -80,3 +80,42 @@ def test_missing_rules_file_is_a_clear_error(tmp_path: Path) -> None:
     """A path that does not exist says so."""
     with pytest.raises(RulesFileError, match="cannot read it"):
         load_rules_file(tmp_path / "absent.yaml")
+
+
+BACKTRACKING_LINE = "a" * 60 + "!"
+"""`(a|aa)+$` on this line takes about 1.6^60 steps in a backtracking engine."""
+
+
+def test_catastrophic_pattern_matches_in_linear_time(tmp_path: Path) -> None:
+    """A user rule like `(a|aa)+$` is matched by RE2, so classification finishes instead of hanging."""
+    rules = load_rules_file(_write(tmp_path, "rules:\n  - cause: bad_config\n    pattern: '(a|aa)+$'\n"))
+    log = f"boot\n{BACKTRACKING_LINE}\n" * 20 + "aaaa\n"
+    [f] = classify(parse_pod(POD), logs={"api": log}, now=NOW, rules=rules)
+    assert f.cause == "bad_config"
+    [g] = classify(parse_pod(POD), logs={"api": f"boot\n{BACKTRACKING_LINE}\n"}, now=NOW, rules=rules)
+    assert g.cause == "app_crash"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"(\w+) \1", r"foo(?=bar)", r"(?<!x)y", r"(?P<n>a)(?P=n)"],
+    ids=["backreference", "lookahead", "lookbehind", "named-backreference"],
+)
+def test_pattern_without_linear_time_match_is_refused(tmp_path: Path, pattern: str) -> None:
+    """A pattern RE2 cannot run is refused at load, in one sentence naming the file and the rule."""
+    rules = f"rules:\n  - cause: bad_config\n    pattern: x\n  - cause: bad_config\n    pattern: '{pattern}'\n"
+    path = _write(tmp_path, rules)
+    with pytest.raises(RulesFileError) as err:
+        load_rules_file(path)
+    msg = str(err.value)
+    assert f"--rules-file {path}: rules[1].pattern: RE2" in msg and "\n" not in msg, msg
+
+
+def test_user_pattern_sees_a_bounded_line(tmp_path: Path) -> None:
+    """A user pattern is matched against at most MAX_MATCH_CHARS of a line."""
+    from crashloop_exporter.classify.user_rules import MAX_MATCH_CHARS
+
+    rules = load_rules_file(_write(tmp_path, "rules:\n  - cause: bad_config\n    pattern: 'END'\n"))
+    [pattern] = [p for p in rules.for_cause("bad_config") if p.pattern == "END"]
+    assert pattern.search("x" * (MAX_MATCH_CHARS - 3) + "END") is not None
+    assert pattern.search("x" * MAX_MATCH_CHARS + "END") is None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 TAIL_LINES = 60
 """Lines of the log tail examined; the exporter fetches more (`--log-tail-lines`) for `diagnose`."""
@@ -27,6 +28,21 @@ _GO_PANIC = re.compile(r"^(?:panic|fatal error): ")
 _JAVA_TOP = re.compile(r"^Exception in thread \"[^\"]*\" |^Caused by: |^Error: (?:Could not|Unable to)")
 _NODE_ERROR = re.compile(r"^(?:Uncaught )?(?:[A-Z]\w*)?Error(?: \[[A-Z_]+\])?: ")
 _LOG_FATAL = re.compile(r"\b(?:FATAL|CRITICAL|PANIC|EMERG)\b|\blevel=(?:fatal|panic)\b|\"level\":\"(?:fatal|panic)\"")
+
+
+class PatternMatch(Protocol):
+    """What a log rule's match must offer: its named groups."""
+
+    def groupdict(self) -> dict[str, Any]: ...
+
+
+class LogPattern(Protocol):
+    """A compiled log pattern: a catalog `re.Pattern`, or a user rule running on RE2."""
+
+    @property
+    def pattern(self) -> str: ...
+
+    def search(self, string: str, /) -> PatternMatch | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +94,7 @@ def tiers(lines: Sequence[str]) -> tuple[list[str], list[str]]:
     return decisive, rest
 
 
-def first_match(patterns: Iterable[re.Pattern[str]], lines: Sequence[str]) -> LogMatch | None:
+def first_match(patterns: Iterable[LogPattern], lines: Sequence[str]) -> LogMatch | None:
     """The first line (in the given order) that any pattern matches, with the named groups of
     every matching line merged in (first value wins): the line that says `Connection refused`
     is often not the one that names the host."""

@@ -12,6 +12,13 @@ A rules file adds patterns to a cause, or replaces a cause's built-in patterns:
 
 It is validated once at start; any problem is one `RulesFileError` sentence naming the file, the
 rule's index and the field, so a broken file fails the rollout instead of silently classifying less.
+
+User patterns run on RE2 (`google-re2`), not on Python's backtracking `re`: a pattern such as
+`(a|aa)+$` takes exponential time in `re` on a 60-character line, which would hang `diagnose` and
+block the exporter's event loop. RE2 matches in time linear in the line, and refuses at load what it
+cannot do in linear time (backreferences, lookarounds, possessive quantifiers). Its `\\d`, `\\w` and
+`\\b` are ASCII-only. Each match also sees at most MAX_MATCH_CHARS of a line. The catalog's own
+patterns are reviewed code and stay on `re`.
 """
 
 from __future__ import annotations
@@ -22,12 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re2
 import yaml
 
 from crashloop_exporter.catalog import BY_ID, CAUSES
+from crashloop_exporter.classify.logs import MAX_LINE_CHARS, LogPattern
 from crashloop_exporter.errors import RulesFileError
 
 MAX_PATTERN_CHARS = 1000
+MAX_MATCH_CHARS = MAX_LINE_CHARS
+"""Characters of a log line a user pattern is matched against (the tail is cut there already;
+this keeps the bound where the untrusted pattern runs, whoever calls it)."""
 _RULE_KEYS = frozenset({"cause", "pattern", "description"})
 _TOP_KEYS = frozenset({"rules", "replace"})
 _FLAGS = re.IGNORECASE | re.MULTILINE
@@ -37,10 +49,10 @@ _FLAGS = re.IGNORECASE | re.MULTILINE
 class LogRules:
     """Compiled log patterns per cause id, built-in first unless replaced."""
 
-    patterns: Mapping[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    patterns: Mapping[str, tuple[LogPattern, ...]] = field(default_factory=dict)
     source: str = "built-in"
 
-    def for_cause(self, cause_id: str) -> tuple[re.Pattern[str], ...]:
+    def for_cause(self, cause_id: str) -> tuple[LogPattern, ...]:
         return self.patterns.get(cause_id, ())
 
     @property
@@ -54,6 +66,36 @@ def _compile(pattern: str, where: str) -> re.Pattern[str]:
         return re.compile(pattern, _FLAGS)
     except re.error as e:
         raise RulesFileError(f"{where}: pattern is not a valid regular expression ({e})") from e
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # RE2 would print its own error to stderr; ours is the one sentence
+
+
+class UserPattern:
+    """A user's log pattern compiled by RE2: linear-time, on at most MAX_MATCH_CHARS per line."""
+
+    __slots__ = ("_regex", "pattern")
+
+    def __init__(self, pattern: str, where: str) -> None:
+        _compile(pattern, where)  # Python's syntax first: its error messages say more
+        self.pattern = pattern
+        try:
+            # The same flags as the catalog's patterns (re.IGNORECASE | re.MULTILINE), inline.
+            self._regex: Any = re2.compile(f"(?im){pattern}", _RE2_OPTIONS)
+        except re2.error as e:
+            detail = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+            raise RulesFileError(
+                f"{where}: RE2, the linear-time engine user rules run on, rejects this pattern ({detail}); "
+                "it has no backreferences, lookarounds or possessive quantifiers"
+            ) from e
+
+    def search(self, string: str, /) -> Any:
+        """The first match in `string` (cut to MAX_MATCH_CHARS), with `groupdict()`, or None."""
+        return self._regex.search(string[:MAX_MATCH_CHARS])
+
+    def __repr__(self) -> str:
+        return f"UserPattern({self.pattern!r})"
 
 
 def builtin_rules() -> LogRules:
@@ -84,7 +126,7 @@ def rules_from_data(data: Any, *, source: str) -> LogRules:
     rules = data.get("rules", [])
     if not isinstance(rules, Sequence) or isinstance(rules, str):
         raise RulesFileError(f"{source}: 'rules' must be a list")
-    merged: dict[str, list[re.Pattern[str]]] = {
+    merged: dict[str, list[LogPattern]] = {
         cid: ([] if cid in replace else list(p)) for cid, p in DEFAULT_RULES.patterns.items()
     }
     for i, rule in enumerate(rules):
@@ -105,7 +147,7 @@ def rules_from_data(data: Any, *, source: str) -> LogRules:
         if len(pattern) > MAX_PATTERN_CHARS:
             raise RulesFileError(f"{where}.pattern: longer than {MAX_PATTERN_CHARS} characters")
         # User patterns go first: a site-specific message is more precise than the generic ones.
-        merged[cid].insert(0, _compile(pattern, f"{where}.pattern"))
+        merged[cid].insert(0, UserPattern(pattern, f"{where}.pattern"))
     return LogRules(patterns={k: tuple(v) for k, v in merged.items()}, source=source)
 
 

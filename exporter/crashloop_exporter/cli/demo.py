@@ -86,12 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from crashloop_exporter.logsetup import setup_logging
 
     setup_logging(level="warning", fmt="text")
-    try:
-        asyncio.run(_demo(args))
-    except OSError as e:
-        raise InputError(
-            f"cannot listen on {args.listen_address} ({e.strerror or e}); try --listen-address 127.0.0.1:0"
-        ) from e
+    asyncio.run(_demo(args))  # a taken --listen-address is an InputError from `serve`, as for `serve` itself
     return 0
 
 

@@ -4,12 +4,19 @@ kubectl prints JSON one value after another (`cluster-info dump` writes a dozen 
 shell loop over `kubectl get -o json` appends them) and YAML as `---`-separated documents. Both
 are read here, so that `-f` files and dumps agree on what is valid and every error names the file,
 the line or document, and what was expected.
+
+The input is hostile as often as it is broken: `preflight` runs in CI on pull-request content and
+`diagnose` on dumps attached to tickets. So the one YAML loader (`KubeYamlLoader`, which `preflight`
+uses too) refuses a document whose aliases expand it past `MAX_ALIAS_EXPANSION` nodes before it is
+constructed (a 2 KB "billion laughs" grows to gigabytes once a consumer turns it into text), and a
+JSON value nested past Python's recursion limit is an InputError rather than a RecursionError.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,16 +28,90 @@ from crashloop_exporter.inputs.snapshot import LIST_KINDS, OBJECT_KINDS, Warn, k
 
 _YAML_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+MAX_ALIAS_EXPANSION = 100_000
+"""Nodes that aliases may add to one YAML document. Real manifests reuse a few small anchors
+(`<<: *defaults`); a "billion laughs" adds 10^9. Without aliases a document costs what its text
+costs, so this bounds only the amplification, never the size of a big PodList."""
 
-class _KubeYamlLoader(_YAML_BASE):  # type: ignore[valid-type,misc]
-    """Safe loader that keeps timestamps as strings, as the API serves them.
+
+class AliasBombError(yaml.MarkedYAMLError):
+    """A YAML document whose aliases expand past MAX_ALIAS_EXPANSION nodes, or refer to themselves."""
+
+
+def check_alias_expansion(root: yaml.Node, *, limit: int = MAX_ALIAS_EXPANSION) -> None:
+    """Raise AliasBombError when aliases make `root` expand to more than `limit` extra nodes.
+
+    A composed document is a graph: every alias is the anchored node itself, shared, so composing
+    costs no more than the text. Expansion happens later, in whatever walks the constructed value
+    (str() of an aliased memory limit, json.dumps, a recursive check). The expanded size of each
+    node is counted once, bottom-up, without expanding anything; an alias that contains itself
+    (`&a [*a]`) would expand forever, and no Kubernetes object is recursive, so it is refused too.
+    """
+    size: dict[int, int] = {}  # id(node) -> nodes in its expansion, itself included
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            children = _children(node)
+            total = 1 + sum(size[id(c)] for c in children)
+            size[key] = total
+            # size[key] - len(size) never exceeds what aliases add to the whole document, since
+            # every node counted in `size` is distinct: so this stops a bomb at its first big level.
+            if total - len(size) > limit:
+                raise AliasBombError(
+                    problem=f"aliases expand this document by more than {limit:,} nodes (a YAML alias bomb); "
+                    "refusing to read it",
+                    problem_mark=node.start_mark,
+                )
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise AliasBombError(problem="an alias refers to the node that contains it (a recursive alias); "
+                                 "refusing to read it", problem_mark=node.start_mark)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in size)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+class KubeYamlLoader(_YAML_BASE):  # type: ignore[valid-type,misc]
+    """Safe loader that keeps timestamps as strings, as the API serves them, and refuses alias bombs.
 
     YAML 1.1 would turn an unquoted `2024-03-15T02:14:22Z` into a datetime; kubectl quotes them,
-    but hand-edited files often do not, and `parse` reads RFC 3339 strings.
+    but hand-edited files often do not, and `parse` reads RFC 3339 strings. Every composed document
+    goes through `check_alias_expansion` before anyone constructs it; a text without an anchor (`&`)
+    cannot hold an alias, so kubectl's own output skips the walk.
     """
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._may_alias = "&" in stream
 
-_KubeYamlLoader.yaml_implicit_resolvers = {
+    def get_node(self) -> yaml.Node | None:
+        node: yaml.Node | None = super().get_node()
+        if node is not None and self._may_alias:
+            check_alias_expansion(node)
+        return node
+
+    def get_single_node(self) -> yaml.Node | None:
+        node: yaml.Node | None = super().get_single_node()
+        if node is not None and self._may_alias:
+            check_alias_expansion(node)
+        return node
+
+
+KubeYamlLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -93,6 +174,25 @@ def is_json(text: str) -> bool:
     return m is not None and m.group()[0] in "{["
 
 
+class JsonTooDeepError(ValueError):
+    """A JSON value nested deeper than the decoder can recurse."""
+
+
+def decode_json_value(text: str, pos: int) -> tuple[Any, int]:
+    """One JSON value starting at `pos`, and where it ends (json.JSONDecoder.raw_decode).
+
+    The decoder recurses once per nesting level, so `[[[[...]]]]` 100k deep is a RecursionError;
+    Kubernetes objects are a few dozen levels deep, so such a value is bad input, not a crash.
+    """
+    try:
+        return _JSON.raw_decode(text, pos)
+    except RecursionError as e:
+        raise JsonTooDeepError(
+            f"nested too deeply (more than about {sys.getrecursionlimit()} levels; "
+            "a Kubernetes object is a few dozen)"
+        ) from e
+
+
 def iter_json_values(text: str, *, where: str, warn: Warn, base_line: int = 1) -> Iterator[Document]:
     """Every JSON value in `text`, one after another (concatenated output of several kubectl calls).
 
@@ -129,18 +229,20 @@ def iter_json_values(text: str, *, where: str, warn: Warn, base_line: int = 1) -
             continue
         report_skipped()
         try:
-            value, end = _JSON.raw_decode(text, pos)
+            value, end = decode_json_value(text, pos)
         except json.JSONDecodeError as e:
             err_line = base_line + line_of(text, e.pos) - 1
             col = e.pos - (text.rfind("\n", 0, e.pos) + 1) + 1
             raise InputError(f"{where} line {err_line} column {col}: invalid JSON: {e.msg}") from e
+        except JsonTooDeepError as e:
+            raise InputError(f"{where} line {line}: invalid JSON: {e}") from e
         yield Document(value, f"{where} line {line}")
         pos = end
 
 
 def iter_yaml_documents(text: str, *, where: str, base_line: int = 1) -> Iterator[Document]:
     """Every YAML document in `text` (`---`-separated); an unparseable one is an InputError."""
-    loader = _KubeYamlLoader(text)
+    loader = KubeYamlLoader(text)
     index = 0
     try:
         while loader.check_node():
@@ -158,6 +260,8 @@ def iter_yaml_documents(text: str, *, where: str, base_line: int = 1) -> Iterato
         raise InputError(f"{where}{at}: invalid YAML: {e.problem or e.context}") from e
     except yaml.YAMLError as e:
         raise InputError(f"{where}: invalid YAML: {e}") from e
+    except RecursionError as e:  # only the pure-Python composer recurses; libyaml stops at 1000 levels
+        raise InputError(f"{where}: invalid YAML: nested too deeply") from e
     finally:
         loader.dispose()
 
@@ -211,11 +315,17 @@ def iter_objects(doc: Document) -> Iterator[Item]:
 
 
 __all__ = [
+    "MAX_ALIAS_EXPANSION",
     "OBJECT_KINDS",
+    "AliasBombError",
     "Document",
     "Item",
+    "JsonTooDeepError",
+    "KubeYamlLoader",
     "LineCounter",
+    "check_alias_expansion",
     "decode_bytes",
+    "decode_json_value",
     "is_json",
     "iter_documents",
     "iter_json_values",

@@ -24,7 +24,13 @@ from typing import Any, BinaryIO
 import yaml
 
 from crashloop_exporter.errors import InputError
-from crashloop_exporter.inputs.documents import decode_bytes, is_json
+from crashloop_exporter.inputs.documents import (
+    JsonTooDeepError,
+    KubeYamlLoader,
+    decode_bytes,
+    decode_json_value,
+    is_json,
+)
 
 PathPart = str | int
 FieldPath = tuple[PathPart, ...]
@@ -46,17 +52,6 @@ MAX_DEPTH = 64
 MAX_INDEXED_NODES = 200_000
 """Nodes indexed per document; a larger document (a huge ConfigMap) keeps coarser line numbers."""
 
-_YAML_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _ManifestLoader(_YAML_BASE):  # type: ignore[valid-type,misc]
-    """Safe loader that keeps timestamps as strings, as the API serves them."""
-
-
-_ManifestLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 class LineIndex:
@@ -250,7 +245,7 @@ def _one_line(text: object) -> str:
 
 
 def _iter_yaml(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
-    loader = _ManifestLoader(text)
+    loader = KubeYamlLoader(text)
     index = 0
     try:
         while True:
@@ -269,14 +264,13 @@ def _iter_yaml(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
                 raise InputError(f"{file}: document {max(index, 1)}: invalid YAML{at}: {problem}") from e
             except yaml.YAMLError as e:
                 raise InputError(f"{file}: document {max(index, 1)}: invalid YAML: {_one_line(e)}") from e
+            except RecursionError as e:  # only the pure-Python composer recurses; libyaml stops at 1000
+                raise InputError(f"{file}: document {max(index, 1)}: invalid YAML: nested too deeply") from e
             if value is None:
                 continue  # an empty document (a trailing `---`)
             yield index, value, LineIndex.from_node(node)
     finally:
         loader.dispose()
-
-
-_JSON = json.JSONDecoder()
 
 
 def _iter_json(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
@@ -292,10 +286,12 @@ def _iter_json(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
             return
         index += 1
         try:
-            value, end = _JSON.raw_decode(text, pos)
+            value, end = decode_json_value(text, pos)
         except json.JSONDecodeError as e:
             err_line = line + text.count("\n", pos, e.pos)
             raise InputError(f"{file}: document {index}: invalid JSON at line {err_line}: {e.msg}") from e
+        except JsonTooDeepError as e:
+            raise InputError(f"{file}: document {index}: invalid JSON at line {line}: {e}") from e
         yield index, value, _json_lines(text[pos:end], base_line=line)
         line += text.count("\n", pos, end)
         pos = end
@@ -305,7 +301,7 @@ def _json_lines(chunk: str, *, base_line: int) -> LineIndex:
     """Index a JSON value's lines by composing it as YAML (JSON is YAML's flow style). PyYAML
     rejects a few valid JSON texts (tab indentation); those keep the document's first line."""
     try:
-        node = yaml.compose(chunk, Loader=_ManifestLoader)
+        node = yaml.compose(chunk, Loader=KubeYamlLoader)
     except yaml.YAMLError:
         return LineIndex({}, root_line=base_line)
     if node is None:
