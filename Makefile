@@ -25,7 +25,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=5
 
 # The test command of the README and of CI: system packages, lint, strict types, all tests.
 test: setup system-deps lint typecheck unit
