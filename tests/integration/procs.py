@@ -229,7 +229,8 @@ def diagnostics(sim: Sim | None, exporter: Exporter | None, *, expected: dict[tu
 
 
 @contextmanager
-def running_exporter(tmp: Path, sim: Sim, *args: str) -> Iterator[Exporter]:
+def running_exporter(tmp: Path, sim: Sim, *args: str, ready_timeout: float = 30.0) -> Iterator[Exporter]:
+    """`crashloop-exporter serve` against `sim`, once /readyz says every resource is listed."""
     port = free_port()
     log_path = tmp / "exporter.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -255,7 +256,8 @@ def running_exporter(tmp: Path, sim: Sim, *args: str) -> Iterator[Exporter]:
     )
     exporter = Exporter(url=f"http://127.0.0.1:{port}", proc=proc, log_path=log_path)
     try:
-        wait_until(lambda: http("GET", f"{exporter.url}/readyz")[0] == 200, timeout=30, what="exporter /readyz",
+        wait_until(lambda: http("GET", f"{exporter.url}/readyz")[0] == 200, timeout=ready_timeout,
+                   what="exporter /readyz",
                    on_timeout=lambda: diagnostics(sim, exporter))
         yield exporter
     finally:

@@ -108,7 +108,11 @@ def test_sigterm_stops_cleanly_even_during_a_scrape(tmp_path: Path) -> None:
     """SIGTERM while a slow Prometheus is half-way through an 8 MB scrape: the scrape completes with
     200 and every byte, then the process exits 0 within its shutdown grace."""
     argv = failing_sim_argv(tmp_path, pods=SLOW_SCRAPE_PODS)
-    with running_sim(tmp_path, argv=argv) as sim, running_exporter(tmp_path, sim, "--no-logs") as exporter:
+    # 16k pods take a few seconds to list on an idle machine, and much longer on a loaded 2-core one.
+    with (
+        running_sim(tmp_path, argv=argv) as sim,
+        running_exporter(tmp_path, sim, "--no-logs", ready_timeout=180) as exporter,
+    ):
         wait_until(lambda: exporter.metrics().get("crashloop_exporter_synced", {}), timeout=30, what="metrics",
                    on_timeout=lambda: diagnostics(sim, exporter))
         sock, head = _start_slow_scrape(exporter.url)
