@@ -66,6 +66,7 @@ def wait_until(check: Callable[[], T | None], *, timeout: float, what: str, inte
             result = check()
             if result:
                 return result
+            last_error = None  # answered, just not yet true: an old connection error is not the story
         except (OSError, urllib.error.URLError, ValueError) as e:  # not up yet, or a transient reset
             last_error = e
         if time.monotonic() >= deadline:
