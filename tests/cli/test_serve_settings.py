@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import pytest
 
 from crashloop_exporter.cli.serve import add_serve_flags, settings_from_args
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.kube.watch import Backoff, watchers_for
-from crashloop_exporter.settings import Settings
+from crashloop_exporter.settings import DEFAULT_PORT, Settings
 
 
 def _settings(*argv: str) -> Settings:
@@ -26,6 +27,44 @@ def test_watch_timing_defaults_are_production_values() -> None:
     assert s.watch_timeout_seconds == 300
     assert s.inactivity_timeout > s.watch_timeout_seconds, "a quiet healthy watch must end by the server's timeout"
     assert s == Settings(), "the flag defaults and the dataclass defaults must agree"
+
+
+def test_contract_flags_keep_their_production_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The public flags parse to the defaults deploy manifests and docs rely on, with no env set."""
+    for name in [n for n in os.environ if n.startswith("CRASHLOOP_")]:
+        monkeypatch.delenv(name)
+    s = _settings()
+    assert s.listen_address == f"0.0.0.0:{DEFAULT_PORT}" == "0.0.0.0:10079"
+    assert (s.kubeconfig, s.context, s.rules_file) == (None, None, None)
+    assert (s.namespaces, s.exclude_namespaces, s.label_selector) == ((), (), "")
+    assert (s.no_logs, s.causes_endpoint) == (False, True)
+    assert (s.log_tail_lines, s.log_limit_bytes) == (200, 65536)
+    assert (s.shard, s.total_shards, s.new_series_holdback) == (0, 1, 60.0)
+    assert (s.log_level, s.log_format) == ("info", "text")
+
+
+def test_list_flags_split_on_commas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--namespaces and CRASHLOOP_EXCLUDE_NAMESPACES take `a, b,,c` as three names, blanks dropped."""
+    monkeypatch.setenv("CRASHLOOP_EXCLUDE_NAMESPACES", "kube-system, monitoring,")
+    s = _settings("--namespaces", "a, b,,c", "--no-causes-endpoint")
+    assert (s.namespaces, s.exclude_namespaces) == (("a", "b", "c"), ("kube-system", "monitoring"))
+    assert s.causes_endpoint is False
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--shard", "1"), "--shard 1: must be in 0..0 (--total-shards)"),
+        (("--total-shards", "0"), "--total-shards 0: must be at least 1"),
+        (("--namespaces", "a", "--exclude-namespaces", "a"), "--namespaces and --exclude-namespaces name the same"),
+    ],
+    ids=["shard-beyond-total", "no-shards", "namespace-both-ways"],
+)
+def test_cross_field_checks_stay_in_validate(argv: tuple[str, ...], message: str) -> None:
+    """Checks spanning two flags still fail with one sentence naming both."""
+    with pytest.raises(InputError) as e:
+        _settings(*argv)
+    assert message in str(e.value)
 
 
 def test_watch_timing_flags_reach_every_watcher() -> None:
@@ -73,3 +112,20 @@ def test_out_of_range_watch_timing_is_one_sentence(argv: tuple[str, ...], messag
 class _NullStats:
     def register(self, resource: str, key: str) -> None:
         """Watchers register themselves; nothing to record here."""
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (Settings(log_fetch_concurrency=0), "log fetch concurrency 0: must be 1..64"),
+        (Settings(watch_timeout_seconds=5), "watch timeout 5: must be 10..3600 seconds"),
+        (Settings(log_tail_lines=0), "--log-tail-lines 0: must be 1..10000"),
+        (Settings(log_level="loud"), "--log-level 'loud': expected debug, info, warning or error"),
+    ],
+    ids=["concurrency", "watch-timeout", "tail-lines", "log-level"],
+)
+def test_settings_built_in_code_meet_the_same_bounds(settings: Settings, message: str) -> None:
+    """validate() checks the bounds declared on each field, for Settings that never saw a flag (demo, tests)."""
+    with pytest.raises(InputError) as e:
+        settings.validate()
+    assert str(e.value) == message

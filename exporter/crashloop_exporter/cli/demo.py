@@ -18,10 +18,16 @@ from collections import Counter
 from pathlib import Path
 
 from crashloop_exporter.catalog import CAUSES
+from crashloop_exporter.cli.flags import add_setting_flags, csv, settings_from_args
 from crashloop_exporter.errors import InputError
-from crashloop_exporter.settings import Settings, parse_listen_address
+from crashloop_exporter.settings import DEFAULT_PORT
 
-DEFAULT_DEMO_ADDRESS = "127.0.0.1:10079"
+DEFAULT_DEMO_ADDRESS = f"127.0.0.1:{DEFAULT_PORT}"
+"""Loopback: the demo serves on a laptop, where the world need not reach it."""
+DEMO_FIELDS = ("listen_address", "new_series_holdback", "rules_file", "no_logs", "log_tail_lines", "log_limit_bytes")
+"""The `serve` flags that make sense against the simulator; its own cluster flags would point elsewhere."""
+DEMO_DEFAULTS = {"listen_address": DEFAULT_DEMO_ADDRESS, "new_series_holdback": 15.0}
+"""A shorter hold-back than serve's, so a new user sees counters move within seconds."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,12 +35,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "demo",
         help="run the exporter against a built-in simulated cluster (no cluster needed)",
         description=__doc__,
-    )
-    parser.add_argument(
-        "--listen-address",
-        default=DEFAULT_DEMO_ADDRESS,
-        metavar="HOST:PORT",
-        help=f"exporter address (default {DEFAULT_DEMO_ADDRESS}; port 0 picks a free one)",
     )
     parser.add_argument(
         "--time-scale",
@@ -52,13 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="stop after this long (default: run until Ctrl-C)",
     )
     parser.add_argument("--refresh", type=float, default=5.0, metavar="SECONDS", help="table refresh (default 5)")
-    parser.add_argument(
-        "--new-series-holdback",
-        type=float,
-        default=15.0,
-        metavar="SECONDS",
-        help="hold-back of new crashes_total series (default 15 for the demo)",
-    )
+    add_setting_flags(parser, DEMO_FIELDS, defaults=DEMO_DEFAULTS)
     parser.add_argument("--no-table", action="store_true", help="print the endpoints only, no live table")
     parser.set_defaults(func=run)
 
@@ -80,7 +74,7 @@ def causes_table(findings: list[tuple[str, str, bool]], crashes: Counter[str]) -
 
 
 def run(args: argparse.Namespace) -> int:
-    parse_listen_address(args.listen_address)
+    settings_from_args(args)  # bad flags fail before the simulator starts
     if args.time_scale <= 0:
         raise InputError(f"--time-scale {args.time_scale}: must be positive")
     from crashloop_exporter.logsetup import setup_logging
@@ -95,7 +89,7 @@ async def _demo(args: argparse.Namespace) -> None:
     from crashloop_exporter.kube import load_credentials
     from crashloop_exporter.sim import SimCluster, SimServer
 
-    scenarios = [s for s in args.scenarios.split(",") if s] or None
+    scenarios = list(csv(args.scenarios)) or None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -105,13 +99,7 @@ async def _demo(args: argparse.Namespace) -> None:
         async with SimServer(cluster, host="127.0.0.1", port=0) as sim:
             kubeconfig = sim.write_kubeconfig(Path(tmp) / "kubeconfig")
             credentials = await asyncio.to_thread(load_credentials, kubeconfig=str(kubeconfig))
-            settings = Settings(
-                listen_address=args.listen_address,
-                kubeconfig=str(kubeconfig),
-                new_series_holdback=args.new_series_holdback,
-                log_fetch_rate=50.0,
-            )
-            settings.validate()
+            settings = settings_from_args(args, kubeconfig=str(kubeconfig), log_fetch_rate=50.0)
             started: list[Exporter] = []
             server = asyncio.create_task(serve(settings, stop=stop, credentials=credentials, on_ready=started.append))
             while not started and not server.done():

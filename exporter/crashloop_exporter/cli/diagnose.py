@@ -18,16 +18,17 @@ from pathlib import Path
 
 import crashloop_exporter
 from crashloop_exporter.classify import LogRules, classify, load_rules_file, needs_logs
-from crashloop_exporter.cli.serve import add_cluster_flags
+from crashloop_exporter.cli.flags import CLUSTER_FIELDS, add_setting_flags
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.findings import Finding
 from crashloop_exporter.inputs.snapshot import Snapshot, SnapshotBuilder
 from crashloop_exporter.model import PodRecord
 from crashloop_exporter.render import DEFAULT_WIDTH, render_json, render_table, use_color
-from crashloop_exporter.settings import Settings
 
 EXAMPLE_DUMP = Path(crashloop_exporter.__file__).parent / "examples" / "dump"
 """A small `cluster-info dump --output-directory` tree shipped with the package (`--example`)."""
+DIAGNOSE_FIELDS = (*CLUSTER_FIELDS, "rules_file", "no_logs", "log_tail_lines", "log_limit_bytes")
+"""The `serve` flags that mean the same in a one-shot run, with the same CRASHLOOP_* env vars."""
 MAX_WARNINGS = 50
 """Past this many warning lines, the rest are counted, not printed (a badly broken dump)."""
 
@@ -83,9 +84,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="previous logs for offline input: DIR/[<namespace>/]<pod>/<container>.log")
     parser.add_argument("-o", "--output", choices=("table", "json", "wide"), default="table",
                         help="table (default), wide (all evidence, runbook links) or json (the /causes schema)")
-    add_cluster_flags(parser)
-    parser.add_argument("--rules-file", metavar="PATH", help="YAML file adding or overriding log patterns per cause")
-    parser.add_argument("--no-logs", action="store_true", help="ignore container logs (status and events only)")
+    add_setting_flags(parser, DIAGNOSE_FIELDS)
     parser.add_argument("--all", action="store_true",
                         help="also show containers that crashed before but are not failing now")
     parser.add_argument("--exit-code", action="store_true", help="exit 1 when a failing container is found")
@@ -135,15 +134,14 @@ def _live_snapshot(args: argparse.Namespace, warn: _Warnings) -> tuple[Snapshot,
     namespace: str | None = args.namespace
     if namespace is None and not args.all_namespaces:
         namespace = default_namespace(kubeconfig=args.kubeconfig, context=args.context)
-    defaults = Settings()
     query = LiveQuery(
         kubeconfig=args.kubeconfig,
         context=args.context,
         namespace=namespace,
         pod=args.pod,
         fetch_logs=not args.no_logs,
-        tail_lines=defaults.log_tail_lines,
-        limit_bytes=defaults.log_limit_bytes,
+        tail_lines=args.log_tail_lines,
+        limit_bytes=args.log_limit_bytes,
     )
     return load_live(query, warn=warn, needs_logs=needs_logs), namespace
 

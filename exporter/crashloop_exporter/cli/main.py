@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from crashloop_exporter import __version__
+from crashloop_exporter.cli.flags import resolve_setting_flags
 from crashloop_exporter.errors import CrashloopError, InputError
 
 SUBCOMMANDS = ("serve", "demo", "diagnose", "preflight", "rules", "sim")
@@ -42,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        resolve_setting_flags(args)  # flags and CRASHLOOP_* env vars of Settings fields, typed and bounded
         result: int = func(args)
         return result
     except InputError as e:

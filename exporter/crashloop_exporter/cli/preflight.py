@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from crashloop_exporter.cli.serve import add_cluster_flags
+from crashloop_exporter.cli.flags import CLUSTER_FIELDS, add_setting_flags, csv
 from crashloop_exporter.errors import ConfigError, InputError, PreflightError
 from crashloop_exporter.preflight.checks import CHECKS
 from crashloop_exporter.preflight.checks_live import Lookup, OpenLookup, PreflightClient
@@ -72,10 +72,6 @@ def _seconds(value: str) -> float:
     return seconds
 
 
-def _csv(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "preflight",
@@ -90,7 +86,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="target namespace of objects that set none (default: the kubeconfig context's)")
     parser.add_argument("--offline", action="store_true",
                         help="do not contact a cluster: manifest checks, and references to objects the input creates")
-    add_cluster_flags(parser)
+    add_setting_flags(parser, CLUSTER_FIELDS)
     parser.add_argument("-o", "--output", choices=FORMATS, default="table",
                         help="table (default), json (the diagnose schema + phase/severity/file/line) or github "
                              "(workflow annotations)")
@@ -98,7 +94,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--expected-startup", type=_seconds, default=DEFAULT_EXPECTED_STARTUP, metavar="SECONDS",
                         help="how long the apps may take to start; a liveness probe without a startupProbe that "
                              f"starts earlier is reported (default {DEFAULT_EXPECTED_STARTUP:g})")
-    parser.add_argument("--skip", type=_csv, action="append", default=[], metavar="CHECK[,CHECK]",
+    parser.add_argument("--skip", type=csv, action="append", default=[], metavar="CHECK[,CHECK]",
                         help="do not run these checks (ids from --list-checks); repeatable")
     parser.add_argument("--list-checks", action="store_true", help="print every check and the cause it prevents")
     parser.set_defaults(func=run)

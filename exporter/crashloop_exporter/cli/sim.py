@@ -13,12 +13,9 @@ import asyncio
 import signal
 import sys
 
+from crashloop_exporter.cli.flags import csv
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.settings import parse_listen_address
-
-
-def _csv(value: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--listen", default="127.0.0.1:0", metavar="HOST:PORT",
                    help="address to serve on; port 0 picks a free one (default 127.0.0.1:0)")
     p.add_argument("--kubeconfig-out", metavar="PATH", help="write a kubeconfig for the sim here (required)")
-    p.add_argument("--scenarios", type=_csv, default=None, metavar="A,B",
+    p.add_argument("--scenarios", type=csv, default=None, metavar="A,B",
                    help="only these scenarios (default: all; see --list-scenarios)")
     p.add_argument("--list-scenarios", action="store_true", help="print the scenario names and causes, then exit")
     p.add_argument("--time-scale", type=float, default=1.0, metavar="F",
@@ -58,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.kubeconfig_out:
         raise InputError("--kubeconfig-out PATH is required: the sim writes the kubeconfig clients use there")
-    host, port = parse_listen_address(args.listen)
+    host, port = parse_listen_address(args.listen, flag="--listen")
     if args.time_scale <= 0:
         raise InputError(f"--time-scale must be > 0, got {args.time_scale}")
     if args.filler_pods < 0 or args.churn_rate < 0:
