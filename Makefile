@@ -33,6 +33,7 @@ test: setup system-deps lint typecheck unit
 # Regenerate every checked-in artifact from the catalog; tests fail when these are stale.
 generate: setup
 	$(PY) -m crashloop_exporter.runbook
+	$(PY) -m crashloop_exporter.metricsdoc
 	$(BIN)/crashloop-exporter rules generate
 	$(PY) dashboards/build.py
 	$(PY) deploy/generate.py

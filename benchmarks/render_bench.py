@@ -4,8 +4,9 @@ In-process first, because it isolates the render from HTTP and scheduling noise:
 `ClusterState` is fed N CrashLoopBackOff pods through the watch handler protocol (relist, then
 one MODIFIED restart each so crashes_total series exist too), and `/metrics` is rendered the way
 `serve` renders it: `exposition.FastRenderer` (cached per-pod lines for the container families,
-prometheus-client for the health families). Side by side, the generic path (every family through
-`prometheus_client.generate_latest`) is timed on the same state, as the reference it replaced.
+prometheus-client for the health families). Side by side, the generic path (the same `families`
+table entries through `prometheus_client.generate_latest`, the tests' oracle in
+`tests/exporter/oracle.py`) is timed on the same state, as the reference the fast path replaced.
 Then, over real HTTP, a `serve` process synced on the same pods from `failing_sim.py` is scraped
 plainly and the way Prometheus scrapes (OpenMetrics accepted, gzip).
 """
@@ -23,11 +24,13 @@ from dataclasses import dataclass, field
 from benchlib import BenchError, Children, failing_sim_argv, start_exporter, start_sim, timed_get, wait_for, wait_ready
 from failing_pods import failing_pod
 from prometheus_client import CollectorRegistry, generate_latest
+from tests.exporter.oracle import ContainerFamiliesOracle
 
 from crashloop_exporter.app import stats_families
 from crashloop_exporter.classify import DEFAULT_RULES
-from crashloop_exporter.collector import RESOURCES, CrashloopCollector
-from crashloop_exporter.kube.stats import WatchStats
+from crashloop_exporter.collector import HealthCollector
+from crashloop_exporter.exposition import FastRenderer
+from crashloop_exporter.kube.stats import RESOURCES, WatchStats
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state import ClusterState
 
@@ -67,7 +70,8 @@ class RenderResult:
 
 
 def build_registry(failing: int) -> tuple[CollectorRegistry, ClusterState, float]:
-    """A registry over a ClusterState holding `failing` failing pods; (registry, state, build seconds)."""
+    """The generic (oracle) registry over a ClusterState holding `failing` failing pods;
+    (registry, state, build seconds)."""
     settings = Settings(no_logs=True, new_series_holdback=0.0)
     state = ClusterState(settings=settings, rules=DEFAULT_RULES)
     stats = WatchStats()
@@ -84,7 +88,8 @@ def build_registry(failing: int) -> tuple[CollectorRegistry, ClusterState, float
         state.event("pods", "MODIFIED", failing_pod(i, restarts=6, now=now))
     build_s = time.perf_counter() - t0
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CrashloopCollector(state, stats=lambda: stats_families(stats.snapshot())))
+    registry.register(ContainerFamiliesOracle(state))
+    registry.register(HealthCollector(state, stats=lambda: stats_families(stats.snapshot())))
     return registry, state, build_s
 
 
@@ -93,15 +98,13 @@ def count_series(text: str, prefix: str = "") -> int:
 
 
 def bench_render(*, failing: int, renders: int) -> RenderResult:
-    from crashloop_exporter.exposition import FastRenderer
-
     registry, state, build_s = build_registry(failing)
     result = RenderResult(failing, build_s=build_s)
     failing_now = sum(1 for f in state.all_findings() if f.failing)
     if failing_now != failing:
         raise BenchError(f"expected {failing} failing containers in the state, found {failing_now}")
     health = CollectorRegistry(auto_describe=False)
-    health.register(CrashloopCollector(state, stats=dict, health_only=True))
+    health.register(HealthCollector(state, stats=dict))
     renderer = FastRenderer(state, health)
     body, _ = renderer.render("")  # warm-up (fills the line cache, as the first scrape does)
     result.body_bytes = len(body)

@@ -28,7 +28,9 @@ import orjson
 
 # The helpers are siblings of this script (benchmarks/ is not a package) and the exporter
 # package is installed in the venv; both must import when run as `python benchmarks/run.py`.
+# The repository root is on the path too: the render benchmark times the tests' generic oracle.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import churn_bench
 import render_bench

@@ -21,11 +21,19 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, ProcessCollector
 
 from crashloop_exporter.classify import DEFAULT_RULES, LogRules, load_rules_file
-from crashloop_exporter.collector import RESOURCES, CrashloopCollector, StatsSnapshot
+from crashloop_exporter.collector import HealthCollector, StatsSnapshot
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.exposition import FastRenderer
+from crashloop_exporter.families import (
+    LAST_EVENT_TIMESTAMP,
+    LOG_FETCHES,
+    SKIPPED_OBJECTS,
+    SYNCED,
+    WATCH_EVENTS,
+    WATCH_RESTARTS,
+)
 from crashloop_exporter.kube import Credentials, KubeClient, LogFetcher, WatchStats, load_credentials, watchers_for
-from crashloop_exporter.kube.stats import WatchStatsSnapshot
+from crashloop_exporter.kube.stats import RESOURCES, WatchStatsSnapshot
 from crashloop_exporter.logsetup import setup_logging
 from crashloop_exporter.server import build_app
 from crashloop_exporter.settings import Settings, parse_listen_address
@@ -42,12 +50,12 @@ terminationGracePeriodSeconds (30), so the process exits 0 before the kubelet's 
 def stats_families(s: WatchStatsSnapshot) -> StatsSnapshot:
     """The watch layer's snapshot in the collector's shape."""
     return {
-        "watch_events": {k: float(v) for k, v in s.events.items()},
-        "watch_restarts": {k: float(v) for k, v in s.restarts.items()},
-        "skipped_objects": {k: float(v) for k, v in s.skipped.items()},
-        "log_fetches": {(k,): float(v) for k, v in s.log_fetches.items()},
-        "synced": {(k,): 1.0 if v else 0.0 for k, v in s.synced.items()},
-        "last_event_timestamp_seconds": {(k,): v for k, v in s.last_event_timestamp.items()},
+        WATCH_EVENTS.name: {k: float(v) for k, v in s.events.items()},
+        WATCH_RESTARTS.name: {k: float(v) for k, v in s.restarts.items()},
+        SKIPPED_OBJECTS.name: {k: float(v) for k, v in s.skipped.items()},
+        LOG_FETCHES.name: {(k,): float(v) for k, v in s.log_fetches.items()},
+        SYNCED.name: {(k,): 1.0 if v else 0.0 for k, v in s.synced.items()},
+        LAST_EVENT_TIMESTAMP.name: {(k,): v for k, v in s.last_event_timestamp.items()},
     }
 
 
@@ -77,7 +85,6 @@ class Exporter:
     settings: Settings
     state: ClusterState
     stats: WatchStats
-    registry: CollectorRegistry
     url: str = ""
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -146,14 +153,11 @@ async def serve(
         # The per-container families are rendered from cached lines (FastRenderer); the health
         # families and the process metrics go through prometheus-client.
         health = CollectorRegistry(auto_describe=False)
-        health.register(CrashloopCollector(state, stats=lambda: stats_families(stats.snapshot()), health_only=True))
+        health.register(HealthCollector(state, stats=lambda: stats_families(stats.snapshot())))
         ProcessCollector(registry=health)
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(CrashloopCollector(state, stats=lambda: stats_families(stats.snapshot())))
         renderer = FastRenderer(state, health)
 
         app = build_app(
-            registry=registry,
             ready=lambda: [r for r in RESOURCES if not stats.synced(r)],
             findings=state.all_findings,
             causes_endpoint=settings.causes_endpoint,
@@ -169,9 +173,7 @@ async def serve(
             await runner.cleanup()
             raise listen_error(settings.listen_address, e) from e
         bound = runner.addresses[0] if runner.addresses else (host, port)
-        exporter = Exporter(
-            settings=settings, state=state, stats=stats, registry=registry, url=f"http://{_url_host(host)}:{bound[1]}"
-        )
+        exporter = Exporter(settings=settings, state=state, stats=stats, url=f"http://{_url_host(host)}:{bound[1]}")
         log.info(
             "serving /metrics /healthz /readyz%s on %s", " /causes" if settings.causes_endpoint else "", exporter.url
         )

@@ -1,7 +1,7 @@
 """The aiohttp HTTP server: /metrics, /healthz, /readyz, /causes.
 
-`/metrics` renders the registry synchronously on the event loop: the collector reads state that
-only the loop mutates, so rendering there is a consistent snapshot without locks. `/readyz` turns
+`/metrics` renders synchronously on the event loop: the renderer reads state that only the loop
+mutates, so rendering there is a consistent snapshot without locks. `/readyz` turns
 200 only after the first complete LIST of every resource, so a rollout waits for real data.
 """
 
@@ -11,45 +11,28 @@ from collections.abc import Callable, Iterable
 
 import orjson
 from aiohttp import web
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
 
 from crashloop_exporter.findings import Finding
 
 ENDPOINTS = ("/metrics", "/healthz", "/readyz", "/causes")
 """Paths served; deploy manifests' probes are checked against this."""
 
-REGISTRY_KEY: web.AppKey[CollectorRegistry] = web.AppKey("registry", CollectorRegistry)
-
-
 def _sort_key(f: Finding) -> tuple[str, str, str, str, str]:
     return (f.namespace, f.workload, f.pod, f.container_type, f.container)
 
 
-def registry_renderer(registry: CollectorRegistry) -> Callable[[str], tuple[bytes, str]]:
-    """Render a whole registry with prometheus-client's content negotiation."""
-
-    def render(accept: str) -> tuple[bytes, str]:
-        encoder, content_type = choose_encoder(accept)
-        return encoder(registry), content_type
-
-    return render
-
-
 def build_app(
     *,
-    registry: CollectorRegistry,
+    render: Callable[[str], tuple[bytes, str]],
     ready: Callable[[], Iterable[str]],
     findings: Callable[[], list[Finding]],
     causes_endpoint: bool = True,
-    render: Callable[[str], tuple[bytes, str]] | None = None,
 ) -> web.Application:
-    """`ready()` returns the resources not yet synced (empty when ready); `render(accept)` returns
-    the /metrics body and content type (default: the whole registry through prometheus-client)."""
-    render_metrics = render or registry_renderer(registry)
+    """`render(accept)` returns the /metrics body and content type (`FastRenderer.render`);
+    `ready()` returns the resources not yet synced (empty when ready)."""
 
     async def metrics(request: web.Request) -> web.Response:
-        body, content_type = render_metrics(request.headers.get("Accept", ""))
+        body, content_type = render(request.headers.get("Accept", ""))
         resp = web.Response(body=body, headers={"Content-Type": content_type})
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             resp.enable_compression()
@@ -81,7 +64,6 @@ def build_app(
         )
 
     app = web.Application()
-    app[REGISTRY_KEY] = registry
     app.router.add_get("/", index)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)

@@ -27,11 +27,12 @@ from tests.deploy.deploy_helpers import (
 
 def _served_paths() -> frozenset[str]:
     """The GET paths the exporter's real HTTP app routes (not a list kept beside it)."""
-    from prometheus_client import CollectorRegistry
-
     from crashloop_exporter.server import build_app
 
-    app = build_app(registry=CollectorRegistry(), ready=lambda: [], findings=lambda: [], causes_endpoint=True)
+    def render(_accept: str) -> tuple[bytes, str]:
+        return b"", "text/plain"
+
+    app = build_app(render=render, ready=lambda: [], findings=lambda: [], causes_endpoint=True)
     return frozenset(r.resource.canonical for r in app.router.routes() if r.method == "GET" and r.resource)
 
 

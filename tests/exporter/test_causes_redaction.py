@@ -6,12 +6,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from prometheus_client import CollectorRegistry
 
 from crashloop_exporter.classify.redact import EXAMPLES, FORMS
-from crashloop_exporter.collector import CrashloopCollector
 from crashloop_exporter.server import build_app
 
+from .oracle import fast_renderer
 from .podgen import crashing
 from .test_state import initial_list, make_state
 
@@ -25,9 +24,9 @@ async def test_causes_masks_credentials_from_the_previous_log(line: str, secret:
     initial_list(state, crashing("api-1", 1))
     [req] = requests
     state.apply_logs(req, "starting\nFATAL " + line + "\n")
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(CrashloopCollector(state, stats=lambda: {}))
-    app = build_app(registry=registry, ready=lambda: [], findings=state.all_findings, causes_endpoint=True)
+    app = build_app(
+        render=fast_renderer(state).render, ready=lambda: [], findings=state.all_findings, causes_endpoint=True
+    )
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     try:

@@ -1,4 +1,4 @@
-"""Exposition of a known scenario against golden text, plus `promtool check metrics`."""
+"""Exposition of a known scenario against golden text, the fast path against prometheus-client, promtool."""
 
 from __future__ import annotations
 
@@ -6,21 +6,30 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
 
-from crashloop_exporter.collector import CrashloopCollector, StatsSnapshot
+from crashloop_exporter.collector import StatsSnapshot
+from crashloop_exporter.families import (
+    LAST_EVENT_TIMESTAMP,
+    LOG_FETCHES,
+    SKIPPED_OBJECTS,
+    SYNCED,
+    WATCH_EVENTS,
+    WATCH_RESTARTS,
+)
+from crashloop_exporter.state import ClusterState
 
+from .oracle import fast_renderer, generic_exposition
 from .podgen import crashing, pod
 from .test_state import initial_list, make_state
 
 GOLDEN = Path(__file__).parent / "golden" / "scenario.prom"
 STATS: StatsSnapshot = {
-    "watch_events": {("pods", "MODIFIED"): 3.0},
-    "watch_restarts": {("pods", "timeout"): 1.0},
-    "log_fetches": {("ok",): 2.0, ("forbidden",): 0.0},
-    "synced": {("pods",): 1.0, ("events",): 1.0, ("nodes",): 1.0},
-    "last_event_timestamp_seconds": {("pods",): 1704067800.0},
-    "skipped_objects": {("pods", "decode"): 1.0},
+    WATCH_EVENTS.name: {("pods", "MODIFIED"): 3.0},
+    WATCH_RESTARTS.name: {("pods", "timeout"): 1.0},
+    LOG_FETCHES.name: {("ok",): 2.0, ("forbidden",): 0.0},
+    SYNCED.name: {("pods",): 1.0, ("events",): 1.0, ("nodes",): 1.0},
+    LAST_EVENT_TIMESTAMP.name: {("pods",): 1704067800.0},
+    SKIPPED_OBJECTS.name: {("pods", "decode"): 1.0},
 }
 
 
@@ -34,9 +43,8 @@ def scenario_exposition() -> str:
     )
     state.event("pods", "MODIFIED", crashing("api-1", 6, exit_code=137, reason="OOMKilled"))
     state.event("pods", "MODIFIED", {"metadata": {"name": "bad"}})
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(CrashloopCollector(state, stats=lambda: STATS))
-    text = generate_latest(registry).decode()
+    body, _ = fast_renderer(state, lambda: STATS).render("")
+    text = body.decode()
     # The classification histogram's sum and bucket spread depend on CPU speed; pin only its count.
     return (
         "\n".join(
@@ -77,7 +85,7 @@ def test_promtool_check_metrics_passes() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def _big_state(n: int = 300) -> object:
+def _big_state(n: int = 300) -> ClusterState:
     state, _, _ = make_state()
     pods = [
         crashing(
@@ -101,17 +109,11 @@ def test_fast_renderer_matches_prometheus_client(accept: str) -> None:
     """The cached-line /metrics path renders exactly what prometheus-client renders, in both formats."""
     from prometheus_client.exposition import choose_encoder
 
-    from crashloop_exporter.exposition import FastRenderer
-
     state = _big_state()
-    full = CollectorRegistry(auto_describe=False)
-    full.register(CrashloopCollector(state, stats=lambda: STATS))  # type: ignore[arg-type]
-    health = CollectorRegistry(auto_describe=False)
-    health.register(CrashloopCollector(state, stats=lambda: STATS, health_only=True))  # type: ignore[arg-type]
-    renderer = FastRenderer(state, health)  # type: ignore[arg-type]
-    encoder, content_type = choose_encoder(accept)
+    renderer = fast_renderer(state, lambda: STATS)
+    _, content_type = choose_encoder(accept)
     for _ in range(2):  # the second render comes from the cache
         body, fast_type = renderer.render(accept)
         assert fast_type == content_type
-        reference = encoder(full).decode()
+        reference = generic_exposition(state, accept, lambda: STATS)
         assert sorted(body.decode().splitlines()) == sorted(reference.splitlines())

@@ -9,13 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
 
 from crashloop_exporter.catalog import CAUSES, KNOWN_REASONS, OTHER_REASON, reason_label
 from crashloop_exporter.classify import FAILING_WAITING
-from crashloop_exporter.collector import CrashloopCollector
-from crashloop_exporter.exposition import FastRenderer
 
+from .oracle import fast_renderer, generic_exposition
 from .podgen import crashing, pod
 from .test_state import initial_list, make_state
 
@@ -46,15 +44,11 @@ def _terminated(reason: str) -> dict[str, Any]:
 
 
 def _expositions(terminated_reason: str) -> tuple[str, str]:
-    """(prometheus-client path, cached FastRenderer path) for one container that died with that reason."""
+    """(prometheus-client oracle, cached FastRenderer path) for one container that died with that reason."""
     state, _, _ = make_state()
     initial_list(state, _terminated(terminated_reason))
-    full = CollectorRegistry(auto_describe=False)
-    full.register(CrashloopCollector(state, stats=dict))
-    health = CollectorRegistry(auto_describe=False)
-    health.register(CrashloopCollector(state, stats=dict, health_only=True))
-    fast, _ = FastRenderer(state, health).render("")
-    return generate_latest(full).decode(), fast.decode()
+    fast, _ = fast_renderer(state).render("")
+    return generic_exposition(state), fast.decode()
 
 
 def test_every_reason_the_code_knows_is_in_the_table() -> None:
@@ -67,7 +61,7 @@ def test_every_reason_the_code_knows_is_in_the_table() -> None:
 
 @pytest.mark.parametrize("reason", HOSTILE_REASONS.values(), ids=HOSTILE_REASONS.keys())
 def test_unknown_reason_is_exported_as_other(reason: str) -> None:
-    """A terminated reason outside the table is `reason="Other"` in both /metrics render paths."""
+    """A terminated reason outside the table is `reason="Other"` in /metrics and in the oracle."""
     for text in _expositions(reason):
         assert _failing_reasons(text) == [OTHER_REASON]
         assert "kubectl" not in text and "fake_metric" not in text and "X" * 100 not in text
@@ -77,9 +71,8 @@ def test_known_reason_is_exported_unchanged() -> None:
     """A runtime reason in the table (OOMKilled) keeps its own value in the label."""
     state, _, _ = make_state()
     initial_list(state, pod("api-1", waiting=("CreateContainerConfigError", 'secret "db" not found')))
-    full = CollectorRegistry(auto_describe=False)
-    full.register(CrashloopCollector(state, stats=dict))
-    assert _failing_reasons(generate_latest(full).decode()) == ["CreateContainerConfigError"]
+    body, _ = fast_renderer(state).render("")
+    assert _failing_reasons(body.decode()) == ["CreateContainerConfigError"]
     for text in _expositions("OOMKilled"):
         assert _failing_reasons(text) == ["OOMKilled"]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
-from prometheus_client import CollectorRegistry
 
-from crashloop_exporter.collector import CrashloopCollector
 from crashloop_exporter.findings import JSON_KEYS
 from crashloop_exporter.server import build_app
 from tests.cli.kubeobjects import FINDING_KEYS
 
+from .oracle import fast_renderer
 from .podgen import crashing
 from .test_state import initial_list, make_state
 
@@ -21,10 +20,8 @@ SCHEMA = FINDING_KEYS  # written out in the test helpers, not read from the prod
 async def _client(*, synced: list[str], causes: bool = True) -> TestClient[Any, Any]:
     state, _, _ = make_state()
     initial_list(state, crashing("api-1", 2, exit_code=137, reason="OOMKilled"))
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(CrashloopCollector(state, stats=lambda: {}))
     app = build_app(
-        registry=registry,
+        render=fast_renderer(state).render,
         ready=lambda: [r for r in ("pods", "events", "nodes") if r not in synced],
         findings=state.all_findings,
         causes_endpoint=causes,
