@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from crashloop_exporter import __version__
 from crashloop_exporter.errors import CrashloopError, InputError
 
-SUBCOMMANDS = ("serve", "demo", "diagnose", "preflight", "rules", "sim")
+SUBCOMMANDS = ("serve", "demo", "diagnose", "preflight", "rules", "generate", "sim")
 
 
 def build_parser() -> argparse.ArgumentParser:
