@@ -20,10 +20,11 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry, ProcessCollector
 
-from crashloop_exporter.classify import DEFAULT_RULES, LogRules, load_rules_file
+from crashloop_exporter.classify import DEFAULT_RULES, LogRules
 from crashloop_exporter.collector import RESOURCES, CrashloopCollector, StatsSnapshot
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.exposition import FastRenderer
+from crashloop_exporter.inputs.rules_file import load_rules_file
 from crashloop_exporter.kube import Credentials, KubeClient, LogFetcher, WatchStats, load_credentials, watchers_for
 from crashloop_exporter.kube.stats import WatchStatsSnapshot
 from crashloop_exporter.logsetup import setup_logging
