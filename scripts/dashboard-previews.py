@@ -4,7 +4,7 @@
 
 Starts the simulator with every scenario, the exporter, a fake kube-state-metrics mirroring the
 simulated pods, and Prometheus with the generated rules (all on 127.0.0.1, free ports), lets them
-run, then calls dashboards/preview.py against that Prometheus. Everything is stopped at the end.
+run, then calls `python -m crashloop_dashboards.preview` against that Prometheus. Everything is stopped at the end.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def main() -> int:
                 time.sleep(5)
             minutes = max(1, int(args.minutes))
             subprocess.run(
-                [sys.executable, str(ROOT / "dashboards" / "preview.py"), "--prometheus", prom.url,
+                [sys.executable, "-m", "crashloop_dashboards.preview", "--prometheus", prom.url,
                  "--range", f"{minutes}m", "--scrape-interval", "5s",
                  "--var", "crashloop-workload:namespace=production",
                  "--var", "crashloop-workload:workload=checkout-api"],

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry, ProcessCollector
 
-from crashloop_exporter.classify import DEFAULT_RULES, LogRules, load_rules_file
+from crashloop_exporter.classify import DEFAULT_RULES, LogRules
 from crashloop_exporter.collector import HealthCollector, StatsSnapshot
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.exposition import FastRenderer
@@ -32,6 +32,7 @@ from crashloop_exporter.families import (
     WATCH_EVENTS,
     WATCH_RESTARTS,
 )
+from crashloop_exporter.inputs.rules_file import load_rules_file
 from crashloop_exporter.kube import Credentials, KubeClient, LogFetcher, WatchStats, load_credentials, watchers_for
 from crashloop_exporter.kube.stats import RESOURCES, WatchStatsSnapshot
 from crashloop_exporter.logsetup import setup_logging

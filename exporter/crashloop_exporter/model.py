@@ -55,9 +55,6 @@ class Probe:
 
     path: str
     port: str
-    initial_delay_seconds: int
-    period_seconds: int
-    failure_threshold: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +110,6 @@ class PodRecord:
     containers: tuple[ContainerRecord, ...]
     volume_refs: tuple[EnvRef, ...] = ()
     """Secrets/ConfigMaps mounted as volumes (for FailedMount attribution)."""
-    deleted: bool = False
     created: float | None = None
     """metadata.creationTimestamp, to tell a pod stuck in ContainerCreating from a new one."""
 
@@ -136,7 +132,6 @@ class EventRecord:
     reason: str
     message: str
     count: int
-    first_seen: float | None
     last_seen: float | None
 
 

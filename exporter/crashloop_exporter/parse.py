@@ -161,18 +161,7 @@ def _probe(spec: Mapping[str, Any], key: str, where: str) -> Probe | None:
         if not all(isinstance(c, str) for c in cmd):
             raise MalformedObjectError(f"{where}.{key}.exec.command should be a list of strings")
         path = " ".join(cmd)
-
-    def num(name: str, default: int) -> int:
-        v = p.get(name, default)
-        return v if isinstance(v, int) and not isinstance(v, bool) else default
-
-    return Probe(
-        path=path,
-        port=port,
-        initial_delay_seconds=num("initialDelaySeconds", 0),
-        period_seconds=num("periodSeconds", 10),
-        failure_threshold=num("failureThreshold", 3),
-    )
+    return Probe(path=path, port=port)
 
 
 def _env_refs(spec: Mapping[str, Any], where: str) -> tuple[EnvRef, ...]:
@@ -367,7 +356,6 @@ def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRec
         workload=_intern(workload),
         containers=tuple(containers),
         volume_refs=_volume_refs(spec, where + ".spec") if attention or not statuses_by_group["regular"] else (),
-        deleted=bool(meta.get("deletionTimestamp")),
         created=parse_time(meta.get("creationTimestamp")),
     )
 
@@ -392,7 +380,6 @@ def parse_event(raw: Mapping[str, Any]) -> EventRecord | None:
         or parse_time(raw.get("deprecatedLastTimestamp"))
         or parse_time(_str(meta, "creationTimestamp"))
     )
-    first = parse_time(raw.get("firstTimestamp")) or parse_time(raw.get("eventTime")) or last
     return EventRecord(
         namespace=_intern(_str(inv, "namespace") or _str(meta, "namespace")),
         pod=_str(inv, "name"),
@@ -402,7 +389,6 @@ def parse_event(raw: Mapping[str, Any]) -> EventRecord | None:
         reason=_intern(_str(raw, "reason")),
         message=(_str(raw, "message") or _str(raw, "note"))[:2048],
         count=count if isinstance(count, int) else 1,
-        first_seen=first,
         last_seen=last,
     )
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from crashloop_exporter.classify import classify, load_rules_file
+from crashloop_exporter.classify import classify
 from crashloop_exporter.errors import RulesFileError
+from crashloop_exporter.inputs.rules_file import load_rules_file
 from crashloop_exporter.parse import parse_pod
 
 POD = {

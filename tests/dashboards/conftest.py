@@ -7,7 +7,6 @@ binary takes a few seconds, and every query test reads the same data.
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +18,6 @@ from tests.dashboards.synthetic_metrics import prometheus
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS = REPO / "dashboards"
-if str(DASHBOARDS) not in sys.path:
-    # dashboards/ holds scripts and their package, not an installed distribution.
-    sys.path.insert(0, str(DASHBOARDS))
 
 
 @pytest.fixture(scope="session")

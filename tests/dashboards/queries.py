@@ -13,17 +13,13 @@ without knowing the demo's namespaces; pass `overrides={"workload": "payment-ser
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-_DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
-if str(_DASHBOARDS) not in sys.path:
-    # dashboards/ is a directory of scripts, not an installed package.
-    sys.path.insert(0, str(_DASHBOARDS))
+from crashloop_dashboards import targets as _targets
 
-from crashloop_dashboards import targets as _targets  # noqa: E402
+_DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 
 
 @dataclass(frozen=True, slots=True)

@@ -500,7 +500,7 @@ def main() -> int:
         if args.preview is not None:
             cmd = [
                 sys.executable,
-                str(repo / "dashboards" / "preview.py"),
+                str(repo / "dashboards" / "crashloop_dashboards" / "preview.py"),
                 "--prometheus",
                 url,
                 "--out",

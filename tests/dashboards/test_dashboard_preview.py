@@ -11,7 +11,7 @@ import pytest
 
 from tests.dashboards.conftest import DASHBOARDS
 
-PREVIEW = DASHBOARDS / "preview.py"
+PREVIEW = DASHBOARDS / "crashloop_dashboards" / "preview.py"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -64,7 +64,7 @@ def test_empty_results_render_every_dashboard(tmp_path: Path) -> None:
 
 def test_table_merge_joins_rows_on_labels() -> None:
     """Merged table queries become one row per label set, missing values left empty (left join on A)."""
-    from preview import PanelData, Series, Window, table_rows
+    from crashloop_dashboards.preview import PanelData, Series, Window, table_rows
 
     panel = {
         "targets": [{"refId": "A"}, {"refId": "B"}],
@@ -102,6 +102,6 @@ def test_table_merge_joins_rows_on_labels() -> None:
 )
 def test_units_format_like_grafana(value: float, unit: str, text: str) -> None:
     """Units used by the dashboards print the way Grafana prints them (roughly)."""
-    from preview import format_value
+    from crashloop_dashboards.preview import format_value
 
     assert format_value(value, unit) == text

@@ -23,7 +23,7 @@ from tests.dashboards.queries import panel_queries
 
 pytestmark = pytest.mark.e2e
 
-PREVIEW = DASHBOARDS / "preview.py"
+PREVIEW = DASHBOARDS / "crashloop_dashboards" / "preview.py"
 
 
 def _query(url: str, expr: str, at: float) -> list[dict[str, Any]]:

@@ -1,11 +1,10 @@
-"""Session fixtures of the deploy tests: rendered overlays, the exporter's real flags, the generator.
+"""Session fixtures of the deploy tests: rendered overlays, the exporter's real flags, the wrappers' renderer.
 
 Rendering goes through the real `kubectl kustomize` (what users run), once per overlay per session.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from types import ModuleType
 
 import pytest
 
+from crashloop_exporter import deploygen
 from tests.deploy.deploy_helpers import DEPLOY, OVERLAYS, Rendered, render_overlay
 
 
@@ -35,9 +35,5 @@ def serve_flags() -> frozenset[str]:
 
 @pytest.fixture(scope="session")
 def generate() -> ModuleType:
-    """deploy/generate.py imported as a module (it is a script, not part of the package)."""
-    spec = importlib.util.spec_from_file_location("deploy_generate", DEPLOY / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The deploy wrappers' renderer (`crashloop_exporter.deploygen`), which `generate` runs."""
+    return deploygen

@@ -125,10 +125,6 @@ def exec_probe(command: Sequence[str], **timing: int) -> Obj:
     return {"exec": {"command": list(command)}} | _probe_timing(timing)
 
 
-def tcp_probe(port: int | str, **timing: int) -> Obj:
-    return {"tcpSocket": {"port": port}} | _probe_timing(timing)
-
-
 def _probe_timing(timing: dict[str, int]) -> Obj:
     # Field order of v1.Probe after the handler; API defaults filled as the apiserver does.
     out: Obj = {}

@@ -5,7 +5,7 @@ Imports nothing from aiohttp or the Kubernetes client; the watch layer and `diag
 
 from crashloop_exporter.classify.engine import FAILING_WAITING, classify, needs_logs
 from crashloop_exporter.classify.redact import clean, redact
-from crashloop_exporter.classify.user_rules import DEFAULT_RULES, LogRules, load_rules_file, rules_from_data
+from crashloop_exporter.classify.user_rules import DEFAULT_RULES, LogRules, rules_from_data
 
 __all__ = [
     "DEFAULT_RULES",
@@ -13,7 +13,6 @@ __all__ = [
     "LogRules",
     "classify",
     "clean",
-    "load_rules_file",
     "needs_logs",
     "redact",
     "rules_from_data",

@@ -10,7 +10,9 @@ A rules file adds patterns to a cause, or replaces a cause's built-in patterns:
         description: our config loader's fatal message
     replace: [bad_config]          # optional: drop the built-in patterns of these causes
 
-It is validated once at start; any problem is one `RulesFileError` sentence naming the file, the
+The file is read (and its YAML parsed) at the edge, by `crashloop_exporter.inputs.rules_file`, so
+the classifier stays free of I/O; this module validates and compiles the parsed data. It is
+validated once at start; any problem is one `RulesFileError` sentence naming the file, the
 rule's index and the field, so a broken file fails the rollout instead of silently classifying less.
 
 User patterns run on RE2 (`google-re2`), not on Python's backtracking `re`: a pattern such as
@@ -26,11 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import re2
-import yaml
 
 from crashloop_exporter.catalog import BY_ID, CAUSES
 from crashloop_exporter.classify.logs import MAX_LINE_CHARS, LogPattern
@@ -149,21 +149,3 @@ def rules_from_data(data: Any, *, source: str) -> LogRules:
         # User patterns go first: a site-specific message is more precise than the generic ones.
         merged[cid].insert(0, UserPattern(pattern, f"{where}.pattern"))
     return LogRules(patterns={k: tuple(v) for k, v in merged.items()}, source=source)
-
-
-def load_rules_file(path: str | Path) -> LogRules:
-    """Read, validate and compile a `--rules-file`; RulesFileError in one sentence otherwise."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise RulesFileError(f"--rules-file {p}: cannot read it ({e.strerror or e})") from e
-    except UnicodeDecodeError as e:
-        raise RulesFileError(f"--rules-file {p}: not UTF-8 text") from e
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise RulesFileError(f"--rules-file {p}: invalid YAML{at}") from e
-    return rules_from_data(data, source=f"--rules-file {p}")

@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import crashloop_exporter
-from crashloop_exporter.classify import LogRules, classify, load_rules_file, needs_logs
+from crashloop_exporter.classify import LogRules, classify, needs_logs
 from crashloop_exporter.cli.flags import CLUSTER_FIELDS, add_setting_flags
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.findings import Finding
+from crashloop_exporter.inputs.rules_file import load_rules_file
 from crashloop_exporter.inputs.snapshot import Snapshot, SnapshotBuilder
 from crashloop_exporter.model import PodRecord
 from crashloop_exporter.render import DEFAULT_WIDTH, render_json, render_table, use_color

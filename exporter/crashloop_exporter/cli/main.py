@@ -17,7 +17,7 @@ from crashloop_exporter import __version__
 from crashloop_exporter.cli.flags import resolve_setting_flags
 from crashloop_exporter.errors import CrashloopError, InputError
 
-SUBCOMMANDS = ("serve", "demo", "diagnose", "preflight", "rules", "sim")
+SUBCOMMANDS = ("serve", "demo", "diagnose", "preflight", "rules", "generate", "sim")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,7 +29,6 @@ from crashloop_exporter.inputs.documents import LineCounter, decode_bytes, iter_
 from crashloop_exporter.inputs.snapshot import OBJECT_KINDS, SnapshotBuilder, Warn
 from crashloop_exporter.model import PodRecord
 
-START_PREFIX = "==== START logs for container "
 _START = re.compile(
     r"^==== START logs for container (?P<container>\S+) of pod (?P<namespace>[^/\s]+)/(?P<pod>\S+) ====[ \t\r]*$",
     re.M,

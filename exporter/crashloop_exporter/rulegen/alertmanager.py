@@ -32,12 +32,6 @@ GROUP_BY = ["cluster", "namespace", "workload", "cause"]
 generic restart-increase alert lands in the same group as the cause alert it precedes."""
 
 
-def receiver_for_cause(cause_id: str) -> str:
-    """The receiver an alert with `cause=<cause_id>` is routed to."""
-    by_id = {c.id: c for c in CAUSES}
-    return RECEIVERS[by_id[cause_id].team]
-
-
 def _cause_routes() -> list[dict[str, Any]]:
     teams: dict[str, list[str]] = {}
     for c in CAUSES:  # catalog (priority) order, so the file is stable

@@ -220,7 +220,7 @@ class Lifecycle:
         c.epoch += 1
         wall = now()
         c.container_id = self.ids.container_id()
-        c.run_start_sim, c.run_start_wall = self.clock.now(), wall
+        c.run_start_wall = wall
         c.in_episode = False
         self._event(p, c, "Normal", "Pulled", f'Container image "{c.scenario.image}" already present on machine')
         self._event(p, c, "Normal", "Created", f"Created container {c.name}")

@@ -10,7 +10,6 @@ whose init container fails is `Pending` with `Initialized=False`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +47,6 @@ class ContainerRuntime:
     """Logs of the newest instance (running or just terminated)."""
     previous: LogRun | None = None
     """Logs of the instance in lastState.terminated."""
-    run_start_sim: float = 0.0
     run_start_wall: float = 0.0
     backoff: float = 0.0
     """Current kubelet back-off for this container (0: no entry yet)."""
@@ -303,6 +301,3 @@ def owner_meta(s: PodScenario, *, name: str, suffix: str, namespace: str
         return name or f"{job}-{suffix}", f"{job}-", labels, ref("Job", "batch/v1", job), kind, workload
     return name or o.name, "", labels, [], "Pod", name or o.name
 
-
-def merge_labels(controller: Mapping[str, str], own: Mapping[str, str]) -> dict[str, str]:
-    return {**own, **controller}

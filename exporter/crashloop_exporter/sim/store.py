@@ -185,7 +185,6 @@ class Watcher:
         self.wake = asyncio.Event()
         self.overflowed = False
         self.closed = False
-        self.opened_at = time.monotonic()
         if initial:
             self.wake.set()
 

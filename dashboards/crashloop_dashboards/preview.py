@@ -1,8 +1,8 @@
 """Render PNG previews of the dashboards from real query results, without Grafana.
 
-    python dashboards/preview.py --prometheus http://127.0.0.1:9090            # query a live Prometheus
-    python dashboards/preview.py --prometheus URL --save-results results.json  # ... and keep the answers
-    python dashboards/preview.py --results results.json                        # re-render offline
+    python -m crashloop_dashboards.preview --prometheus http://127.0.0.1:9090            # query a live Prometheus
+    python -m crashloop_dashboards.preview --prometheus URL --save-results results.json  # ... and keep the answers
+    python -m crashloop_dashboards.preview --results results.json                        # re-render offline
 
 Each panel's queries run as Grafana would run them (instant queries for stats and tables,
 /api/v1/query_range for graphs, variables at their All value unless `--var name=value`), and
@@ -33,15 +33,16 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot: no display, deterministic file output
 
 import matplotlib.pyplot as plt
-from crashloop_dashboards import targets as tg
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import Bbox
 
+from crashloop_dashboards import targets as tg
 from crashloop_exporter.errors import CrashloopError, InputError, QueryError
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]
+"""dashboards/, where the JSON this package renders is checked in."""
 DEFAULT_OUT = HERE.parent / "docs" / "dashboards"
 
 # Grafana's dark theme and named colours, so the preview reads like the real thing.

@@ -1,0 +1,158 @@
+"""Every checked-in file that is generated from the catalog, in one table, and the one generator over it.
+
+The runbook, the metrics reference, the rules pack, the dashboards and the deploy wrappers each used to have their own
+script with its own `--check`, so a new artifact (or a new check in CI) could miss one. Here each is
+one row, and `crashloop-exporter generate [--check]` (`make generate`, and the test suite) walks
+them all. Order matters: the deploy wrappers embed rules/ and dashboards/, so they come last and
+are rendered from what the earlier rows render in the same run.
+
+The dashboards are built with the Grafana Foundation SDK, a dev dependency, so their builders are
+imported only when they are rendered: the exporter itself never needs the SDK.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from crashloop_exporter import deploygen, metricsdoc, rulegen, runbook
+from crashloop_exporter.errors import InputError
+from crashloop_exporter.rulegen.output import HEADER as RULES_HEADER
+
+RULES_DIR = "rules"
+DASHBOARDS_DIR = "dashboards"
+ROOT_MARKER = "deploy/base/deployment.yaml"
+"""A file only a checkout of this repository has (and the deploy wrappers' source)."""
+
+
+def _no_orphans(_root: Path, _files: Mapping[str, str]) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """One kind of generated file."""
+
+    name: str
+    """Short name, for messages and `stale_files(only=...)`."""
+    render: Callable[[Path], dict[str, str]]
+    """Repository root -> {path relative to the root: exact content}."""
+    orphans: Callable[[Path, Mapping[str, str]], list[str]] = _no_orphans
+    """Files of this kind still under the root that `render` no longer produces (also stale)."""
+
+
+def _render_runbook(_root: Path) -> dict[str, str]:
+    return {runbook.PATH: runbook.render_page()}
+
+
+def _render_metrics_doc(_root: Path) -> dict[str, str]:
+    return {metricsdoc.PATH: metricsdoc.render_page()}
+
+
+def _render_rules(_root: Path) -> dict[str, str]:
+    return {f"{RULES_DIR}/{rel}": text for rel, text in rulegen.generate_files().items()}
+
+
+def _rule_orphans(root: Path, files: Mapping[str, str]) -> list[str]:
+    # A removed group's promtool tests would otherwise linger and still run.
+    tests = root / RULES_DIR / rulegen.TESTS_DIR
+    return [
+        rel
+        for path in sorted(tests.glob("*.test.yaml"))
+        if (rel := path.relative_to(root).as_posix()) not in files
+        and path.read_text(encoding="utf-8").startswith(RULES_HEADER)
+    ]
+
+
+def _render_dashboards(_root: Path) -> dict[str, str]:
+    try:
+        from crashloop_dashboards.render import render_all
+    except ModuleNotFoundError as e:
+        raise InputError(
+            f"the dashboards are built with the dev dependencies ({e.name} is missing): pip install -e '.[dev]'"
+        ) from e
+    return {f"{DASHBOARDS_DIR}/{name}": text for name, text in render_all().items()}
+
+
+def _dashboard_orphans(root: Path, files: Mapping[str, str]) -> list[str]:
+    # The deploy wrappers ship every dashboards/*.json, so a hand-made one would be deployed unreviewed.
+    return [rel for path in sorted((root / DASHBOARDS_DIR).glob("*.json"))
+            if (rel := path.relative_to(root).as_posix()) not in files]
+
+
+ARTIFACTS: tuple[Artifact, ...] = (
+    Artifact("runbook", _render_runbook),
+    Artifact("metrics", _render_metrics_doc),
+    Artifact("rules", _render_rules, _rule_orphans),
+    Artifact("dashboards", _render_dashboards, _dashboard_orphans),
+    Artifact("deploy", deploygen.render),
+)
+
+
+def _check_root(root: Path) -> None:
+    if not (root / ROOT_MARKER).is_file():
+        raise InputError(
+            f"{root}: not a crashloop-exporter checkout (no {ROOT_MARKER}); run from its top or pass --root"
+        )
+
+
+def _render(root: Path, only: Collection[str]) -> list[tuple[Artifact, dict[str, str]]]:
+    """Each selected artifact with its files, rendered in table order on a scratch copy of the
+    inputs, so the deploy wrappers embed the rules and dashboards `generate` writes in the same run,
+    not stale checked-in ones (and `--check` names only the files a `generate` would change)."""
+    _check_root(root)
+    unknown = set(only) - {a.name for a in ARTIFACTS}
+    if unknown:
+        raise ValueError(f"no artifact named {sorted(unknown)}")
+    rendered = []
+    with tempfile.TemporaryDirectory(prefix="crashloop-generate-") as tmp:
+        scratch = Path(tmp)
+        for pattern in deploygen.INPUTS:
+            for source in sorted(root.glob(pattern)):
+                copy = scratch / source.relative_to(root)
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, copy)
+        for artifact in ARTIFACTS:
+            if only and artifact.name not in only:
+                continue
+            files = artifact.render(scratch)
+            for rel, text in files.items():
+                (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
+                (scratch / rel).write_text(text, encoding="utf-8")
+            rendered.append((artifact, files))
+    return rendered
+
+
+def stale_files(root: Path, *, only: Collection[str] = ()) -> list[str]:
+    """Generated paths under `root` (relative) that are missing, differ from a fresh render, or are
+    orphans; `only` limits the check to the artifacts of those names (each one's own test)."""
+    stale: list[str] = []
+    for artifact, files in _render(root, only):
+        for rel, text in files.items():
+            path = root / rel
+            try:
+                current = path.read_text(encoding="utf-8") if path.exists() else None
+            except OSError as e:
+                raise InputError(f"{path}: cannot read: {e.strerror or e}") from e
+            if current != text:
+                stale.append(rel)
+        stale.extend(artifact.orphans(root, files))
+    return stale
+
+
+def write_all(root: Path) -> list[str]:
+    """Render and write every artifact under `root`, in table order; the relative paths written."""
+    written: list[str] = []
+    for artifact, files in _render(root, ()):
+        for rel, text in files.items():
+            path = root / rel
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            except OSError as e:
+                raise InputError(f"{path}: cannot write the {artifact.name}: {e.strerror or e}") from e
+            written.append(rel)
+    return written
