@@ -92,11 +92,9 @@ class PreflightFinding:
     def message(self) -> str:
         return self.finding.evidence[0].detail if self.finding.evidence else ""
 
-    def to_json(self) -> dict[str, Any]:
-        """`Finding.to_json()` (the diagnose schema) plus phase, severity, file and line."""
-        data = self.finding.to_json()
-        data.update(phase="preflight", severity=self.severity, file=self.file, line=self.line)
-        return data
+    def json_extra(self) -> dict[str, Any]:
+        """What `-o json` adds to the diagnose schema (through `findings.encode_findings`)."""
+        return {"phase": "preflight", "severity": self.severity, "file": self.file, "line": self.line}
 
 
 def make_finding(
