@@ -15,8 +15,9 @@ from typing import Any, Literal
 from crashloop_exporter.catalog import BY_ID
 from crashloop_exporter.classify.remediation import render, workload_facts
 from crashloop_exporter.findings import Evidence, Finding
+from crashloop_exporter.inputs.documents import PathPart
 from crashloop_exporter.model import ContainerType
-from crashloop_exporter.preflight.manifests import PathPart, Workload
+from crashloop_exporter.preflight.manifests import Workload
 
 Severity = Literal["error", "warning"]
 Phase = Literal["static", "live"]
