@@ -1,11 +1,18 @@
-"""Findings: what the classifier says about one container, and their JSON form.
+"""Findings: what the classifier says about one container, and their one JSON encoder.
 
 The JSON shape is a public contract shared by `diagnose -o json`, the exporter's `/causes` and
-`preflight -o json` (which adds `"phase": "preflight"`).
+`preflight -o json` (which adds phase, severity, file and line). All three go through
+`encode_findings`, so they agree on key order and on escaping: evidence quotes container logs, and
+a log can hold a bidi override (U+202E) or a zero-width character that makes a JSON viewer or a
+terminal `jq` show something other than what is there. Those are written as `\\u` escapes, as JSON
+already does for C0 controls (ESC, NUL), so the text stays the same once decoded.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +37,19 @@ JSON_KEYS = (
     "runbook_url",
 )
 """The keys of one finding in `diagnose -o json` and `/causes`, in order (the spec's schema)."""
+
+INVISIBLE_CHARS = (
+    "\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
+)
+"""A regex class body of the characters a terminal or viewer may act on or hide, beyond C0: every
+Unicode control (Cc) and format (Cf) character, the line and paragraph separators, and lone
+surrogates (which no UTF-8 output can hold). That is DEL and C1, the soft hyphen, bidi marks,
+embeddings, overrides and isolates, zero-width characters, the BOM, and the plane-14 tags that can
+hide ASCII text. `render.printable` blanks them together with C0 for the table."""
+_JSON_UNSAFE = re.compile(f"[{INVISIBLE_CHARS}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,21 +85,39 @@ class Finding:
     facts: dict[str, str] = field(default_factory=dict, compare=False)
     """Names lifted from the evidence (secret, key, env_var, host, ...); not in the JSON."""
 
-    def to_json(self) -> dict[str, Any]:
-        """The `diagnose -o json` / `/causes` object, exactly the spec's keys."""
-        return {
-            "namespace": self.namespace,
-            "pod": self.pod,
-            "container": self.container,
-            "container_type": self.container_type,
-            "workload_kind": self.workload_kind,
-            "workload": self.workload,
-            "failing": self.failing,
-            "cause": self.cause,
-            "reason": self.reason,
-            "exit_code": self.exit_code,
-            "restarts": self.restarts,
-            "evidence": [{"source": e.source, "detail": e.detail} for e in self.evidence],
-            "remediation": self.remediation,
-            "runbook_url": self.runbook_url,
-        }
+    def to_json(self, **extra: Any) -> dict[str, Any]:
+        """The `diagnose -o json` / `/causes` object: the spec's keys in JSON_KEYS order, then `extra`
+        (preflight's phase, severity, file, line), which may not redefine a schema key."""
+        data: dict[str, Any] = {key: getattr(self, key) for key in JSON_KEYS}
+        data["evidence"] = [{"source": e.source, "detail": e.detail} for e in self.evidence]
+        clash = extra.keys() & set(JSON_KEYS)
+        if clash:
+            raise ValueError(f"extra keys {sorted(clash)} would overwrite the finding schema")
+        data.update(extra)
+        return data
+
+
+def sort_key(f: Finding) -> tuple[str, str, str, str, str]:
+    """namespace, workload, pod, container (workload kind breaks ties between same-named owners):
+    the order of `diagnose` and of `/causes`."""
+    return (f.namespace, f.workload, f.workload_kind, f.pod, f.container)
+
+
+def encode_findings(findings: Iterable[Finding], *, extras: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """A JSON array of `Finding.to_json()` objects in the given order, indented, UTF-8 kept readable,
+    INVISIBLE_CHARS escaped, newline-terminated. `extras[i]` adds keys to the i-th finding."""
+    items = list(findings)
+    if extras is not None and len(extras) != len(items):
+        raise ValueError(f"{len(extras)} extras for {len(items)} findings")
+    objects = [f.to_json(**(extras[i] if extras is not None else {})) for i, f in enumerate(items)]
+    text = json.dumps(objects, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(_json_escape, text) + "\n"
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """`\\uXXXX`, or a UTF-16 surrogate pair for a character beyond the BMP (JSON has no other way)."""
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

@@ -11,7 +11,6 @@ escapes or control characters reach the terminal, whatever the crashed program w
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
@@ -21,15 +20,12 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from crashloop_exporter.catalog import BY_ID
-from crashloop_exporter.findings import Finding
+from crashloop_exporter.findings import INVISIBLE_CHARS, Finding, encode_findings, sort_key
 from crashloop_exporter.model import PodRecord
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), other two-byte escapes, and the 8-bit CSI.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-"""Characters `json.dumps(ensure_ascii=False)` leaves raw that a terminal may act on
-(C1 controls, line separators, bidi overrides); they are written as \\u escapes instead."""
+_CONTROL = re.compile(f"[\\x00-\\x1f{INVISIBLE_CHARS}]")
 
 MIN_EVIDENCE_WIDTH = 40
 DEFAULT_WIDTH = 120
@@ -49,15 +45,9 @@ def trim(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
 
 
-def sort_key(f: Finding) -> tuple[str, str, str, str, str]:
-    """namespace, workload, pod, container (workload kind breaks ties between same-named owners)."""
-    return (f.namespace, f.workload, f.workload_kind, f.pod, f.container)
-
-
 def render_json(findings: Iterable[Finding]) -> str:
-    """`-o json`: a JSON array of `Finding.to_json()` objects, sorted, UTF-8 kept readable."""
-    text = json.dumps([f.to_json() for f in sorted(findings, key=sort_key)], ensure_ascii=False, indent=2)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    """`-o json`: the findings, sorted, through the one findings encoder (`/causes` uses it too)."""
+    return encode_findings(sorted(findings, key=sort_key))
 
 
 def use_color(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-import orjson
 from aiohttp import web
 
-from crashloop_exporter.findings import Finding
+from crashloop_exporter.findings import Finding, encode_findings, sort_key
 
 ENDPOINTS = ("/metrics", "/healthz", "/readyz", "/causes")
 """Paths served; deploy manifests' probes are checked against this."""
 
-def _sort_key(f: Finding) -> tuple[str, str, str, str, str]:
-    return (f.namespace, f.workload, f.pod, f.container_type, f.container)
 
 
 def build_app(
@@ -54,8 +51,9 @@ def build_app(
             items = [f for f in items if f.namespace == ns]
         if request.query.get("failing") in ("1", "true"):
             items = [f for f in items if f.failing]
-        body = orjson.dumps([f.to_json() for f in sorted(items, key=_sort_key)], option=orjson.OPT_INDENT_2)
-        return web.Response(body=body, content_type="application/json")
+        # The one findings encoder: the bytes `diagnose -o json` prints, escapes included.
+        body = encode_findings(sorted(items, key=sort_key))
+        return web.Response(text=body, content_type="application/json")
 
     async def index(_: web.Request) -> web.Response:
         links = "".join(f'<li><a href="{p}">{p}</a></li>' for p in ENDPOINTS if causes_endpoint or p != "/causes")

@@ -151,7 +151,7 @@ def test_malformed_pod_is_skipped_with_one_warning(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert f"{root / 'production' / 'pods.json'} line 1 items[1]: skipped malformed Pod" in lines[0]
+    assert f"{root / 'production' / 'pods.json'} document 1 (line 1) items[1]: skipped malformed Pod" in lines[0]
     assert "restartCount" in lines[0]
     assert _causes(r.stdout) == {(SEED_POD, "payment-service"): "missing_secret"}
 

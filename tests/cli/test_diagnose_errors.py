@@ -43,11 +43,11 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
     "missing -f file": (lambda tmp: ["-f", str(tmp / "pods.json")], ["pods.json: no such file"]),
     "invalid JSON": (
         _write("pods.json", '{\n    "kind": "PodList",\n    "items": [\n        {"metadata": }\n'),
-        ["pods.json line 4 column 22: invalid JSON"],
+        ["pods.json document 1 (line 4 column 22): invalid JSON: Expecting value"],
     ),
     "invalid YAML": (
         _write("pods.yaml", "kind: PodList\nitems:\n  - metadata: {name: [x\n"),
-        ["pods.yaml line 4", "invalid YAML"],
+        ["pods.yaml document 1 (line 4 column 1): invalid YAML: "],
     ),
     "wrong kind": (
         _write("deploy.json", DEPLOYMENTS),
@@ -56,13 +56,16 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
     "empty file": (_write("empty.json", ""), ["empty.json: empty file; expected Pods, Events or Nodes"]),
     "comments only": (_write("c.yaml", "# nothing here\n---\n"), ["c.yaml: no Kubernetes objects"]),
     "a document that is not an object": (
-        _write("s.yaml", "just a string\n"), ["s.yaml document 1 (line 1): expected a Kubernetes object, got str"]),
+        _write("s.yaml", "just a string\n"),
+        ["s.yaml document 1 (line 1): expected a Kubernetes object (a mapping with apiVersion and kind), "
+         "got a string"]),
     "items not a list": (
-        _write("l.json", '{"kind": "PodList", "items": {"a": 1}}'), ["l.json line 1: PodList.items should be a list"]),
+        _write("l.json", '{"kind": "PodList", "items": {"a": 1}}'),
+        ["l.json document 1 (line 1): PodList.items should be a list, got a mapping"]),
     "empty dump stream": (_dump_file("dump.txt", "\n\n"), ["dump.txt: no Kubernetes objects found"]),
     "truncated dump stream": (
         _dump_file("dump.txt", kubectl_json(typed_list("PodList", [payment_service_pod()]))[:300]),
-        ["dump.txt line", "invalid JSON"],
+        ["dump.txt document 1 (line 12 column 24): invalid JSON: Unterminated string"],
     ),
     "-f given a dump directory": (
         lambda tmp: ((tmp / "nodes.json").write_text("{}"), ["-f", str(tmp)])[1],

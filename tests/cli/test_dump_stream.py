@@ -40,7 +40,7 @@ def test_stream_splits_into_lists_and_log_sections_in_order() -> None:
     assert section.text == SEED_LOG
     objects = parts[0]
     assert isinstance(objects, ObjectText)
-    kinds = [d.value["kind"] for d in iter_documents(objects.text, where="dump.txt", warn=warnings.append)]
+    kinds = [d.value["kind"] for d in iter_documents(objects.text, file="dump.txt", warn=warnings.append)]
     assert kinds == ["NodeList", "EventList", "ReplicationControllerList", "ServiceList", "DaemonSetList",
                      "DeploymentList", "ReplicaSetList", "PodList"]
 
@@ -52,8 +52,9 @@ def test_json_runs_after_log_sections_keep_their_line_numbers() -> None:
     parts, _ = _split(text)
     tail = parts[-1]
     assert isinstance(tail, ObjectText)
-    with pytest.raises(InputError, match=r"dump\.txt line 13 column 33: invalid JSON"):
-        list(iter_documents(tail.text, where="dump.txt", warn=print, base_line=tail.line))
+    expected = r"^dump\.txt document 2 \(line 13 column 33\): invalid JSON: Expecting value$"
+    with pytest.raises(InputError, match=expected):
+        list(iter_documents(tail.text, file="dump.txt", warn=print, base_line=tail.line, first_index=2))
 
 
 def test_empty_logs_give_an_empty_section() -> None:
@@ -120,7 +121,7 @@ def test_concatenated_json_values_and_stray_lines() -> None:
     """JSON values back to back are all read; a `Warning:` line between them is skipped with a warning."""
     text = kubectl_json({"kind": "PodList", "items": []}) + "Warning: deprecated\n" + json.dumps({"kind": "Pod"})
     warnings: list[str] = []
-    docs = list(iter_documents(text, where="f.json", warn=warnings.append))
+    docs = list(iter_documents(text, file="f.json", warn=warnings.append))
     assert [d.value["kind"] for d in docs] == ["PodList", "Pod"]
     assert warnings == ["warning: f.json line 5: skipped text that is not JSON: 'Warning: deprecated'"]
 
@@ -128,7 +129,7 @@ def test_concatenated_json_values_and_stray_lines() -> None:
 def test_yaml_multi_doc_keeps_timestamps_as_strings() -> None:
     """Unquoted RFC 3339 timestamps in YAML stay strings (what `parse` reads), across documents."""
     text = "kind: Pod\nmetadata:\n  creationTimestamp: 2024-03-15T02:11:28Z\n---\n---\nkind: Event\n"
-    docs = list(iter_documents(text, where="f.yaml", warn=print))
+    docs = list(iter_documents(text, file="f.yaml", warn=print))
     assert [d.value["kind"] for d in docs] == ["Pod", "Event"]
     assert docs[0].value["metadata"]["creationTimestamp"] == "2024-03-15T02:11:28Z"
     assert docs[1].where == "f.yaml document 3 (line 6)"
@@ -136,10 +137,10 @@ def test_yaml_multi_doc_keeps_timestamps_as_strings() -> None:
 
 def test_typed_list_items_get_the_list_kind() -> None:
     """Items of a PodList have no kind on the wire; they are read as Pods, with items[i] locations."""
-    (doc,) = iter_documents(kubectl_json(typed_list("PodList", [payment_service_pod()])), where="pods.json",
+    (doc,) = iter_documents(kubectl_json(typed_list("PodList", [payment_service_pod()])), file="pods.json",
                             warn=print)
     items = list(iter_objects(doc))
-    assert [(i.kind, i.where) for i in items] == [("Pod", "pods.json line 1 items[0]")]
+    assert [(i.kind, i.where) for i in items] == [("Pod", "pods.json document 1 (line 1) items[0]")]
 
 
 def test_console_noise_before_a_json_dump_is_one_warning() -> None:
@@ -147,7 +148,7 @@ def test_console_noise_before_a_json_dump_is_one_warning() -> None:
     text = ("W1117 10:09:25.556084 1663 warnings.go:70] v1 ComponentStatus is deprecated\n"
             "PS C:\\> kubectl cluster-info dump\n" + kubectl_json(typed_list("NodeList", [node("minikube")])))
     warnings: list[str] = []
-    docs = list(iter_documents(text, where="dump.txt", warn=warnings.append))
+    docs = list(iter_documents(text, file="dump.txt", warn=warnings.append))
     assert [d.value["kind"] for d in docs] == ["NodeList"]
     assert warnings == ["warning: dump.txt lines 1-2: skipped 2 lines that are not JSON, starting with "
                         "'W1117 10:09:25.556084 1663 warnings.go:70] v1 ComponentStatus is deprecated'"]

@@ -2,8 +2,10 @@
 
 kubectl prints JSON one value after another (`cluster-info dump` writes a dozen lists in a row, a
 shell loop over `kubectl get -o json` appends them) and YAML as `---`-separated documents. Both
-are read here, so that `-f` files and dumps agree on what is valid and every error names the file,
-the line or document, and what was expected.
+are read here, once, for `diagnose -f`, `diagnose --dump` and `preflight -f`, so that they agree
+on what is valid and every error is one sentence in one wording: the file, the document and its
+line, and what was expected. `preflight` also asks for the line index (`LineIndex`: the line of
+every field of a document), so that its findings point at the line a reviewer can open.
 
 The input is hostile as often as it is broken: `preflight` runs in CI on pull-request content and
 `diagnose` on dumps attached to tickets. So the one YAML loader (`KubeYamlLoader`, which `preflight`
@@ -18,13 +20,70 @@ import json
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.inputs.snapshot import LIST_KINDS, OBJECT_KINDS, Warn, kind_of
+
+PathPart = str | int
+FieldPath = tuple[PathPart, ...]
+
+MAX_DEPTH = 64
+"""Deeper than any Kubernetes object; bounds the line-index walk on hostile input."""
+MAX_INDEXED_NODES = 200_000
+"""Nodes indexed per document; a larger document (a huge ConfigMap) keeps coarser line numbers."""
+
+
+
+class LineIndex:
+    """1-based line numbers of the fields of one document, by path.
+
+    A mapping entry is indexed at its key's line, a sequence item at the line it starts on. A path
+    that is not in the document (a field we report as *missing*) resolves to its deepest existing
+    ancestor, so "no memory limit" points at the container, or at its `resources:` if present.
+    """
+
+    def __init__(self, lines: Mapping[FieldPath, int], *, root_line: int) -> None:
+        self._lines = dict(lines)
+        self.root_line = root_line
+
+    def line(self, path: FieldPath) -> int:
+        for end in range(len(path), 0, -1):
+            found = self._lines.get(path[:end])
+            if found is not None:
+                return found
+        return self.root_line
+
+    @classmethod
+    def from_node(cls, node: yaml.Node, *, base_line: int = 1) -> LineIndex:
+        """Index every mapping key and sequence item under `node` (a composed document)."""
+        lines: dict[FieldPath, int] = {}
+        offset = base_line  # node marks are 0-based within the composed text
+        stack: list[tuple[yaml.Node, FieldPath]] = [(node, ())]
+        visited: set[int] = set()  # an alias is indexed once; a recursive one (&a [*a]) must not loop
+        while stack and len(lines) < MAX_INDEXED_NODES:
+            current, path = stack.pop()
+            if len(path) > MAX_DEPTH or id(current) in visited:
+                continue
+            if isinstance(current, yaml.MappingNode):
+                visited.add(id(current))
+                for key_node, value_node in current.value:
+                    if not isinstance(key_node, yaml.ScalarNode):
+                        continue
+                    child = (*path, str(key_node.value))
+                    lines.setdefault(child, key_node.start_mark.line + offset)
+                    stack.append((value_node, child))
+            elif isinstance(current, yaml.SequenceNode):
+                visited.add(id(current))
+                for i, item in enumerate(current.value):
+                    child = (*path, i)
+                    lines.setdefault(child, item.start_mark.line + offset)
+                    stack.append((item, child))
+        return cls(lines, root_line=node.start_mark.line + offset)
+
 
 _YAML_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -154,12 +213,28 @@ class LineCounter:
         return self.line
 
 
+def document_where(file: str, index: int, line: int) -> str:
+    """`app.yaml document 2 (line 11)`: how every message names a document (or JSON value) of a file."""
+    return f"{file} document {index} (line {line})"
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """One top-level value of a file, and where it started."""
 
     value: Any
-    where: str
+    file: str
+    """The file as the user named it (`<stdin>` for `-`)."""
+    index: int
+    """1-based index of the YAML document or JSON value in the file."""
+    line: int
+    """The line it starts on."""
+    lines: LineIndex = field(compare=False, repr=False)
+    """Lines of its fields when read with `index_lines=True`; otherwise every field is at `line`."""
+
+    @property
+    def where(self) -> str:
+        return document_where(self.file, self.index, self.line)
 
 
 _FIRST_OBJECT_LINE = re.compile(r"^(?:[{\[]|(?:apiVersion|kind|items|metadata):)", re.M)
@@ -193,24 +268,37 @@ def decode_json_value(text: str, pos: int) -> tuple[Any, int]:
         ) from e
 
 
-def iter_json_values(text: str, *, where: str, warn: Warn, base_line: int = 1) -> Iterator[Document]:
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _invalid(file: str, index: int, line: int, column: int | None, what: str, problem: object) -> InputError:
+    """The one wording of a document that does not parse: file, document, position, what was expected."""
+    at = f"line {line}" if column is None else f"line {line} column {column}"
+    return InputError(f"{file} document {index} ({at}): invalid {what}: {_one_line(problem)}")
+
+
+def iter_json_values(
+    text: str, *, file: str, warn: Warn | None, base_line: int = 1, first_index: int = 1, index_lines: bool = False
+) -> Iterator[Document]:
     """Every JSON value in `text`, one after another (concatenated output of several kubectl calls).
 
-    A line between values that is not JSON (a `Warning: ...` kubectl printed on stderr into the
-    same file) is skipped with a warning; a value that does not parse is an InputError.
+    With `warn`, a line between values that is not JSON (a `Warning: ...` kubectl printed on stderr
+    into the same file) is skipped with a warning; without it, it is invalid JSON, as is a value
+    that does not parse.
     """
-    pos, n = 0, len(text)
+    pos, n, index = 0, len(text), first_index - 1
     lines = LineCounter(text, base_line=base_line)
     skipped: list[tuple[int, str]] = []  # a run of non-JSON lines, reported as one warning
 
     def report_skipped() -> None:
-        if not skipped:
+        if not skipped or warn is None:
             return
         first_line, first_text = skipped[0]
         if len(skipped) == 1:
-            warn(f"warning: {where} line {first_line}: skipped text that is not JSON: {first_text!r}")
+            warn(f"warning: {file} line {first_line}: skipped text that is not JSON: {first_text!r}")
         else:
-            warn(f"warning: {where} lines {first_line}-{skipped[-1][0]}: skipped {len(skipped)} lines that are "
+            warn(f"warning: {file} lines {first_line}-{skipped[-1][0]}: skipped {len(skipped)} lines that are "
                  f"not JSON, starting with {first_text!r}")
         skipped.clear()
 
@@ -221,57 +309,91 @@ def iter_json_values(text: str, *, where: str, warn: Warn, base_line: int = 1) -
             report_skipped()
             return
         line = lines.at(pos)
-        if text[pos] not in "{[":
+        if text[pos] not in "{[" and warn is not None:
             eol = text.find("\n", pos)
             eol = n if eol < 0 else eol
             skipped.append((line, text[pos:eol][:80]))
             pos = eol
             continue
         report_skipped()
+        index += 1
         try:
             value, end = decode_json_value(text, pos)
         except json.JSONDecodeError as e:
             err_line = base_line + line_of(text, e.pos) - 1
             col = e.pos - (text.rfind("\n", 0, e.pos) + 1) + 1
-            raise InputError(f"{where} line {err_line} column {col}: invalid JSON: {e.msg}") from e
+            raise _invalid(file, index, err_line, col, "JSON", e.msg) from e
         except JsonTooDeepError as e:
-            raise InputError(f"{where} line {line}: invalid JSON: {e}") from e
-        yield Document(value, f"{where} line {line}")
+            raise _invalid(file, index, line, None, "JSON", e) from e
+        index_of = _json_lines(text[pos:end], base_line=line) if index_lines else LineIndex({}, root_line=line)
+        yield Document(value, file, index, line, index_of)
         pos = end
 
 
-def iter_yaml_documents(text: str, *, where: str, base_line: int = 1) -> Iterator[Document]:
-    """Every YAML document in `text` (`---`-separated); an unparseable one is an InputError."""
+def _json_lines(chunk: str, *, base_line: int) -> LineIndex:
+    """Index a JSON value's lines by composing it as YAML (JSON is YAML's flow style). PyYAML
+    rejects a few valid JSON texts (tab indentation); those keep the document's first line."""
+    try:
+        node = yaml.compose(chunk, Loader=KubeYamlLoader)
+    except yaml.YAMLError:
+        return LineIndex({}, root_line=base_line)
+    if node is None:
+        return LineIndex({}, root_line=base_line)
+    return LineIndex.from_node(node, base_line=base_line)
+
+
+def iter_yaml_documents(text: str, *, file: str, base_line: int = 1, index_lines: bool = False) -> Iterator[Document]:
+    """Every non-empty YAML document in `text` (`---`-separated); an unparseable one is an InputError."""
     loader = KubeYamlLoader(text)
     index = 0
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            index += 1
-            if node is None:
-                continue
-            value = loader.construct_document(node)
+        while True:
+            index += 1  # before check_node: scanning the next document's first tokens can fail too
+            try:
+                if not loader.check_node():
+                    return
+                node = loader.get_node()
+                if node is None:
+                    continue
+                value = loader.construct_document(node)
+            except yaml.MarkedYAMLError as e:
+                mark = e.problem_mark or e.context_mark
+                problem = e.problem or e.context or "unparseable"
+                if mark is None:
+                    raise InputError(f"{file} document {index}: invalid YAML: {_one_line(problem)}") from e
+                raise _invalid(file, index, base_line + mark.line, mark.column + 1, "YAML", problem) from e
+            except yaml.YAMLError as e:
+                raise InputError(f"{file} document {index}: invalid YAML: {_one_line(e)}") from e
+            except RecursionError as e:  # only the pure-Python composer recurses; libyaml stops at 1000 levels
+                raise InputError(f"{file} document {index}: invalid YAML: nested too deeply") from e
             if value is None:
                 continue  # an empty document (a trailing `---`)
-            yield Document(value, f"{where} document {index} (line {base_line + node.start_mark.line})")
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        at = f" line {base_line + mark.line} column {mark.column + 1}" if mark is not None else ""
-        raise InputError(f"{where}{at}: invalid YAML: {e.problem or e.context}") from e
-    except yaml.YAMLError as e:
-        raise InputError(f"{where}: invalid YAML: {e}") from e
-    except RecursionError as e:  # only the pure-Python composer recurses; libyaml stops at 1000 levels
-        raise InputError(f"{where}: invalid YAML: nested too deeply") from e
+            line = base_line + node.start_mark.line
+            index_of = LineIndex.from_node(node, base_line=base_line) if index_lines else LineIndex({}, root_line=line)
+            yield Document(value, file, index, line, index_of)
     finally:
         loader.dispose()
 
 
-def iter_documents(text: str, *, where: str, warn: Warn, base_line: int = 1) -> Iterator[Document]:
-    """JSON values or YAML documents, whichever the text holds."""
+def iter_documents(
+    text: str,
+    *,
+    file: str,
+    warn: Warn | None,
+    base_line: int = 1,
+    first_index: int = 1,
+    index_lines: bool = False,
+) -> Iterator[Document]:
+    """JSON values or YAML documents, whichever the text holds.
+
+    `warn` receives the lines skipped between JSON values (None: they are errors); `base_line` and
+    `first_index` place a part of a larger stream; `index_lines` records the line of every field.
+    """
     if is_json(text):
-        yield from iter_json_values(text, where=where, warn=warn, base_line=base_line)
+        yield from iter_json_values(text, file=file, warn=warn, base_line=base_line, first_index=first_index,
+                                    index_lines=index_lines)
     else:
-        yield from iter_yaml_documents(text, where=where, base_line=base_line)
+        yield from iter_yaml_documents(text, file=file, base_line=base_line, index_lines=index_lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,35 +403,61 @@ class Item:
     kind: str
     raw: Any
     where: str
+    path: FieldPath = ()
+    """Its path in the document: (), ("items", i) in a list, (i,) in a bare JSON array."""
 
 
-def iter_objects(doc: Document) -> Iterator[Item]:
+def type_name(value: Any) -> str:
+    """`a string`, `a list`, ...: what a message says was found instead of an object."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "null"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def iter_objects(doc: Document, *, strict: bool = False) -> Iterator[Item]:
     """The objects of one document: the document itself, or the items of a (typed) list.
 
     Kinds this package does not read (Deployment, ServiceList, ...) are yielded too; the caller
-    decides whether they are an error (`-f`) or expected noise (a cluster-info dump).
+    decides whether they are an error (`-f`) or expected noise (a cluster-info dump). `strict`
+    (preflight, which checks what is about to be applied) refuses a bare array and a list item that
+    is not an object; otherwise they are yielded with an empty kind for the caller to warn about.
     """
     value = doc.value
-    if isinstance(value, list):  # a bare JSON array of objects
+    if isinstance(value, list) and not strict:  # a bare JSON array of objects
         for i, item in enumerate(value):
-            yield Item(kind_of(item) if isinstance(item, Mapping) else "", item, f"{doc.where} [{i}]")
+            yield Item(kind_of(item) if isinstance(item, Mapping) else "", item, f"{doc.where} [{i}]", (i,))
         return
     if not isinstance(value, Mapping):
-        raise InputError(f"{doc.where}: expected a Kubernetes object, got {type(value).__name__} {value!r:.40}")
+        raise InputError(
+            f"{doc.where}: expected a Kubernetes object (a mapping with apiVersion and kind), got {type_name(value)}"
+        )
     kind = kind_of(value)
     if kind in LIST_KINDS or (kind.endswith("List") and "items" in value):
         items = value.get("items")
         if items is None:
             return  # an empty list prints `items: null` in some clients
         if not isinstance(items, list):
-            raise InputError(f"{doc.where}: {kind}.items should be a list, got {type(items).__name__}")
+            raise InputError(f"{doc.where}: {kind}.items should be a list, got {type_name(items)}")
         item_kind = LIST_KINDS.get(kind, kind.removesuffix("List"))
         for i, item in enumerate(items):
             where = f"{doc.where} items[{i}]"
             if not isinstance(item, Mapping):
-                yield Item("", item, where)
+                if strict:
+                    raise InputError(f"{doc.where}: {kind}.items[{i}] should be a Kubernetes object, "
+                                     f"got {type_name(item)}")
+                yield Item("", item, where, ("items", i))
                 continue
-            yield Item(kind_of(item, default=item_kind), item, where)
+            yield Item(kind_of(item, default=item_kind), item, where, ("items", i))
         return
     yield Item(kind, value, doc.where)
 
@@ -319,17 +467,22 @@ __all__ = [
     "OBJECT_KINDS",
     "AliasBombError",
     "Document",
+    "FieldPath",
     "Item",
     "JsonTooDeepError",
     "KubeYamlLoader",
     "LineCounter",
+    "LineIndex",
+    "PathPart",
     "check_alias_expansion",
     "decode_bytes",
     "decode_json_value",
+    "document_where",
     "is_json",
     "iter_documents",
     "iter_json_values",
     "iter_objects",
     "iter_yaml_documents",
     "line_of",
+    "type_name",
 ]

@@ -140,8 +140,12 @@ class DumpReader:
         self.sections: list[LogSection] = []
         self.objects = 0
 
-    def _add_object_text(self, text: str, *, where: str, base_line: int = 1) -> None:
-        for doc in iter_documents(text, where=where, warn=self.builder.warn, base_line=base_line):
+    def _add_object_text(self, text: str, *, where: str, base_line: int = 1, first_index: int = 1) -> int:
+        """Read one run of objects; returns the index of the last value read (first_index - 1 if none)."""
+        last = first_index - 1
+        for doc in iter_documents(text, file=where, warn=self.builder.warn, base_line=base_line,
+                                  first_index=first_index):
+            last = doc.index
             try:
                 items = list(iter_objects(doc))
             except InputError as e:
@@ -154,13 +158,15 @@ class DumpReader:
                     self.builder.add(item.kind, item.raw, where=item.where)
                 elif not item.kind:
                     self.builder.warn(f"warning: {item.where}: skipped an item without a kind")
+        return last
 
     def read_stream(self, text: str, *, where: str) -> None:
+        values = 0  # JSON values are numbered across the whole stream, not per run between log sections
         for part in split_dump_stream(text, where=where, warn=self.builder.warn):
             if isinstance(part, LogSection):
                 self.sections.append(part)
             else:
-                self._add_object_text(part.text, where=where, base_line=part.line)
+                values = self._add_object_text(part.text, where=where, base_line=part.line, first_index=values + 1)
         if not self.objects and not self.sections:
             raise InputError(
                 f"{where}: no Kubernetes objects found; expected the output of `kubectl cluster-info dump`"

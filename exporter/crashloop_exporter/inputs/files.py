@@ -49,7 +49,7 @@ def load_file(source: str, *, builder: SnapshotBuilder, stdin: BinaryIO | None =
         raise InputError(f"{where}: empty file; {EXPECTED}")
     accepted, documents = 0, 0
     other_kinds: Counter[str] = Counter()
-    for doc in iter_documents(text, where=where, warn=builder.warn):
+    for doc in iter_documents(text, file=where, warn=builder.warn):
         documents += 1
         for item in iter_objects(doc):
             if item.kind in OBJECT_KINDS:

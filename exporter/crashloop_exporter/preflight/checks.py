@@ -15,8 +15,9 @@ from typing import Any, Literal
 from crashloop_exporter.catalog import BY_ID
 from crashloop_exporter.classify.remediation import render, workload_facts
 from crashloop_exporter.findings import Evidence, Finding
+from crashloop_exporter.inputs.documents import PathPart
 from crashloop_exporter.model import ContainerType
-from crashloop_exporter.preflight.manifests import PathPart, Workload
+from crashloop_exporter.preflight.manifests import Workload
 
 Severity = Literal["error", "warning"]
 Phase = Literal["static", "live"]
@@ -92,11 +93,9 @@ class PreflightFinding:
     def message(self) -> str:
         return self.finding.evidence[0].detail if self.finding.evidence else ""
 
-    def to_json(self) -> dict[str, Any]:
-        """`Finding.to_json()` (the diagnose schema) plus phase, severity, file and line."""
-        data = self.finding.to_json()
-        data.update(phase="preflight", severity=self.severity, file=self.file, line=self.line)
-        return data
+    def json_extra(self) -> dict[str, Any]:
+        """What `-o json` adds to the diagnose schema (through `findings.encode_findings`)."""
+        return {"phase": "preflight", "severity": self.severity, "file": self.file, "line": self.line}
 
 
 def make_finding(

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crashloop_exporter.classify.remediation import suggest_memory
+from crashloop_exporter.inputs.documents import PathPart
 from crashloop_exporter.preflight.checks import PreflightFinding, make_finding
-from crashloop_exporter.preflight.manifests import PathPart, Workload
+from crashloop_exporter.preflight.manifests import Workload
 from crashloop_exporter.preflight.refs import ContainerAt, containers, references
 
 DEFAULT_EXPECTED_STARTUP = 30.0

@@ -2,9 +2,10 @@
 
 Preflight runs in CI on what is about to be applied: files, directories of them, or the output of
 `kubectl kustomize overlay/` on stdin. Its findings must point at a line a reviewer can open, so
-each document is composed with PyYAML first (nodes carry marks) and a small index maps the paths
-we may report (`spec.template.spec.containers[0].env[3]`) to 1-based lines, before the document
-is constructed into plain data. JSON is split value by value and indexed the same way.
+documents are read by `inputs.documents` (the reader `diagnose -f` uses, with its guards against
+hostile input and its one error wording) with the line index on: the paths we may report
+(`spec.template.spec.containers[0].env[3]`) map to 1-based lines. This module only turns those
+documents into workloads and bundle objects.
 
 Only workloads (the kinds that carry a pod template) are checked. Secrets and ConfigMaps in the
 input are kept as *key names only*: a bundle that creates the Secret its Deployment uses is fine,
@@ -14,26 +15,22 @@ ignored silently, because a rendered overlay is full of Services and ServiceAcco
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import yaml
-
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.inputs.documents import (
-    JsonTooDeepError,
-    KubeYamlLoader,
+    FieldPath,
+    LineIndex,
+    PathPart,
     decode_bytes,
-    decode_json_value,
-    is_json,
+    document_where,
+    iter_documents,
+    iter_objects,
 )
-
-PathPart = str | int
-FieldPath = tuple[PathPart, ...]
 
 POD_SPEC_PATHS: Mapping[str, FieldPath] = {
     "Pod": ("spec",),
@@ -47,59 +44,6 @@ POD_SPEC_PATHS: Mapping[str, FieldPath] = {
 """Where each workload kind keeps the pod spec it stamps out."""
 WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-MAX_DEPTH = 64
-"""Deeper than any Kubernetes object; bounds the line-index walk on hostile input."""
-MAX_INDEXED_NODES = 200_000
-"""Nodes indexed per document; a larger document (a huge ConfigMap) keeps coarser line numbers."""
-
-
-
-class LineIndex:
-    """1-based line numbers of the fields of one document, by path.
-
-    A mapping entry is indexed at its key's line, a sequence item at the line it starts on. A path
-    that is not in the document (a field we report as *missing*) resolves to its deepest existing
-    ancestor, so "no memory limit" points at the container, or at its `resources:` if present.
-    """
-
-    def __init__(self, lines: Mapping[FieldPath, int], *, root_line: int) -> None:
-        self._lines = dict(lines)
-        self.root_line = root_line
-
-    def line(self, path: FieldPath) -> int:
-        for end in range(len(path), 0, -1):
-            found = self._lines.get(path[:end])
-            if found is not None:
-                return found
-        return self.root_line
-
-    @classmethod
-    def from_node(cls, node: yaml.Node, *, base_line: int = 1) -> LineIndex:
-        """Index every mapping key and sequence item under `node` (a composed document)."""
-        lines: dict[FieldPath, int] = {}
-        offset = base_line  # node marks are 0-based within the composed text
-        stack: list[tuple[yaml.Node, FieldPath]] = [(node, ())]
-        visited: set[int] = set()  # an alias is indexed once; a recursive one (&a [*a]) must not loop
-        while stack and len(lines) < MAX_INDEXED_NODES:
-            current, path = stack.pop()
-            if len(path) > MAX_DEPTH or id(current) in visited:
-                continue
-            if isinstance(current, yaml.MappingNode):
-                visited.add(id(current))
-                for key_node, value_node in current.value:
-                    if not isinstance(key_node, yaml.ScalarNode):
-                        continue
-                    child = (*path, str(key_node.value))
-                    lines.setdefault(child, key_node.start_mark.line + offset)
-                    stack.append((value_node, child))
-            elif isinstance(current, yaml.SequenceNode):
-                visited.add(id(current))
-                for i, item in enumerate(current.value):
-                    child = (*path, i)
-                    lines.setdefault(child, item.start_mark.line + offset)
-                    stack.append((item, child))
-        return cls(lines, root_line=node.start_mark.line + offset)
-
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -222,9 +166,11 @@ def load_manifests(sources: Sequence[str], *, stdin: BinaryIO | None = None) -> 
     for source, named in expand_sources(sources):
         text, name = _read(source, stdin)
         before = out.documents
-        for document, value, lines in iter_documents(text, file=name):
+        for doc in iter_documents(text, file=name, warn=None, index_lines=True):
             out.documents += 1
-            _add_document(out, value, Location(name, document, lines))
+            location = Location(name, doc.index, doc.lines)
+            for item in iter_objects(doc, strict=True):
+                _add_object(out, item.kind, item.raw, location, item.path)
         if out.documents == before and named:
             # An empty pipe usually means the command before `|` failed (GitHub's default shell
             # has no pipefail): passing would let the rollout through unchecked.
@@ -232,114 +178,15 @@ def load_manifests(sources: Sequence[str], *, stdin: BinaryIO | None = None) -> 
     return out
 
 
-def iter_documents(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
-    """(1-based document index, value, line index) of each non-empty document, YAML or JSON."""
-    if is_json(text):
-        yield from _iter_json(text, file=file)
-    else:
-        yield from _iter_yaml(text, file=file)
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
-def _iter_yaml(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
-    loader = KubeYamlLoader(text)
-    index = 0
-    try:
-        while True:
-            try:
-                if not loader.check_node():
-                    return
-                index += 1
-                node = loader.get_node()
-                if node is None:
-                    continue
-                value = loader.construct_document(node)
-            except yaml.MarkedYAMLError as e:
-                mark = e.problem_mark or e.context_mark
-                at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-                problem = _one_line(e.problem or e.context or "unparseable")
-                raise InputError(f"{file}: document {max(index, 1)}: invalid YAML{at}: {problem}") from e
-            except yaml.YAMLError as e:
-                raise InputError(f"{file}: document {max(index, 1)}: invalid YAML: {_one_line(e)}") from e
-            except RecursionError as e:  # only the pure-Python composer recurses; libyaml stops at 1000
-                raise InputError(f"{file}: document {max(index, 1)}: invalid YAML: nested too deeply") from e
-            if value is None:
-                continue  # an empty document (a trailing `---`)
-            yield index, value, LineIndex.from_node(node)
-    finally:
-        loader.dispose()
-
-
-def _iter_json(text: str, *, file: str) -> Iterator[tuple[int, Any, LineIndex]]:
-    """JSON values one after another (`kubectl get -o json` output, possibly several)."""
-    pos, n, index = 0, len(text), 0
-    line = 1
-    while True:
-        start = pos
-        while pos < n and text[pos] in " \t\r\n\ufeff":
-            pos += 1
-        line += text.count("\n", start, pos)
-        if pos >= n:
-            return
-        index += 1
-        try:
-            value, end = decode_json_value(text, pos)
-        except json.JSONDecodeError as e:
-            err_line = line + text.count("\n", pos, e.pos)
-            raise InputError(f"{file}: document {index}: invalid JSON at line {err_line}: {e.msg}") from e
-        except JsonTooDeepError as e:
-            raise InputError(f"{file}: document {index}: invalid JSON at line {line}: {e}") from e
-        yield index, value, _json_lines(text[pos:end], base_line=line)
-        line += text.count("\n", pos, end)
-        pos = end
-
-
-def _json_lines(chunk: str, *, base_line: int) -> LineIndex:
-    """Index a JSON value's lines by composing it as YAML (JSON is YAML's flow style). PyYAML
-    rejects a few valid JSON texts (tab indentation); those keep the document's first line."""
-    try:
-        node = yaml.compose(chunk, Loader=KubeYamlLoader)
-    except yaml.YAMLError:
-        return LineIndex({}, root_line=base_line)
-    if node is None:
-        return LineIndex({}, root_line=base_line)
-    return LineIndex.from_node(node, base_line=base_line)
-
-
 # --- turning documents into workloads and bundle objects ------------------------------------------
 
 
 def _where(location: Location) -> str:
-    return f"{location.file}: document {location.document} (line {location.lines.root_line})"
+    return document_where(location.file, location.document, location.lines.root_line)
 
 
-def _add_document(out: Manifests, value: Any, location: Location) -> None:
-    if not isinstance(value, Mapping):
-        raise InputError(
-            f"{_where(location)}: expected a Kubernetes object (a mapping with apiVersion and kind), "
-            f"got a {_type_name(value)}"
-        )
-    kind = value.get("kind")
-    if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in value):
-        items = value.get("items") or []
-        if not isinstance(items, list):
-            raise InputError(f"{_where(location)}: {kind}.items should be a list, got a {_type_name(items)}")
-        for i, item in enumerate(items):
-            if not isinstance(item, Mapping):
-                raise InputError(
-                    f"{_where(location)}: {kind}.items[{i}] should be a Kubernetes object, got a {_type_name(item)}"
-                )
-            _add_object(out, item, location, ("items", i))
-        return
-    _add_object(out, value, location, ())
-
-
-def _add_object(out: Manifests, obj: Mapping[str, Any], location: Location, path: FieldPath) -> None:
-    kind = obj.get("kind")
-    if not isinstance(kind, str):
+def _add_object(out: Manifests, kind: str, obj: Mapping[str, Any], location: Location, path: FieldPath) -> None:
+    if not kind:
         out.ignored += 1  # not a Kubernetes object (a values file, a workflow); nothing to check
         return
     meta = obj.get("metadata")
@@ -431,30 +278,15 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _type_name(value: Any) -> str:
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return type(value).__name__
-
-
 __all__ = [
     "MANIFEST_SUFFIXES",
     "POD_SPEC_PATHS",
     "STDIN_NAME",
     "WORKLOAD_KINDS",
     "BundleObject",
-    "FieldPath",
-    "LineIndex",
     "Location",
     "Manifests",
     "Workload",
     "expand_sources",
-    "iter_documents",
     "load_manifests",
 ]

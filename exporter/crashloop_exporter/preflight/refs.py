@@ -14,8 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from crashloop_exporter.inputs.documents import PathPart
 from crashloop_exporter.model import ContainerType
-from crashloop_exporter.preflight.manifests import PathPart, Workload
+from crashloop_exporter.preflight.manifests import Workload
 
 ObjectKind = Literal["Secret", "ConfigMap"]
 Via = Literal["env", "envFrom", "volume", "imagePullSecret"]

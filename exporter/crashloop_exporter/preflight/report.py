@@ -8,19 +8,17 @@ last, so a crafted name cannot inject a second command or a terminal escape.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import textwrap
 from collections.abc import Mapping, Sequence
 
+from crashloop_exporter.findings import encode_findings
 from crashloop_exporter.preflight.checks import PreflightFinding
 from crashloop_exporter.preflight.manifests import STDIN_NAME
 from crashloop_exporter.preflight.runner import Result
 from crashloop_exporter.render import DEFAULT_WIDTH, printable
 
 FORMATS = ("table", "json", "github")
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SEVERITY_COLOR = {"error": "31", "warning": "33"}
 
 
@@ -128,8 +126,7 @@ def render_table(result: Result, *, color: bool = False, width: int = DEFAULT_WI
 
 def render_json(result: Result) -> str:
     """A JSON array: the `diagnose -o json` finding schema plus phase, severity, file and line."""
-    text = json.dumps([f.to_json() for f in result.findings], ensure_ascii=False, indent=2)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return encode_findings([f.finding for f in result.findings], extras=[f.json_extra() for f in result.findings])
 
 
 # --- GitHub Actions workflow commands ---------------------------------------------------------------

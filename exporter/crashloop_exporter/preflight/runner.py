@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from crashloop_exporter.errors import InputError
+from crashloop_exporter.inputs.documents import document_where
 from crashloop_exporter.preflight.checks import BY_CHECK, PreflightFinding
 from crashloop_exporter.preflight.checks_live import (
     ObjectId,
@@ -70,7 +71,7 @@ def resolve_namespace(
     namespace than `-n` is refused: applying it would fail, so checking it would mislead."""
     if manifest_namespace and flag and manifest_namespace != flag:
         raise InputError(
-            f"{location.file}: document {location.document} (line {location.lines.root_line}): {what} has "
+            f"{document_where(location.file, location.document, location.lines.root_line)}: {what} has "
             f"metadata.namespace {manifest_namespace} but -n {flag} was given, and `kubectl apply -n {flag}` "
             f"refuses it; drop -n or fix the manifest"
         )
