@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from crashloop_exporter.catalog import BY_ID, CAUSES
 from crashloop_exporter.classify import logs as logtools
 from crashloop_exporter.classify.redact import clean
-from crashloop_exporter.classify.remediation import KEY_SEPARATOR, render, suggest_memory, workload_facts
+from crashloop_exporter.classify.remediation import KEY_SEPARATOR, render, suggest_memory
 from crashloop_exporter.classify.user_rules import DEFAULT_RULES, LogRules
 from crashloop_exporter.findings import Evidence, EvidenceSource, Finding
 from crashloop_exporter.model import (
@@ -489,7 +489,6 @@ def _classify_container(
         "workload": pod.workload,
         "node": pod.node_name,
         "image": c.spec.image if c.spec is not None else "",
-        **workload_facts(namespace=pod.namespace, pod=pod.name, workload_kind=pod.workload_kind, workload=pod.workload),
     }
     facts.update({k: v for k, v in best.facts.items() if v})
     if c.spec is not None and "memory_limit" not in facts:
