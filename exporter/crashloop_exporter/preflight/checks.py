@@ -16,7 +16,8 @@ from crashloop_exporter.catalog import BY_ID
 from crashloop_exporter.classify.remediation import render
 from crashloop_exporter.findings import Evidence, Finding
 from crashloop_exporter.model import ContainerType
-from crashloop_exporter.preflight.manifests import PathPart, Workload
+from crashloop_exporter.preflight.manifests import Workload
+from crashloop_exporter.refs import PathPart
 
 Severity = Literal["error", "warning"]
 Phase = Literal["static", "live"]

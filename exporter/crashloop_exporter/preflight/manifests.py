@@ -31,8 +31,8 @@ from crashloop_exporter.inputs.documents import (
     decode_json_value,
     is_json,
 )
+from crashloop_exporter.refs import PathPart
 
-PathPart = str | int
 FieldPath = tuple[PathPart, ...]
 
 POD_SPEC_PATHS: Mapping[str, FieldPath] = {
