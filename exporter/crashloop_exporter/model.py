@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 ContainerType = Literal["regular", "init", "ephemeral"]
-RefKind = Literal["secret", "configmap"]
+ObjectKind = Literal["Secret", "ConfigMap"]
+"""The Kubernetes kind names of the objects a pod spec can refer to for config."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ class EnvRef:
     """
 
     var: str
-    kind: RefKind
+    kind: ObjectKind
     name: str
     key: str
     optional: bool

@@ -28,6 +28,7 @@ from crashloop_exporter.model import (
     Terminated,
     Waiting,
 )
+from crashloop_exporter.refs import ContainerAt, Ref, container_refs, volume_refs
 
 PRESSURE_CONDITIONS = frozenset({"MemoryPressure", "DiskPressure", "PIDPressure"})
 _CRONJOB_JOB = re.compile(r"^(?P<cronjob>.+)-\d{6,}$")
@@ -164,71 +165,23 @@ def _probe(spec: Mapping[str, Any], key: str, where: str) -> Probe | None:
     return Probe(path=path, port=port)
 
 
+def _compact(ref: Ref) -> EnvRef:
+    """The classifier's view of a reference: `var` is the env var (envFrom: its prefix; volume: the
+    volume name), `key` the env var's key ("" for envFrom and volumes)."""
+    if ref.via == "volume":
+        return EnvRef(var=ref.volume, kind=ref.kind, name=ref.name, key="", optional=ref.optional)
+    return EnvRef(var=ref.env_var, kind=ref.kind, name=ref.name, key=ref.key or "", optional=ref.optional)
+
+
 def _env_refs(spec: Mapping[str, Any], where: str) -> tuple[EnvRef, ...]:
-    refs: list[EnvRef] = []
-    for env in _list(spec, "env", where):
-        if not isinstance(env, Mapping):
-            continue
-        vf = env.get("valueFrom")
-        if not isinstance(vf, Mapping):
-            continue
-        for field, kind in (("secretKeyRef", "secret"), ("configMapKeyRef", "configmap")):
-            ref = vf.get(field)
-            if isinstance(ref, Mapping):
-                refs.append(
-                    EnvRef(
-                        var=_str(env, "name"),
-                        kind=kind,  # type: ignore[arg-type]
-                        name=_str(ref, "name"),
-                        key=_str(ref, "key"),
-                        optional=ref.get("optional") is True,
-                    )
-                )
-    for env_from in _list(spec, "envFrom", where):
-        if not isinstance(env_from, Mapping):
-            continue
-        for field, kind in (("secretRef", "secret"), ("configMapRef", "configmap")):
-            ref = env_from.get(field)
-            if isinstance(ref, Mapping):
-                refs.append(
-                    EnvRef(
-                        var=_str(env_from, "prefix"),
-                        kind=kind,  # type: ignore[arg-type]
-                        name=_str(ref, "name"),
-                        key="",
-                        optional=ref.get("optional") is True,
-                    )
-                )
-    return tuple(refs)
+    # The ContainerAt's list and index only place a reference for preflight; unused here.
+    return tuple(_compact(r) for r in container_refs(ContainerAt(spec, "containers", 0), where=where))
 
 
 def _volume_refs(pod_spec: Mapping[str, Any], where: str) -> tuple[EnvRef, ...]:
-    refs: list[EnvRef] = []
-
-    volume = ""
-
-    def add(kind: str, src: Mapping[str, Any], name_key: str) -> None:
-        refs.append(
-            EnvRef(var=volume, kind=kind, name=_str(src, name_key), key="", optional=src.get("optional") is True)  # type: ignore[arg-type]
-        )
-
-    for vol in _list(pod_spec, "volumes", where):
-        if not isinstance(vol, Mapping):
-            continue
-        volume = _str(vol, "name")
-        if isinstance(vol.get("secret"), Mapping):
-            add("secret", vol["secret"], "secretName")
-        if isinstance(vol.get("configMap"), Mapping):
-            add("configmap", vol["configMap"], "name")
-        projected = vol.get("projected")
-        if isinstance(projected, Mapping):
-            for src in _list(projected, "sources", f"{where}.volumes[{volume}].projected"):
-                if isinstance(src, Mapping):
-                    if isinstance(src.get("secret"), Mapping):
-                        add("secret", src["secret"], "name")
-                    if isinstance(src.get("configMap"), Mapping):
-                        add("configmap", src["configMap"], "name")
-    return tuple(refs)
+    # One per volume source: the walker's one-per-item references differ only in the key, which
+    # the compact view drops (a FailedMount event names the missing key itself).
+    return tuple(dict.fromkeys(_compact(r) for r in volume_refs(pod_spec, where=where)))
 
 
 def _container_spec(spec: Mapping[str, Any], where: str) -> ContainerSpec:

@@ -117,10 +117,9 @@ def test_hostile_name_never_forges_a_command_line(tmp_path: Path, field: str, ou
 def test_valid_names_are_printed_bare() -> None:
     """Real Kubernetes names need no quoting, so the usual fix reads as before."""
     from crashloop_exporter.catalog import BY_ID
-    from crashloop_exporter.classify.remediation import render, workload_facts
+    from crashloop_exporter.classify.remediation import render
 
-    facts = {"namespace": "prod", "pod": "api-7d9f4b8c6-xk2p9", "container": "api", "workload": "api",
-             **workload_facts(namespace="prod", pod="api-7d9f4b8c6-xk2p9", workload_kind="Deployment", workload="api")}
+    facts = {"namespace": "prod", "pod": "api-7d9f4b8c6-xk2p9", "container": "api", "workload": "api"}
     text = render(BY_ID["app_crash"], facts, workload_kind="Deployment")
     assert "kubectl logs api-7d9f4b8c6-xk2p9 -n prod -c api --previous" in text
     assert "'" not in text.split("jsonpath=")[0]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crashloop_exporter.preflight.manifests import STDIN_NAME, WORKLOAD_KINDS, expand_sources, load_manifests
-from crashloop_exporter.preflight.refs import references
+from crashloop_exporter.refs import pod_refs
 
 from .conftest import FIXTURES
 
@@ -143,7 +143,7 @@ def test_stdin_is_read_once_and_named(write: Callable[[str, str], Path]) -> None
 def test_references_cover_every_form() -> None:
     """env valueFrom, envFrom, secret/configMap/projected volumes (with items) and imagePullSecrets."""
     (w,) = load_manifests([str(FIXTURES / "clean" / "everything-right.yaml")]).workloads
-    got = {(r.via, r.kind, r.name, r.key, r.container) for r in references(w)}
+    got = {(r.via, r.kind, r.name, r.key, r.container) for r in pod_refs(w.pod_spec)}
     assert got == {
         ("env", "Secret", "postgres-secret", "url", "api"),
         ("env", "Secret", "postgres-secret", "password", "api"),

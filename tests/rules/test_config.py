@@ -105,3 +105,24 @@ def test_pod_failed_waits_longer_than_the_node_pressure_alert_that_mutes_it() ->
     alerts = {a.alert: a for g in rule_groups(RulesConfig()) for a in g.alerts}
     node_pressure = alerts[cause("node_pressure").alert_name]
     assert duration_seconds(alerts[POD_FAILED].for_) > duration_seconds(node_pressure.for_)
+
+
+def test_alert_remediation_uses_label_references_never_shell_quotes() -> None:
+    """The alert side names labels as `{{ $labels.x }}` unquoted; Prometheus fills them in."""
+    text = templates.remediation(cause("start_error"), pod_known=True)
+    assert "kubectl describe pod {{ $labels.pod }} -n {{ $labels.namespace }}" in text
+    assert '(@.name=="{{ $labels.container }}")' in text
+    assert "'{{ $labels" not in text
+
+
+def test_alert_kind_choices_are_go_ifs_that_render_like_the_finding() -> None:
+    """Kind-dependent lines are `if`s on workload_kind; with concrete labels they match the finding's text."""
+    from crashloop_exporter.classify.remediation import render
+
+    text = templates.remediation(cause("missing_secret"), pod_known=True)
+    assert '{{ else if eq $labels.workload_kind "Pod" }}' in text
+    for kind in ("Deployment", "Job", "Pod"):
+        labels = {"namespace": "prod", "pod": "p-1", "container": "app", "workload": "w", "workload_kind": kind}
+        alert = templates.remediation(cause("missing_secret"), pod_known=True, labels=labels)
+        finding = render(cause("missing_secret"), labels, workload_kind=kind)
+        assert alert == finding + "\n", kind

@@ -91,9 +91,9 @@ def test_the_seed_payment_service_spec() -> None:
     pod = parse_pod(cluster.pod_json("production", "payment-service-7d9f4b8c6-xk2p9") or {})
     (container,) = pod.containers
     assert container.spec is not None
-    assert EnvRef(var="STRIPE_SECRET_KEY", kind="secret", name="stripe-secret", key="secret-key",
+    assert EnvRef(var="STRIPE_SECRET_KEY", kind="Secret", name="stripe-secret", key="secret-key",
                   optional=True) in container.spec.env_refs
-    assert EnvRef(var="DATABASE_URL", kind="secret", name="postgres-secret", key="url",
+    assert EnvRef(var="DATABASE_URL", kind="Secret", name="postgres-secret", key="url",
                   optional=False) in container.spec.env_refs
     assert pod.workload_kind == "Deployment" and pod.workload == "payment-service"
     assert container.last_terminated is not None and container.last_terminated.exit_code == 1

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from crashloop_exporter.catalog import BY_ID, CAUSES
 from crashloop_exporter.classify import logs as logtools
 from crashloop_exporter.classify.redact import clean
-from crashloop_exporter.classify.remediation import KEY_SEPARATOR, render, suggest_memory, workload_facts
+from crashloop_exporter.classify.remediation import KEY_SEPARATOR, render, suggest_memory
 from crashloop_exporter.classify.user_rules import DEFAULT_RULES, LogRules
 from crashloop_exporter.findings import Evidence, EvidenceSource, Finding
 from crashloop_exporter.model import (
@@ -25,6 +25,7 @@ from crashloop_exporter.model import (
     EnvRef,
     EventRecord,
     NodeRecord,
+    ObjectKind,
     PodRecord,
     Terminated,
 )
@@ -207,13 +208,13 @@ def _config_refs(col: _Collector, c: ContainerRecord, pod: PodRecord, text: str,
     m = _MOUNT_MISSING_KEY.search(text)
     if m:
         is_cm = m.group("kind") == "configmap"
-        kind = "configmap" if is_cm else "secret"
+        kind: ObjectKind = "ConfigMap" if is_cm else "Secret"
         name = next((r.name for r in pod.volume_refs if r.var == m.group("volume") and r.kind == kind), "")
         col.add(
             "missing_configmap_key" if is_cm else "missing_secret_key",
             source,
             text,
-            **{kind: name, "key": m.group("key")},
+            **{"configmap" if is_cm else "secret": name, "key": m.group("key")},
         )
         return
     m = _MISSING_KEY.search(text)
@@ -225,7 +226,7 @@ def _config_refs(col: _Collector, c: ContainerRecord, pod: PodRecord, text: str,
         return
     m = _SECRET_NOT_FOUND.search(text)
     if m:
-        col.add("missing_secret", source, text, secret=m.group("name"), key=_keys_for(c, pod, "secret", m["name"]))
+        col.add("missing_secret", source, text, secret=m.group("name"), key=_keys_for(c, pod, "Secret", m["name"]))
         return
     m = _CONFIGMAP_NOT_FOUND.search(text)
     if m:
@@ -236,7 +237,7 @@ def _env_refs(c: ContainerRecord) -> tuple[EnvRef, ...]:
     return c.spec.env_refs if c.spec is not None else ()
 
 
-def _keys_for(c: ContainerRecord, pod: PodRecord, kind: str, name: str) -> str:
+def _keys_for(c: ContainerRecord, pod: PodRecord, kind: ObjectKind, name: str) -> str:
     """Keys the spec reads from that Secret/ConfigMap, for `--from-literal=K=<value>`."""
     if c.spec is None:
         return ""
@@ -379,15 +380,15 @@ def _optional_ref_signal(col: _Collector, c: ContainerRecord, lines: Sequence[st
             continue
         for ref in optional:
             if re.search(rf"(?<![A-Za-z0-9_]){re.escape(ref.var)}(?![A-Za-z0-9_])", ln):
-                cause = "missing_secret" if ref.kind == "secret" else "missing_configmap"
-                name_key = "secret" if ref.kind == "secret" else "configmap"
+                cause = "missing_secret" if ref.kind == "Secret" else "missing_configmap"
+                name_key = "secret" if ref.kind == "Secret" else "configmap"
                 col.add(cause, "log", ln, env_var=ref.var, key=ref.key, **{name_key: ref.name})
-                ref_kind = "secretKeyRef" if ref.kind == "secret" else "configMapKeyRef"
+                ref_kind = "secretKeyRef" if ref.kind == "Secret" else "configMapKeyRef"
                 col.add(
                     cause,
                     "spec",
                     f"env {ref.var} <- {ref_kind} {ref.name}/{ref.key} (optional: true): the container starts "
-                    f"with {ref.var} empty when the {ref.kind} or its key is missing",
+                    f"with {ref.var} empty when the {ref.kind.lower()} or its key is missing",
                 )
                 return
 
@@ -489,7 +490,6 @@ def _classify_container(
         "workload": pod.workload,
         "node": pod.node_name,
         "image": c.spec.image if c.spec is not None else "",
-        **workload_facts(namespace=pod.namespace, pod=pod.name, workload_kind=pod.workload_kind, workload=pod.workload),
     }
     facts.update({k: v for k, v in best.facts.items() if v})
     if c.spec is not None and "memory_limit" not in facts:

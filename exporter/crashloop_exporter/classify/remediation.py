@@ -12,6 +12,12 @@ shape Kubernetes allows for its field (`FIELD_SHAPES`: DNS-1123 labels and subdo
 keys, env var names) and used as is when it fits; anything else is quoted for the shell
 (`shlex.quote`, closing and reopening the template's own quotes around it) with control
 characters written as visible escapes, so no value can end a line, a quote or a command.
+
+The same templates become alert descriptions (`rulegen.templates`), where the names are Go-template
+label references and the owner kind is only known when Prometheus renders. So `render_template`
+is the one renderer, and a `ValueSource` says how a name becomes text (a fact quoted for the shell,
+or `{{ $labels.namespace }}`) and how a line that depends on the owner kind is chosen (now, or by a
+Go `if`). Unknown names, the restart command and the no-rollout note are spelled here once.
 """
 
 from __future__ import annotations
@@ -19,36 +25,48 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
+from dataclasses import dataclass
 from string import Template
+from typing import Protocol
 
 from crashloop_exporter.catalog import Cause
 from crashloop_exporter.classify.redact import redact
 
-ROLLOUT_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
+ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+"""Owner kinds `kubectl rollout` works on; for others a rollout line becomes a note."""
 
-_PLACEHOLDERS: Mapping[str, str] = {
+PLACEHOLDERS: Mapping[str, str] = {
     "namespace": "<namespace>",
     "pod": "<pod>",
     "container": "<container>",
     "workload": "<workload>",
+    "workload_kind": "<workload-kind>",
     "workload_ref": "deployment/<name>",
-    "restart_cmd": "kubectl rollout restart deployment/<name> -n <namespace>",
     "secret": "<secret-name>",
     "key": "<key>",
     "configmap": "<configmap-name>",
     "env_var": "<ENV_VAR>",
     "image": "<image>",
-    "memory_limit": "<none set>",
-    "suggested_memory_limit": "1Gi",
-    "suggested_memory_request": "512Mi",
+    "memory_limit": "<current-limit>",
+    "suggested_memory_limit": "<new-limit>",
+    "suggested_memory_request": "<new-request>",
     "node": "<node>",
-    "resource": "the resource under pressure",
-    "probe_path": "/health",
-    "probe_port": "8080",
+    "resource": "<resource>",
+    "probe_path": "<probe-path>",
+    "probe_port": "<probe-port>",
     "host": "<dependency-host>",
     "port": "<port>",
-    "module": "<missing module>",
+    "module": "<missing-module>",
 }
+"""What a command shows for a name its value source does not know: the alert for names only the
+evidence holds (the secret, the key), a finding whose evidence did not name them. One table for
+both, so `diagnose`, `/causes`, the runbook page and the alerts read the same."""
+
+
+def placeholder(name: str) -> str:
+    """The readable stand-in for a template name the value source cannot fill."""
+    return PLACEHOLDERS.get(name, "<" + name.replace("_", "-") + ">")
+
 
 KEY_SEPARATOR = "\x00"
 """Joins several keys in one `key` fact: `--from-literal=${key}=<value>` then gets one flag per key.
@@ -78,8 +96,6 @@ FIELD_SHAPES: Mapping[str, re.Pattern[str]] = {
 quoting. Other fields (image, host, module, resource) must be plain shell-safe words."""
 _SHELL_WORD = re.compile(r"[A-Za-z0-9._/:=@%+,-]+")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_PREBUILT = frozenset({"workload_ref", "restart_cmd"})
-"""Facts that are command fragments built by `workload_facts` from values it quoted itself."""
 
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -96,7 +112,7 @@ def shell_value(field: str, value: str) -> str:
     """`value` as one shell word for `field`: unchanged when it has the field's Kubernetes shape
     (or is our own `<placeholder>`), otherwise shell-quoted, with credentials masked and control
     characters written as visible escapes (`\\n`), so it can never start a new line or command."""
-    if value == _PLACEHOLDERS.get(field):
+    if value == placeholder(field):
         return value
     shape = FIELD_SHAPES.get(field, _SHELL_WORD)
     if shape.fullmatch(value):
@@ -122,35 +138,6 @@ def _quote_state(text: str) -> tuple[str, bool]:
             comment = True
         prev = ch
     return quote, comment
-
-
-def _fill(template: str, values: Mapping[str, str]) -> str:
-    """`Template.safe_substitute` that quotes each value for where it lands: bare, or inside the
-    template's single or double quotes (closed around the quoted value and reopened)."""
-    out: list[str] = []
-    pos = 0
-    for m in Template.pattern.finditer(template):
-        out.append(template[pos : m.start()])
-        pos = m.end()
-        name = m.group("named") or m.group("braced")
-        if m.group("escaped") is not None:
-            out.append("$")
-            continue
-        if name is None or name not in values:
-            out.append(m.group())
-            continue
-        raw = values[name]
-        if name in _PREBUILT:
-            out.append(raw)
-            continue
-        if name == "key" and KEY_SEPARATOR in raw:
-            word = "=<value> --from-literal=".join(shell_value("key", k) for k in raw.split(KEY_SEPARATOR) if k)
-        else:
-            word = shell_value(name, raw)
-        quote, comment = _quote_state(template[: m.start()])
-        out.append(f"{quote}{word}{quote}" if quote and not comment and word != raw else word)
-    out.append(template[pos:])
-    return "".join(out)
 
 
 _QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]i?|[kMGT]|e\d+)?$")
@@ -196,44 +183,129 @@ def suggest_memory(limit: str, request: str) -> tuple[str, str]:
     return format_mebibytes(new_limit), format_mebibytes(max(new_limit / 2, memory_bytes(request) or 0))
 
 
-def workload_facts(*, namespace: str, pod: str, workload_kind: str, workload: str) -> dict[str, str]:
-    """`workload_ref` and `restart_cmd` for the owner kind, each name quoted as `shell_value` does."""
-    ns, pod_word = shell_value("namespace", namespace), shell_value("pod", pod)
-    kind = shell_value("workload_kind", workload_kind)
-    if workload_kind == "Pod":
-        ref = f"pod/{pod_word}"
-    elif FIELD_SHAPES["workload_kind"].fullmatch(workload_kind) and FIELD_SHAPES["workload"].fullmatch(workload):
-        ref = f"{workload_kind.lower()}/{workload}"
-    else:
-        ref = shlex.quote(_UNPRINTABLE.sub(_escape, f"{workload_kind.lower()}/{workload}"))
-    if workload_kind in ROLLOUT_KINDS:
-        restart = f"kubectl rollout restart {ref} -n {ns}"
-    elif workload_kind == "Pod":
-        restart = (
-            f"kubectl get pod {pod_word} -n {ns} -o yaml | kubectl replace --force -f -   # bare pod: re-create it"
-        )
-    else:
-        restart = f"kubectl delete pod {pod_word} -n {ns}   # its {kind} creates a new one"
-    return {"workload_ref": ref, "restart_cmd": restart}
+class ValueSource(Protocol):
+    """How `render_template` turns the template's names and kind-dependent lines into text."""
+
+    def literal(self, text: str) -> str:
+        """Template text between names, made inert for where the result goes."""
+        ...
+
+    def value(self, name: str, *, quote: str) -> str | None:
+        """The text for `${name}` inside the template quote `quote` ("", `'` or `"`), or None when
+        this source does not know it (the renderer then shows `placeholder(name)`)."""
+        ...
+
+    def by_kind(self, *, rollout: str, pod: str, other: str) -> str:
+        """`rollout` for a Deployment, StatefulSet or DaemonSet, `pod` for a bare Pod, `other` for
+        any other owner (Job, ReplicaSet, ...)."""
+        ...
+
+
+def _word(source: ValueSource, name: str) -> str:
+    return source.value(name, quote="") or placeholder(name)
+
+
+def _restart_command(source: ValueSource) -> str:
+    """`${restart_cmd}`: how to get new pods, by owner kind."""
+    ns, pod, kind = _word(source, "namespace"), _word(source, "pod"), _word(source, "workload_kind")
+    return source.by_kind(
+        rollout=f"kubectl rollout restart {_word(source, 'workload_ref')} -n {ns}",
+        pod=f"kubectl get pod {pod} -n {ns} -o yaml | kubectl replace --force -f -   # bare pod: re-create it",
+        other=f"kubectl delete pod {pod} -n {ns}   # its {kind} creates a new one",
+    )
+
+
+def _no_rollout_note(source: ValueSource) -> tuple[str, str]:
+    """(for a bare Pod, for another owner): what replaces `kubectl rollout`, which they do not have."""
+    kind, workload = _word(source, "workload_kind"), _word(source, "workload")
+    note = f"# {kind} {workload} has no rollout history: fix the spec, re-apply it"
+    return note + "\n", f"{note} and let the {kind} create new pods\n"
+
+
+def _fill_line(line: str, source: ValueSource) -> str:
+    """One template line with each `${name}` replaced by the source's text for where it lands."""
+    out: list[str] = []
+    pos = 0
+    for m in Template.pattern.finditer(line):
+        out.append(source.literal(line[pos : m.start()]))
+        pos = m.end()
+        name = m.group("named") or m.group("braced")
+        if m.group("escaped") is not None:
+            out.append("$")
+        elif name is None:
+            out.append(source.literal(m.group()))
+        elif name == "restart_cmd":
+            out.append(_restart_command(source))
+        else:
+            quote, comment = _quote_state(line[: m.start()])
+            word = source.value(name, quote="" if comment else quote)
+            out.append(placeholder(name) if word is None else word)
+    out.append(source.literal(line[pos:]))
+    return "".join(out)
+
+
+def render_template(template: str, source: ValueSource) -> str:
+    """`template` filled from `source`, each line ending in a newline. `kubectl rollout` lines only
+    work for rollout kinds: for other owners the first becomes a note and the rest are dropped."""
+    out: list[str] = []
+    noted = False
+    # split("\n"), not splitlines(): only the template's own newlines end a line.
+    for line in template.split("\n"):
+        text = _fill_line(line, source) + "\n"
+        if not line.startswith("kubectl rollout"):
+            out.append(text)
+        elif noted:
+            out.append(source.by_kind(rollout=text, pod="", other=""))
+        else:
+            pod_note, other_note = _no_rollout_note(source)
+            out.append(source.by_kind(rollout=text, pod=pod_note, other=other_note))
+            noted = True
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class FindingFacts:
+    """Values from a finding's evidence, each quoted for the shell (`shell_value`), for a known owner kind."""
+
+    facts: Mapping[str, str]
+    workload_kind: str
+
+    def literal(self, text: str) -> str:
+        return text
+
+    def _fact(self, name: str) -> str:
+        return self.workload_kind if name == "workload_kind" else self.facts.get(name, "")
+
+    def value(self, name: str, *, quote: str) -> str | None:
+        if name == "workload_ref":
+            return self._workload_ref()
+        raw = self._fact(name)
+        if not raw:
+            return None
+        if name == "key" and KEY_SEPARATOR in raw:
+            word = "=<value> --from-literal=".join(shell_value("key", k) for k in raw.split(KEY_SEPARATOR) if k)
+        else:
+            word = shell_value(name, raw)
+        # A quoted value closes the template's own quote around it and reopens it after.
+        return f"{quote}{word}{quote}" if quote and word != raw else word
+
+    def _workload_ref(self) -> str | None:
+        """`kind/name` as kubectl takes it; a bare pod is `pod/<its name>`."""
+        kind, workload = self.workload_kind, self._fact("workload")
+        if kind == "Pod":
+            return f"pod/{_word(self, 'pod')}"
+        if not workload:
+            return None
+        if FIELD_SHAPES["workload_kind"].fullmatch(kind) and FIELD_SHAPES["workload"].fullmatch(workload):
+            return f"{kind.lower()}/{workload}"
+        return shlex.quote(_UNPRINTABLE.sub(_escape, f"{kind.lower()}/{workload}"))
+
+    def by_kind(self, *, rollout: str, pod: str, other: str) -> str:
+        if self.workload_kind in ROLLOUT_KINDS:
+            return rollout
+        return pod if self.workload_kind == "Pod" else other
 
 
 def render(cause: Cause, facts: Mapping[str, str], *, workload_kind: str) -> str:
-    """The cause's remediation with `facts` substituted."""
-    values = dict(_PLACEHOLDERS)
-    values.update({k: v for k, v in facts.items() if v})
-    text = _fill(cause.remediation, values)
-    if workload_kind in ROLLOUT_KINDS:
-        return text
-    kind = shell_value("workload_kind", workload_kind)
-    workload = shell_value("workload", facts.get("workload", "")) if facts.get("workload") else ""
-    lines = []
-    # split("\n"), not splitlines(): only the template's own newlines end a line.
-    for line in text.split("\n"):
-        if line.startswith("kubectl rollout"):
-            lines.append(
-                f"# {kind} {workload} has no rollout history: fix the spec, re-apply it"
-                + ("" if workload_kind == "Pod" else f" and let the {kind} create new pods")
-            )
-        else:
-            lines.append(line)
-    return "\n".join(dict.fromkeys(lines))
+    """The cause's remediation with `facts` substituted, for an owner of kind `workload_kind`."""
+    return render_template(cause.remediation, FindingFacts(facts, workload_kind)).removesuffix("\n")

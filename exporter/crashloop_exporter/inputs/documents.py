@@ -27,8 +27,8 @@ import yaml
 
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.inputs.snapshot import LIST_KINDS, OBJECT_KINDS, Warn, kind_of
+from crashloop_exporter.refs import PathPart
 
-PathPart = str | int
 FieldPath = tuple[PathPart, ...]
 
 MAX_DEPTH = 64

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from crashloop_exporter.catalog import BY_ID
-from crashloop_exporter.classify.remediation import render, workload_facts
+from crashloop_exporter.classify.remediation import render
 from crashloop_exporter.findings import Evidence, Finding
-from crashloop_exporter.inputs.documents import PathPart
 from crashloop_exporter.model import ContainerType
 from crashloop_exporter.preflight.manifests import Workload
+from crashloop_exporter.refs import PathPart
 
 Severity = Literal["error", "warning"]
 Phase = Literal["static", "live"]
@@ -121,8 +121,6 @@ def make_finding(
         "container": container,
         "workload": workload.name,
         "workload_kind": workload.kind,
-        **workload_facts(namespace=namespace or "<namespace>", pod=workload.pod_name, workload_kind=workload.kind,
-                         workload=workload.name),
         **(facts or {}),
     }
     line = workload.object_line(*object_field) if object_field is not None else workload.line(*at)

@@ -30,9 +30,10 @@ import aiohttp
 
 from crashloop_exporter.errors import ApiError, CrashloopError, ForbiddenError, PreflightError
 from crashloop_exporter.kube.client import KubeClient
+from crashloop_exporter.model import ObjectKind
 from crashloop_exporter.preflight.checks import PreflightFinding, make_finding
 from crashloop_exporter.preflight.manifests import BundleObject, Workload
-from crashloop_exporter.preflight.refs import ObjectKind, Ref
+from crashloop_exporter.refs import Ref
 
 PARTIAL_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 """Accept header for existence checks: the API server answers with metadata only (no `data`)."""

@@ -13,10 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crashloop_exporter.classify.remediation import suggest_memory
-from crashloop_exporter.inputs.documents import PathPart
 from crashloop_exporter.preflight.checks import PreflightFinding, make_finding
 from crashloop_exporter.preflight.manifests import Workload
-from crashloop_exporter.preflight.refs import ContainerAt, containers, references
+from crashloop_exporter.refs import ContainerAt, PathPart, containers, pod_refs
 
 DEFAULT_EXPECTED_STARTUP = 30.0
 """Seconds a typical service needs before it answers probes (the runbook's API took 22 s)."""
@@ -255,7 +254,7 @@ def _init_resources(workload: Workload, c: ContainerAt, *, namespace: str) -> li
 
 
 def _no_namespace(workload: Workload, *, namespace: str) -> PreflightFinding:
-    secrets = [r.name for r in references(workload) if r.kind == "Secret" and r.name]
+    secrets = [r.name for r in pod_refs(workload.pod_spec) if r.kind == "Secret" and r.name]
     uses = f" (it uses secret {secrets[0]})" if secrets else ""
     checked = f"; checked against {namespace}, the kubeconfig context's namespace" if namespace else ""
     return make_finding(

@@ -23,7 +23,7 @@ from crashloop_exporter.preflight.checks_live import (
 )
 from crashloop_exporter.preflight.checks_static import DEFAULT_EXPECTED_STARTUP, static_findings
 from crashloop_exporter.preflight.manifests import Location, Manifests
-from crashloop_exporter.preflight.refs import Ref, references
+from crashloop_exporter.refs import Ref, pod_refs
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,7 @@ async def run_checks(
             namespaces.add(ns)
         findings.extend(static_findings(w, namespace=ns, namespace_set=chosen,
                                         expected_startup=options.expected_startup))
-        per_workload.append((i, ns, references(w)))
+        per_workload.append((i, ns, list(pod_refs(w.pod_spec))))
     bundle = bundle_index(
         (resolve_namespace(b.namespace, flag=options.namespace, default=default, location=b.location,
                            what=f"{b.source_kind} {b.name}")[0], b)

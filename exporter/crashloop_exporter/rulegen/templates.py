@@ -1,50 +1,21 @@
 """Alert annotations: the catalog's help and remediation, as Prometheus alert templates.
 
 An alert should carry the fix, not only the symptom: at 3 a.m. the description is the runbook. The
-catalog writes each remediation as a `string.Template` over names such as `${namespace}`; here
-those the alert knows become Prometheus template expressions (`{{ $labels.namespace }}`), and those
-it cannot know (the secret's name, the key) become readable `<secret-name>` placeholders, never an
-empty string that would make a command silently wrong.
+remediation is rendered by the one renderer `classify.remediation.render_template`; `AlertLabels`
+is its value source for alerts: the names an alert knows become Prometheus template expressions
+(`{{ $labels.namespace }}`, never shell-quoted: Prometheus fills them in), those it cannot know
+(the secret's name, the key) the renderer's readable placeholders, and lines that depend on the
+owner kind become Go `if`s on `$labels.workload_kind`, since that is only known when it fires.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from string import Template
+from dataclasses import dataclass
 
 from crashloop_exporter.catalog import Cause
+from crashloop_exporter.classify.remediation import ROLLOUT_KINDS, render_template
 from crashloop_exporter.rulegen.config import RulesConfig, split_matchers
-
-ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-"""Owner kinds `kubectl rollout` works on; for others a rollout line becomes a note."""
-
-PLACEHOLDERS: Mapping[str, str] = {
-    "secret": "<secret-name>",
-    "key": "<key>",
-    "configmap": "<configmap-name>",
-    "env_var": "<ENV_VAR>",
-    "image": "<image>",
-    "memory_limit": "<current-limit>",
-    "suggested_memory_limit": "<new-limit>",
-    "suggested_memory_request": "<new-request>",
-    "resource": "<resource>",
-    "probe_path": "<probe-path>",
-    "probe_port": "<probe-port>",
-    "host": "<dependency-host>",
-    "port": "<port>",
-    "module": "<missing-module>",
-}
-"""Names only the evidence knows (`diagnose` and `/causes` fill them in); alerts show these."""
-
-UNKNOWN_POD = "<pod>"
-"""Crash-count alerts aggregate over pods (crashes_total has no pod label), so no pod is named."""
-UNKNOWN_NODE = "<node>"
-
-
-def placeholder(name: str) -> str:
-    """The readable stand-in for a template name the alert cannot fill."""
-    return PLACEHOLDERS.get(name, "<" + name.replace("_", "-") + ">")
-
 
 def label(name: str) -> str:
     """The alert's own label value, as a template expression."""
@@ -57,6 +28,8 @@ VALUE = '{{ printf "%.0f" $value }}'
 """A count from `increase()`, printed whole: increase() extrapolates, so 2 crashes of a young
 series can evaluate to 2.3, and "crashed 2.3 times" reads as nonsense."""
 _IS_ROLLOUT_KIND = "{{ if eq $labels.workload_kind " + " ".join(f'"{k}"' for k in ROLLOUT_KINDS) + " }}"
+_LABELS = frozenset({"namespace", "pod", "container", "workload", "workload_kind"})
+"""Template names that are labels of every per-cause alert (`pod` only of the per-container ones)."""
 
 
 def escape_template(text: str) -> str:
@@ -64,57 +37,63 @@ def escape_template(text: str) -> str:
     return text.replace("{{", '{{ "{{" }}')
 
 
-def restart_command(*, pod: str) -> str:
-    """How to restart the workload's pods, by owner kind (mirrors `classify.remediation`)."""
-    ns = label("namespace")
-    return (
-        f"{_IS_ROLLOUT_KIND}kubectl rollout restart {WORKLOAD_REF} -n {ns}"
-        '{{ else if eq $labels.workload_kind "Pod" }}'
-        f"kubectl get pod {pod} -n {ns} -o yaml | kubectl replace --force -f -   # bare pod: re-create it"
-        f"{{{{ else }}}}kubectl delete pod {pod} -n {ns}   # its {label('workload_kind')} creates a new one"
-        "{{ end }}"
-    )
+@dataclass(frozen=True)
+class AlertLabels:
+    """The alert's labels as the remediation's value source.
+
+    With `labels` unset, names become `{{ $labels.x }}` and kind choices Go `if`s: the text that
+    goes into the rules file. With `labels` set, the same choices are made with those values: the
+    text Prometheus renders for an alert with those labels (what the promtool tests expect).
+    """
+
+    pod_known: bool
+    """False for crash-count alerts: their series have no pod label."""
+    labels: Mapping[str, str] | None = None
+
+    def _label(self, name: str) -> str:
+        return label(name) if self.labels is None else self.labels[name]
+
+    def literal(self, text: str) -> str:
+        return escape_template(text) if self.labels is None else text
+
+    def value(self, name: str, *, quote: str) -> str | None:
+        del quote  # Prometheus substitutes label values; the catalog's names are Kubernetes names.
+        if name == "pod" and not self.pod_known:
+            return None
+        if name in _LABELS:
+            return self._label(name)
+        if name == "workload_ref":
+            if self.labels is None:
+                return WORKLOAD_REF
+            return f"{self.labels['workload_kind'].lower()}/{self.labels['workload']}"
+        if name == "node" and self.pod_known:
+            # With the pod known, the node is one lookup away, and a runnable command beats `<node>`.
+            pod, ns = self._label("pod"), self._label("namespace")
+            return f"$(kubectl get pod {pod} -n {ns} -o jsonpath='{{.spec.nodeName}}')"
+        return None
+
+    def by_kind(self, *, rollout: str, pod: str, other: str) -> str:
+        if self.labels is not None:
+            kind = self.labels["workload_kind"]
+            return rollout if kind in ROLLOUT_KINDS else pod if kind == "Pod" else other
+        # A newline every branch ends with goes after `{{ end }}`, so the rules file reads line by line.
+        tail = "\n" if rollout.endswith("\n") and pod.endswith("\n") and other.endswith("\n") else ""
+        if tail:
+            rollout, pod, other = rollout[:-1], pod[:-1], other[:-1]
+        if pod == other:
+            rest = f"{{{{ else }}}}{other}" if other else ""
+        else:
+            rest = f'{{{{ else if eq $labels.workload_kind "Pod" }}}}{pod}{{{{ else }}}}{other}'
+        return f"{_IS_ROLLOUT_KIND}{rollout}{rest}{{{{ end }}}}{tail}"
 
 
-def remediation(cause: Cause, *, pod_known: bool) -> str:
+def remediation(cause: Cause, *, pod_known: bool, labels: Mapping[str, str] | None = None) -> str:
     """The cause's remediation as an alert template, one command per line, ending in a newline.
 
-    `pod_known` is False for crash-count alerts: their series have no pod label.
+    `pod_known` is False for crash-count alerts: their series have no pod label. With `labels`,
+    the text Prometheus renders for an alert with those labels.
     """
-    pod = label("pod") if pod_known else UNKNOWN_POD
-    # With the pod known, the node is one lookup away, and a runnable command beats `<node>`.
-    node = (
-        f"$(kubectl get pod {pod} -n {label('namespace')} -o jsonpath='{{.spec.nodeName}}')"
-        if pod_known
-        else UNKNOWN_NODE
-    )
-    template = Template(escape_template(cause.remediation))
-    values = {name: placeholder(name) for name in template.get_identifiers()}
-    values.update(
-        namespace=label("namespace"),
-        pod=pod,
-        container=label("container"),
-        workload=label("workload"),
-        workload_ref=WORKLOAD_REF,
-        restart_cmd=restart_command(pod=pod),
-        node=node,
-    )
-    text = template.safe_substitute(values)
-    out: list[str] = []
-    noted = False
-    for line in text.splitlines():
-        if not line.startswith("kubectl rollout"):
-            out.append(line + "\n")
-        elif noted:
-            out.append(f"{_IS_ROLLOUT_KIND}{line}\n{{{{ end }}}}")
-        else:
-            # A Job or bare Pod has no rollout history: say so once instead of a command that fails.
-            note = (
-                f"# {label('workload_kind')} {label('workload')} has no rollout history: fix the spec and re-apply it"
-            )
-            out.append(f"{_IS_ROLLOUT_KIND}{line}{{{{ else }}}}{note}{{{{ end }}}}\n")
-            noted = True
-    return "".join(out)
+    return render_template(cause.remediation, AlertLabels(pod_known=pod_known, labels=labels))
 
 
 def _query_matchers(config: RulesConfig, cause: Cause) -> tuple[str, str]:

@@ -2,17 +2,18 @@
 
 Each alert gets a scenario a reader can follow: one evaluation before its `for` it is silent, at
 its `for` it fires with exactly the expected labels and annotations, and it resolves when the
-cause goes away. Generating the tests keeps one per cause as causes are added; the expectations
-are *not* produced by the code that writes the rules: expected annotations are the catalog's
-remediation filled in here with concrete names by `string.Template`, and promtool checks that the
-rules' Go templates render the same text. Test names are sentences, as promtool prints them.
+cause goes away. Generating the tests keeps one per cause as causes are added. The expected
+remediation comes from the one remediation renderer run with the test's concrete label values
+(kind choices made in Python), while the rules hold its Go-template output (label references,
+`if`s on the kind, escaped braces); promtool checks that Prometheus renders the two alike. The
+rest of each expected annotation is spelled here, not taken from the rule writer. Test names are
+sentences, as promtool prints them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from string import Template
 from typing import Any
 
 from crashloop_exporter.catalog import CAUSES, Cause, cause
@@ -149,38 +150,16 @@ class _Labels:
 
 
 def expected_remediation(c: Cause, box: Container, *, pod_known: bool) -> str:
-    """The catalog's fix for `box`, as the alert must render it (mirrors `classify.remediation`)."""
-    pod = box.pod if pod_known else templates.UNKNOWN_POD
-    ns = box.namespace
-    if box.workload_kind in templates.ROLLOUT_KINDS:
-        restart = f"kubectl rollout restart {box.workload_ref} -n {ns}"
-    elif box.workload_kind == "Pod":
-        restart = f"kubectl get pod {pod} -n {ns} -o yaml | kubectl replace --force -f -   # bare pod: re-create it"
-    else:
-        restart = f"kubectl delete pod {pod} -n {ns}   # its {box.workload_kind} creates a new one"
-    template = Template(c.remediation)
-    filled = {name: templates.placeholder(name) for name in template.get_identifiers()}
-    filled.update(
-        namespace=ns,
-        pod=pod,
-        container=box.container,
-        workload=box.workload,
-        workload_ref=box.workload_ref,
-        restart_cmd=restart,
-        node=f"$(kubectl get pod {pod} -n {ns} -o jsonpath='{{.spec.nodeName}}')" if pod_known else "<node>",
-    )
-    lines: list[str] = []
-    noted = False
-    for line in template.safe_substitute(filled).splitlines():
-        if line.startswith("kubectl rollout") and box.workload_kind not in templates.ROLLOUT_KINDS:
-            if not noted:
-                lines.append(
-                    f"# {box.workload_kind} {box.workload} has no rollout history: fix the spec and re-apply it"
-                )
-                noted = True
-            continue
-        lines.append(line)
-    return "".join(line + "\n" for line in lines)
+    """The catalog's fix for `box`, as Prometheus must render the alert's template: the same
+    renderer with `box`'s label values in place of `{{ $labels.x }}` and of the kind `if`s."""
+    labels = {
+        "namespace": box.namespace,
+        "pod": box.pod,
+        "container": box.container,
+        "workload": box.workload,
+        "workload_kind": box.workload_kind,
+    }
+    return templates.remediation(c, pod_known=pod_known, labels=labels)
 
 
 def expected_failing(config: RulesConfig, c: Cause, box: Container, *, reason: str) -> dict[str, str]:
