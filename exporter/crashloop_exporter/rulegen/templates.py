@@ -17,6 +17,7 @@ from crashloop_exporter.catalog import Cause
 from crashloop_exporter.classify.remediation import ROLLOUT_KINDS, render_template
 from crashloop_exporter.rulegen.config import RulesConfig, split_matchers
 
+
 def label(name: str) -> str:
     """The alert's own label value, as a template expression."""
     return "{{ $labels." + name + " }}"
