@@ -40,6 +40,7 @@ LOG_FETCH_COLOURS = {
     "skipped": "blue",
     "not_found": "yellow",
     "rate_limited": "orange",
+    "timeout": "purple",
     "forbidden": "red",
     "error": "dark-red",
 }
@@ -192,7 +193,8 @@ def build() -> dash.Dashboard:
         title="Log fetch results",
         description=(
             "Previous-log fetches per second by result. `forbidden` means the RBAC role lacks pods/log: "
-            "classification falls back to status and events. `rate_limited` and `skipped` are the exporter "
+            "classification falls back to status and events. `timeout` means the log endpoint sent nothing in time "
+            "(often the API server cannot reach a node's kubelet). `rate_limited` and `skipped` are the exporter "
             "protecting the API server."
         ),
         unit=units.CountsPerSecond,

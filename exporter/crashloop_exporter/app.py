@@ -120,6 +120,8 @@ async def serve(
                 limit_bytes=settings.log_limit_bytes,
                 concurrency=settings.log_fetch_concurrency,
                 rate_per_second=settings.log_fetch_rate,
+                node_concurrency=settings.log_fetch_node_concurrency,
+                first_byte_timeout=settings.log_first_byte_timeout,
             )
         )
         log_tasks: set[asyncio.Task[None]] = set()
@@ -136,6 +138,7 @@ async def serve(
                         container=req.container,
                         restart_count=req.restart_count,
                         previous=req.previous,
+                        node=req.node,
                     )
                     text = res.text if res.result == "ok" else None
             except Exception:

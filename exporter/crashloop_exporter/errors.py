@@ -69,6 +69,11 @@ class ApiConnectionError(CrashloopError):
     reset, TLS failure, connect timeout)."""
 
 
+class ApiTimeoutError(ApiConnectionError):
+    """The API server accepted the request but sent nothing (no headers, or no next byte) in time.
+    For pods/log this usually means the apiserver cannot reach the pod's kubelet (port 10250)."""
+
+
 class WatchDroppedError(CrashloopError):
     """A watch stream ended mid-event (connection reset, truncated chunked body, partial line):
     re-watch from the last complete event's resourceVersion."""

@@ -185,6 +185,15 @@ class Settings:
     """At most this many log fetches in flight."""
     log_fetch_rate: float = 10.0
     """At most this many log fetches started per second (token bucket)."""
+    log_fetch_node_concurrency: int = setting(2, bounds=Bounds(1, 64), label="log fetch concurrency per node")
+    """At most this many of those in flight for the pods of one node: the kubelet serves them, and
+    one the API server cannot reach must leave slots for every other node."""
+    log_first_byte_timeout: float = setting(
+        5.0, bounds=Bounds(0.5, 60, "seconds"), label="log first-byte timeout"
+    )
+    """A log fetch whose response (or next chunk) does not start within this many seconds is given
+    up as a `timeout`: a kubelet answers in milliseconds, a hung one never does, and the crash
+    waiting for that log is better counted from status than left to hold a slot."""
     rules_file: str | None = setting(
         None, flag=Flag("--rules-file", "YAML file adding or overriding log patterns per cause", metavar="PATH")
     )

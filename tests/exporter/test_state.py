@@ -130,6 +130,7 @@ def test_crash_waits_for_logs_then_counts_under_the_log_cause() -> None:
     state, _, requests = make_state(logs=True)
     initial_list(state, crashing("api-1", 1))
     assert len(requests) == 1  # first sight of a failing container: classify it with its log too
+    assert requests[0].node == "node-1"  # its kubelet serves the log: the fetcher limits per node
     state.apply_logs(requests[0], "boom")
     state.event("pods", "MODIFIED", crashing("api-1", 2))
     assert [r.restart_count for r in requests] == [1, 2]

@@ -8,12 +8,13 @@ import logging
 import pytest
 
 from crashloop_exporter.classify.redact import EXAMPLES, FORMS
-from crashloop_exporter.errors import ApiError
+from crashloop_exporter.errors import ApiError, ApiTimeoutError
 from crashloop_exporter.kube.client import KubeClient
 from crashloop_exporter.kube.logs import LogFetcher, LogResult, TokenBucket
 from crashloop_exporter.kube.stats import WatchStats
 
-from .kubefake import FakeApi, Reply, status
+from .helpers import wait_until
+from .kubefake import FakeApi, Hang, Pause, Reply, Stream, status
 
 
 def _path(pod: str, namespace: str = "shop") -> str:
@@ -212,3 +213,78 @@ async def test_api_error_exception_carries_a_short_redacted_message(fake: FakeAp
     assert (e.status, e.reason) == (500, "Internal Server Error")
     assert "hunter2" not in str(e) and "sk_live_51H8aBcDeFgHiJkLmN" not in str(e)
     assert len(e.message) <= 260 and "\n" not in e.message
+
+
+FIRST_BYTE = 1.5
+"""First-byte timeout of the hung-node tests: long enough for ten local answers, short for a test."""
+
+
+async def _fetch_on(f: LogFetcher, pod: str, node: str) -> LogResult:
+    return await f.fetch(namespace="shop", pod=pod, pod_uid=f"uid-{pod}", container="app", restart_count=1, node=node)
+
+
+async def test_hung_logs_of_one_node_leave_the_other_nodes_their_slots(
+    fake: FakeApi, client: KubeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Four hung log requests on node A: node B's ten logs all arrive while A's still hang, then A's
+    time out at the first-byte timeout, are counted as `timeout` and logged once for the node."""
+    # Two hang before the response headers, two after them (a 200 whose body never starts).
+    for i in range(4):
+        fake.script("log", _path(f"a{i}"), Reply(200, b"never", delay=60) if i % 2 else Stream([Hang()]))
+    for i in range(10):
+        fake.script("log", _path(f"b{i}"), Reply(200, f"ModuleNotFoundError: No module named 'b{i}'\n".encode()))
+    stats = WatchStats()
+    f = _fetcher(client, stats, concurrency=4, node_concurrency=2, first_byte_timeout=FIRST_BYTE)
+    with caplog.at_level(logging.WARNING, logger="crashloop_exporter.kube.logs"):
+        hung = [asyncio.create_task(_fetch_on(f, f"a{i}", "node-a")) for i in range(4)]
+        await wait_until(lambda: len(fake.seen("log")) >= 2, what="node A's first log requests to hang")
+        answered = await asyncio.gather(*(_fetch_on(f, f"b{i}", "node-b") for i in range(10)))
+        still_hung = [not t.done() for t in hung]
+        results = await asyncio.wait_for(asyncio.gather(*hung), timeout=30)
+    assert answered == [LogResult("ok", f"ModuleNotFoundError: No module named 'b{i}'\n") for i in range(10)]
+    assert still_hung == [True] * 4, "node B's logs waited behind node A's hung requests"
+    assert [r.result for r in results] == ["timeout"] * 4
+    snap = stats.snapshot().log_fetches
+    assert (snap["ok"], snap["timeout"]) == (10, 4)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "node node-a" in warnings[0], warnings
+
+
+async def test_waiting_for_a_hung_node_holds_no_global_slot(fake: FakeApi, client: KubeClient) -> None:
+    """Fetches queued behind their own node's hung ones wait for that node's slot, not for a global
+    one: with one global slot left, a later fetch on another node gets it first."""
+    for i in range(3):
+        fake.script("log", _path(f"a{i}"), Stream([Hang()]))
+    fake.script("log", _path("b0"), Reply(200, b"ok\n"))
+    f = _fetcher(client, WatchStats(), concurrency=2, node_concurrency=1, first_byte_timeout=FIRST_BYTE)
+    hung = [asyncio.create_task(_fetch_on(f, f"a{i}", "node-a")) for i in range(3)]
+    await wait_until(lambda: len(fake.seen("log")) >= 1, what="node A's first log request to hang")
+    assert await _fetch_on(f, "b0", "node-b") == LogResult("ok", "ok\n")
+    assert len(fake.seen("log")) == 2 and not any(t.done() for t in hung)
+    assert [r.result for r in await asyncio.wait_for(asyncio.gather(*hung), timeout=30)] == ["timeout"] * 3
+
+
+async def test_a_timed_out_key_may_be_fetched_again(fake: FakeApi, client: KubeClient) -> None:
+    """A timeout learned nothing: the same restart may be asked again, and an answer ends the node's silence."""
+    fake.script("log", _path("a"), Stream([Hang()]), Reply(200, b"back\n"))
+    stats = WatchStats()
+    f = _fetcher(client, stats, first_byte_timeout=0.5)
+    assert (await _fetch_on(f, "a", "node-a")).result == "timeout"
+    assert await _fetch_on(f, "a", "node-a") == LogResult("ok", "back\n")
+    assert stats.snapshot().log_fetches["skipped"] == 0
+
+
+async def test_first_byte_timeout_bounds_each_wait_not_the_whole_read(fake: FakeApi, client: KubeClient) -> None:
+    """A log that trickles in faster than the first-byte timeout is read whole; one that stops is an ApiTimeoutError."""
+    trickle: list[bytes | Pause] = []
+    for i in range(5):
+        trickle += [f"line {i}\n".encode(), Pause(0.2)]
+    fake.script("log", _path("slow"), Stream([*trickle]), Stream([b"half a log", Hang()]))
+    text = await client.pod_log("shop", "slow", container="app", tail_lines=10, limit_bytes=4096,
+                                first_byte_timeout=0.6)
+    assert text == "".join(f"line {i}\n" for i in range(5))
+    with pytest.raises(ApiTimeoutError):
+        await asyncio.wait_for(
+            client.pod_log("shop", "slow", container="app", tail_lines=10, limit_bytes=4096, first_byte_timeout=0.6),
+            timeout=30,
+        )

@@ -10,6 +10,8 @@ import aiohttp
 import orjson
 import pytest
 
+from crashloop_exporter.errors import SimError
+from crashloop_exporter.sim.faults import fault_from_json
 from tests.sim.conftest import MakeSim, Sim, read_events
 
 
@@ -115,6 +117,27 @@ async def test_forbidden_pod_logs(sim: Sim) -> None:
             'resource "pods/log" in API group "" in the namespace "production"')
     sim.cluster.clear_faults()
     assert (await sim.get("/api/v1/namespaces/production/pods/postgres-0/log"))[0] == 200
+
+
+async def test_log_fault_on_one_node_spares_the_pods_of_other_nodes(sim: Sim) -> None:
+    """A pods/log fault with `node` hits only the logs of pods on that node (an unreachable kubelet)."""
+    sim.cluster.add_fault("status", code=500, resource="pods/log", node="sw-infrarunbook-03", count=0)
+    assert sim.cluster.pod_node("production", "postgres-0") == "sw-infrarunbook-03"
+    assert (await sim.get("/api/v1/namespaces/production/pods/postgres-0/log"))[0] == 500
+    other = next(p for p in sim.cluster.lifecycle.pods.values() if p.node == "sw-infrarunbook-02" and p.regular)
+    status, _ = await sim.get(f"/api/v1/namespaces/{other.namespace}/pods/{other.name}/log",
+                              container=other.regular[0].name)
+    assert status != 500
+    assert (await sim.get("/api/v1/namespaces/production/pods/postgres-0/log"))[0] == 500
+
+
+def test_node_is_refused_on_faults_that_cannot_know_a_pod() -> None:
+    """`node` only makes sense for request faults on pods/log; elsewhere it is a clear SimError."""
+    for body in ({"kind": "status", "resource": "pods", "node": "n1"}, {"kind": "hang", "resource": "pods/log",
+                                                                        "node": "n1"}):
+        with pytest.raises(SimError, match="'node' only applies to request faults on pods/log"):
+            fault_from_json(body)
+    assert fault_from_json({"kind": "slow", "resource": "pods/log", "node": "n1"}).node == "n1"
 
 
 async def test_garbage_line_in_the_stream(sim: Sim) -> None:

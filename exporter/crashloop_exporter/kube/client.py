@@ -28,6 +28,7 @@ from crashloop_exporter.classify.redact import clean
 from crashloop_exporter.errors import (
     ApiConnectionError,
     ApiError,
+    ApiTimeoutError,
     ForbiddenError,
     GoneError,
     ResponseDecodeError,
@@ -137,14 +138,22 @@ class KubeClient:
         previous: bool = True,
         tail_lines: int,
         limit_bytes: int,
+        first_byte_timeout: float | None = None,
     ) -> str:
         """The (previous) log of one container, at most `limit_bytes` bytes even if the server
-        ignores `limitBytes`, decoded as UTF-8 with invalid bytes replaced."""
+        ignores `limitBytes`, decoded as UTF-8 with invalid bytes replaced.
+
+        `first_byte_timeout` bounds each wait for the server (the response headers, then every
+        next chunk) separately from the total: the apiserver proxies pods/log to the kubelet, and
+        when it cannot reach that kubelet the request just sits there sending nothing. Raises
+        ApiTimeoutError when it runs out."""
         path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}/log"
         params: dict[str, str | int] = {"container": container, "tailLines": tail_lines, "limitBytes": limit_bytes}
         if previous:
             params["previous"] = "true"
-        timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
+        timeout = aiohttp.ClientTimeout(
+            total=self._request_timeout, connect=self._connect_timeout, sock_read=first_byte_timeout
+        )
         resp = await self._open(path, params=params, timeout=timeout, accept="text/plain, */*")
         chunks: list[bytes] = []
         size = 0
@@ -156,7 +165,7 @@ class KubeClient:
                 chunks.append(chunk)
                 size += len(chunk)
         except (aiohttp.ClientError, TimeoutError) as e:
-            raise ApiConnectionError(f"GET {path}: reading the log failed: {_describe(e)}") from e
+            raise _connection_error(f"GET {path}: reading the log failed", e) from e
         finally:
             # close(), not release(): an unread remainder must not be drained into a pooled connection.
             resp.close()
@@ -270,7 +279,7 @@ class KubeClient:
                     proxy=self.credentials.proxy,
                 )
             except (aiohttp.ClientError, TimeoutError) as e:
-                raise ApiConnectionError(f"GET {path}: {_describe(e)}") from e
+                raise _connection_error(f"GET {path}", e) from e
             if resp.status < 400:
                 return resp
             try:
@@ -376,3 +385,10 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def _describe(e: BaseException) -> str:
     return str(e) or type(e).__name__
+
+
+def _connection_error(what: str, e: BaseException) -> ApiConnectionError:
+    """A server that went silent (read or total timeout) is ApiTimeoutError; a connect timeout is
+    not: then the API server itself is unreachable, which says nothing about a kubelet."""
+    silent = isinstance(e, TimeoutError) and not isinstance(e, aiohttp.ConnectionTimeoutError)
+    return (ApiTimeoutError if silent else ApiConnectionError)(f"{what}: {_describe(e)}")

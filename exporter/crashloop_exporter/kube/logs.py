@@ -7,6 +7,14 @@ the API server, so every fetch costs both. Hence: once per (pod uid, container, 
 bounded concurrency, a token-bucket start rate, a byte cap, and graceful degradation when RBAC
 does not grant pods/log (classification then uses status and events only).
 
+One broken node must not blind the rest. When the apiserver cannot reach a node's kubelet (port
+10250 firewalled, kubelet wedged), its pods/log requests hang without a byte. So each node gets
+only part of the slots (fetches wait for their node's slot *before* taking a global one, so they
+never queue ahead of other nodes' fetches), and a fetch that receives nothing within a short
+first-byte timeout is given up as `timeout`, logged once per node. Otherwise four hung requests
+would hold every slot for the whole request timeout, and the crashes of healthy nodes would run
+out of log-wait time and be counted under a status-only cause.
+
 Log text is evidence for the classifier, never for our own logs: nothing here logs it.
 """
 
@@ -22,6 +30,7 @@ from dataclasses import dataclass
 from crashloop_exporter.errors import (
     ApiConnectionError,
     ApiError,
+    ApiTimeoutError,
     ConfigError,
     ForbiddenError,
     ResponseDecodeError,
@@ -43,7 +52,7 @@ class LogResult:
     """Outcome of one fetch: `text` is the log (possibly empty) when result is ok, else None."""
 
     result: str
-    """ok, forbidden, not_found, error, rate_limited or skipped."""
+    """ok, forbidden, not_found, error, timeout, rate_limited or skipped."""
     text: str | None = None
 
 
@@ -84,6 +93,15 @@ class TokenBucket:
         self._stamp = now
 
 
+@dataclass(slots=True)
+class _NodeGate:
+    """The slots of one node, and how many fetches use it (the gate is dropped when none do)."""
+
+    slots: asyncio.Semaphore
+    waiting: int = 0
+    users: int = 0
+
+
 class LogFetcher:
     """Previous-log fetches, deduplicated, bounded and rate limited; every result is counted."""
 
@@ -96,18 +114,26 @@ class LogFetcher:
         limit_bytes: int,
         concurrency: int,
         rate_per_second: float,
+        node_concurrency: int | None = None,
+        first_byte_timeout: float | None = None,
         max_queue: int | None = None,
         forbidden_cooldown: float = FORBIDDEN_COOLDOWN,
         dedup_keys: int = DEDUP_KEYS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`max_queue`: fetches allowed to wait for a slot before new ones get rate_limited
-        (default: about 30 seconds of the rate, at least 10)."""
+        """`node_concurrency`: fetches in flight for the pods of one node (default: `concurrency`).
+        `first_byte_timeout`: seconds to wait for the response, and for each next chunk, before
+        the fetch is a `timeout` (default: only the client's total request timeout).
+        `max_queue`: fetches allowed to wait for a slot, globally and per node, before new ones
+        get rate_limited (default: about 30 seconds of the rate, at least 10)."""
         self._client = client
         self._stats = stats
         self._tail_lines = tail_lines
         self._limit_bytes = limit_bytes
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
+        self._node_concurrency = max(1, node_concurrency if node_concurrency is not None else concurrency)
+        self._first_byte_timeout = first_byte_timeout
+        self._gates: dict[str, _NodeGate] = {}
         self._bucket = TokenBucket(rate=rate_per_second, burst=max(1.0, rate_per_second), clock=clock)
         self._max_queue = max_queue if max_queue is not None else max(10, int(rate_per_second * 30))
         self._forbidden_cooldown = forbidden_cooldown
@@ -117,6 +143,8 @@ class LogFetcher:
         self._waiting = 0
         self._forbidden_until: float | None = None
         self._warned_forbidden = False
+        self._silent_nodes: set[str] = set()
+        """Nodes whose last fetch timed out: warned about once, until one of their fetches answers."""
 
     async def fetch(
         self,
@@ -127,15 +155,17 @@ class LogFetcher:
         container: str,
         restart_count: int,
         previous: bool = True,
+        node: str = "",
     ) -> LogResult:
         """The previous log of `container` for the crash that made its restartCount `restart_count`
         (`previous=False`: the current, terminated run of a container that is never restarted, such
         as a failed `restartPolicy: Never` Job pod, whose log `previous=true` cannot return).
+        `node` is the pod's spec.nodeName: the kubelet that serves the log, whose slots it uses.
 
         A repeated call for the same (pod_uid, container, restart_count) returns `skipped`. While
         pods/log is forbidden (for FORBIDDEN_COOLDOWN after a 403) calls return `forbidden` without
-        asking. Keys are released again when no answer was had (forbidden, rate_limited), so a
-        later call may still fetch; ok, not_found and error are final.
+        asking. Keys are released again when no answer was had (forbidden, rate_limited, timeout),
+        so a later call may still fetch; ok, not_found and error are final.
         """
         key = (pod_uid, container, restart_count)
         if key in self._seen:
@@ -143,10 +173,41 @@ class LogFetcher:
             return self._done("skipped")
         if self._forbidden_until is not None and self._clock() < self._forbidden_until:
             return self._done("forbidden")
-        if self._waiting >= self._max_queue:
-            log.debug("log fetch queue is full (%d); not fetching %s/%s %s", self._waiting, namespace, pod, container)
+        gate = self._gates.get(node)
+        if self._waiting >= self._max_queue or (gate is not None and gate.waiting >= self._max_queue):
+            log.debug("log fetch queue is full; not fetching %s/%s %s", namespace, pod, container)
             return self._done("rate_limited")
+        if gate is None:
+            gate = self._gates[node] = _NodeGate(asyncio.Semaphore(self._node_concurrency))
         self._remember(key)
+        gate.users += 1
+        gate.waiting += 1
+        node_queued = True
+        try:
+            # The node's slot first: a fetch stuck behind its own hung kubelet holds no global slot.
+            async with gate.slots:
+                gate.waiting -= 1
+                node_queued = False
+                result = await self._fetch_in_slot(
+                    namespace=namespace, pod=pod, container=container, previous=previous, node=node
+                )
+        except BaseException:
+            # Cancelled while queued or in flight: nothing was learned, let a later call try.
+            self._seen.pop(key, None)
+            raise
+        finally:
+            if node_queued:
+                gate.waiting -= 1
+            gate.users -= 1
+            if gate.users == 0:
+                del self._gates[node]
+        if result.result in ("forbidden", "rate_limited", "timeout"):
+            self._seen.pop(key, None)
+        return self._done(result.result, result.text)
+
+    async def _fetch_in_slot(
+        self, *, namespace: str, pod: str, container: str, previous: bool, node: str
+    ) -> LogResult:
         self._waiting += 1
         queued = True
         try:
@@ -154,19 +215,15 @@ class LogFetcher:
                 await self._bucket.acquire()
                 self._waiting -= 1
                 queued = False
-                result = await self._fetch(namespace=namespace, pod=pod, container=container, previous=previous)
-        except BaseException:
-            # Cancelled while queued or in flight: nothing was learned, let a later call try.
-            self._seen.pop(key, None)
-            raise
+                return await self._fetch(namespace=namespace, pod=pod, container=container, previous=previous,
+                                         node=node)
         finally:
             if queued:
                 self._waiting -= 1
-        if result.result in ("forbidden", "rate_limited"):
-            self._seen.pop(key, None)
-        return self._done(result.result, result.text)
 
-    async def _fetch(self, *, namespace: str, pod: str, container: str, previous: bool = True) -> LogResult:
+    async def _fetch(
+        self, *, namespace: str, pod: str, container: str, previous: bool = True, node: str = ""
+    ) -> LogResult:
         where = f"{namespace}/{pod} container {container}"
         try:
             text = await self._client.pod_log(
@@ -176,6 +233,7 @@ class LogFetcher:
                 previous=previous,
                 tail_lines=self._tail_lines,
                 limit_bytes=self._limit_bytes,
+                first_byte_timeout=self._first_byte_timeout,
             )
         except ForbiddenError:
             self._forbidden_until = self._clock() + self._forbidden_cooldown
@@ -192,12 +250,27 @@ class LogFetcher:
                 return LogResult("not_found")
             log.warning("previous log of %s: %s", where, e)
             return LogResult("error")
+        except ApiTimeoutError as e:
+            if node not in self._silent_nodes:
+                # Once per node, not per fetch: a node with a hundred crash-looping pods would
+                # otherwise fill our log with the same line.
+                self._silent_nodes.add(node)
+                log.warning(
+                    "previous logs of pods on node %s time out (%s): the API server may not reach its "
+                    "kubelet; their crashes are classified from status and events, further timeouts "
+                    "on this node are only counted",
+                    node or "<unscheduled>", e,
+                )
+            return LogResult("timeout")
         except (ApiConnectionError, ResponseDecodeError, ConfigError) as e:
             log.warning("previous log of %s: %s", where, e)
             return LogResult("error")
         if self._warned_forbidden and self._forbidden_until is not None:
             log.info("pods/log is readable again: previous logs are used for classification")
             self._forbidden_until = None
+        if node in self._silent_nodes:
+            self._silent_nodes.discard(node)
+            log.info("previous logs of pods on node %s are answered again", node or "<unscheduled>")
         log.debug("previous log of %s: %d characters", where, len(text))
         return LogResult("ok", text)
 

@@ -38,7 +38,7 @@ SKIP_REASONS: tuple[str, ...] = ("decode", "handler_error", "unknown_type")
 """Pre-filled values of `reason` in crashloop_exporter_skipped_objects_total; the handler may add
 its own (e.g. malformed objects)."""
 
-LOG_RESULTS: tuple[str, ...] = ("ok", "forbidden", "not_found", "error", "rate_limited", "skipped")
+LOG_RESULTS: tuple[str, ...] = ("ok", "forbidden", "not_found", "error", "timeout", "rate_limited", "skipped")
 """Values of `result` in crashloop_exporter_log_fetches_total."""
 
 

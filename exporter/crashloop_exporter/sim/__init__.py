@@ -62,7 +62,7 @@ POST /_sim/pause, /_sim/resume, /_sim/advance {"seconds"}, /_sim/delete-pod {"na
      "name", "recreate"}, /_sim/churn {"rate"}
 
 Fault kinds: drop_stream (mid_event, clean), gone_watch, gone_http, expire_continue,
-status (code, retry_after, verb, count), garbage (line), slow (delay), hang (seconds),
+status (code, retry_after, verb, count, node), garbage (line), slow (delay, node), hang (seconds),
 reset_rv (to), compact. See `faults` for what each does.
 
 CLI: `crashloop-exporter sim --listen 127.0.0.1:0 --kubeconfig-out PATH [--scenarios a,b]

@@ -263,6 +263,11 @@ class SimCluster:
 
     # -- logs --------------------------------------------------------------------------------
 
+    def pod_node(self, namespace: str, pod: str) -> str:
+        """The node a scenario pod runs on ("" for filler pods and pods that do not exist)."""
+        p = self.lifecycle.pods.get((namespace, pod))
+        return p.node if p is not None else ""
+
     def container_log(self, namespace: str, pod: str, *, container: str | None, previous: bool,
                       tail_lines: int | None, limit_bytes: int | None, timestamps: bool) -> bytes:
         """What `GET .../pods/{pod}/log` returns, with the kubelet's rules and wording."""

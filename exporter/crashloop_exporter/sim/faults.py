@@ -5,7 +5,9 @@ an HTTP status), expired continue tokens, throttling, garbage lines, silent hang
 restarts. Tests script them here (Python or `POST /_sim/faults`) instead of hoping for them.
 
 Request faults (`status`, `slow`, `gone_http`, `gone_watch`, `expire_continue`) wait in a list
-and are consumed by the next `count` matching requests (`count: 0` = until cleared). Stream
+and are consumed by the next `count` matching requests (`count: 0` = until cleared); a pods/log fault
+with `node` only hits the logs of pods on that node, the way an apiserver that cannot reach one
+kubelet fails only that node's log requests. Stream
 faults (`drop_stream`, `garbage`, `hang`) act on the resource's open watches at once, or, when
 none is open, on the next watch that opens. `reset_rv` and `compact` act on the store at once.
 """
@@ -49,6 +51,9 @@ class Fault:
     """status 429/503: the Retry-After header, in seconds."""
     delay: float = 1.0
     """slow: seconds before the response starts."""
+    node: str = ""
+    """pods/log only: only logs of pods on this node ("" = any pod), as when the apiserver cannot
+    reach that node's kubelet."""
     seconds: float = 5.0
     """hang: how long watch streams send nothing at all (no events, no bookmarks)."""
     mid_event: bool = False
@@ -64,8 +69,8 @@ class Fault:
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def matches(self, resource: str, verb: str) -> bool:
-        return self.resource in ("*", resource) and self.verb in ("", verb)
+    def matches(self, resource: str, verb: str, node: str = "") -> bool:
+        return self.resource in ("*", resource) and self.verb in ("", verb) and self.node in ("", node)
 
 
 def fault_from_json(body: Mapping[str, Any]) -> Fault:
@@ -101,6 +106,9 @@ def fault_from_json(body: Mapping[str, Any]) -> Fault:
         raise SimError(f"fault resource must be one of {', '.join(sorted(RESOURCES))}, got {fault.resource!r}")
     if fault.verb not in VERBS:
         raise SimError(f"fault verb must be list, watch, get or log, got {fault.verb!r}")
+    if fault.node and (fault.resource != "pods/log" or fault.kind not in REQUEST_KINDS):
+        raise SimError(f"fault field 'node' only applies to request faults on pods/log, got {fault.kind} on "
+                       f"{fault.resource}")
     if fault.kind == "status" and fault.code not in STATUS_CODES:
         raise SimError(f"status fault code must be one of {sorted(STATUS_CODES)}, got {fault.code}")
     if fault.count < 0 or fault.delay < 0 or fault.seconds < 0 or fault.retry_after < 0:
@@ -131,11 +139,12 @@ class FaultBook:
         """Record that fault `fault_id` acted once."""
         self.consumed[fault_id] += 1
 
-    def take(self, kind: str, resource: str, verb: str, *, record: bool = True) -> Fault | None:
-        """The first pending fault of `kind` for this request, consumed once. `record=False` leaves
-        the ledger to whoever acts on it later (a stream fault handed to a new watch's pump)."""
+    def take(self, kind: str, resource: str, verb: str, *, node: str = "", record: bool = True) -> Fault | None:
+        """The first pending fault of `kind` for this request (`node`: of the pod whose log it
+        asks for), consumed once. `record=False` leaves the ledger to whoever acts on it later (a
+        stream fault handed to a new watch's pump)."""
         for fault in self._pending:
-            if fault.kind == kind and fault.matches(resource, verb):
+            if fault.kind == kind and fault.matches(resource, verb, node):
                 if fault.count == 1:
                     self._pending.remove(fault)
                 elif fault.count > 1:

@@ -294,12 +294,13 @@ class SimServer:
                                   "verbs": ["get"]})
         return {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources}
 
-    async def _request_faults(self, resource: str, verb: str, *, namespace: str | None, name: str | None) -> None:
+    async def _request_faults(self, resource: str, verb: str, *, namespace: str | None, name: str | None,
+                              node: str = "") -> None:
         faults = self.cluster.faults
-        slow = faults.take("slow", resource, verb)
+        slow = faults.take("slow", resource, verb, node=node)
         if slow is not None:
             await asyncio.sleep(slow.delay)
-        status = faults.take("status", resource, verb)
+        status = faults.take("status", resource, verb, node=node)
         if status is not None:
             raise self._status_fault(status, resource, verb, namespace=namespace, name=name)
         if verb in ("list", "watch") and faults.take("gone_http", resource, verb) is not None:
@@ -434,7 +435,8 @@ class SimServer:
     async def _log(self, request: web.Request, namespace: str, name: str) -> web.Response:
         q = request.query
         self.cluster.stats.request(verb="log", resource="pods/log", path=request.path, query=q)
-        await self._request_faults("pods/log", "log", namespace=namespace, name=name)
+        await self._request_faults("pods/log", "log", namespace=namespace, name=name,
+                                   node=self.cluster.pod_node(namespace, name))
         tail = _int_param(q, "tailLines")
         limit = _int_param(q, "limitBytes")
         if limit is not None and limit < 1:

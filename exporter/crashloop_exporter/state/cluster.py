@@ -64,6 +64,8 @@ class LogRequest:
     restart_count: int
     previous: bool
     """True for a restarted container (`previous=true`); False for a terminated, never-restarted one."""
+    node: str = ""
+    """The pod's spec.nodeName: its kubelet serves the log, so fetches are limited per node."""
 
 
 @dataclass(slots=True)
@@ -326,6 +328,7 @@ class ClusterState:
                     container=c.name,
                     restart_count=c.restart_count,
                     previous=c.terminated is None,
+                    node=rec.node_name,
                 )
             )
         if amount <= 0:
