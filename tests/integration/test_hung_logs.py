@@ -28,7 +28,10 @@ LOG_DECIDED = "bad-config-env,missing-module,missing-shared-library,dependency-u
 LOG_WORKLOADS = {"api-deployment": "bad_config", "auth-service": "missing_runtime_dependency",
                  "edge-proxy": "missing_runtime_dependency", "orders-api": "dependency_unavailable"}
 CRASHES_EACH = 2
-"""Crashes every log-decided workload must have while the node hangs."""
+"""Crashes every log-decided workload must have while the node hangs, after HUNG_CRASHES."""
+HUNG_CRASHES = 8
+"""Crashes of the hung node's pods first: twice the log slots, so that a fetcher without per-node
+slots queues more than a log-wait window of hung requests ahead of the next healthy crash."""
 HANG_SECONDS = 120.0
 """How long each hung log request sends nothing: longer than the exporter's log-wait window (60 s)."""
 SETTLE_TIMEOUT = 150.0
@@ -52,6 +55,10 @@ def _log_decided_crashes(sim: Sim, before: dict[tuple[str, ...], float]) -> dict
     return {w: crashes.get(w, 0.0) for w in LOG_WORKLOADS}
 
 
+def _hung_crashes(sim: Sim, before: dict[tuple[str, ...], float]) -> float:
+    return sum(v for w, v in _by_workload(_delta(sim.expected_series(), before)).items() if w not in LOG_WORKLOADS)
+
+
 def _timeouts(exporter: Exporter) -> float:
     fam = exporter.metrics().get("crashloop_exporter_log_fetches_total", {})
     return sum(v for labels, v in fam.items() if dict(labels).get("result") == "timeout")
@@ -67,8 +74,11 @@ def test_hung_logs_on_one_node_leave_every_other_crash_its_log_cause(tmp_path: P
             sim.admin("POST", "resume")
             # As many hung requests as the exporter has log-fetch slots (4).
             sim.wait_consumed({hang: 4}, timeout=60.0, exporter=exporter)
-            wait_until(lambda: min(_log_decided_crashes(sim, before).values()) >= CRASHES_EACH, timeout=90.0,
-                       what=f"{CRASHES_EACH} crashes of every log-decided workload while {HUNG_NODE} hangs",
+            wait_until(lambda: _hung_crashes(sim, before) >= HUNG_CRASHES, timeout=60.0,
+                       what=f"{HUNG_CRASHES} crashes on {HUNG_NODE}", on_timeout=lambda: diagnostics(sim, exporter))
+            mid = _log_decided_crashes(sim, before)
+            wait_until(lambda: all(n - mid[w] >= CRASHES_EACH for w, n in _log_decided_crashes(sim, before).items()),
+                       timeout=90.0, what=f"{CRASHES_EACH} more crashes of every log-decided workload",
                        on_timeout=lambda: f"{_log_decided_crashes(sim, before)}\n" + diagnostics(sim, exporter))
             sim.admin("POST", "pause")
             paused_at = time.time()
