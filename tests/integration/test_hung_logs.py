@@ -89,7 +89,7 @@ def test_hung_logs_on_one_node_leave_every_other_crash_its_log_cause(tmp_path: P
             assert {k[5] for k in ours} == set(LOG_WORKLOADS.values()), "the sim's causes changed; fix LOG_WORKLOADS"
             assert {k: v for k, v in got.items() if k[2] in LOG_WORKLOADS} == ours, (
                 "a crash on a healthy node lost its log-decided cause\n"
-                + diagnostics(sim, exporter, expected=ours, got=got))
+                + diagnostics(sim, exporter, expected=expected, got=got))
             # The hung node's crashes are all counted too, under whatever their status says.
             assert _by_workload(got) == _by_workload(expected), diagnostics(sim, exporter, expected=expected, got=got)
             assert _timeouts(exporter) >= 4, diagnostics(sim, exporter)
