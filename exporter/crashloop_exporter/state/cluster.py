@@ -14,8 +14,15 @@ FailedMount), terminal failures of restartPolicy=Never pods and evictions are co
 When logs can decide the cause, the count waits (at most `LOG_WAIT_SECONDS`) for the previous log
 to arrive so the crash is counted under its real cause; a deleted pod or a failed fetch flushes it
 with the best cause known, so no counted crash is lost. Log text is only held while classifying:
-what survives is the finding (redacted evidence), kept as a *verdict* for that run so a later
-status-only reclassification does not forget what the log said.
+what survives is the finding (redacted evidence), kept as a *verdict* for that run (restartCount
+and the termination it ended with) so a later status-only reclassification (a relist, a MODIFIED
+of the same state, an Event) keeps both the cause and the log line, until the container runs again.
+
+Work per event is bounded by what it concerns, because one pod can hold thousands of containers
+and the event loop also serves /healthz: the per-pod part of classification (the pod's events
+sorted and split by container, its node) is a `PodContext` computed once per pod update or Event;
+a log answer for container C re-evaluates C alone; a pod update re-evaluates the containers whose
+status, events or pod changed (plus those whose verdict depends on the clock), each once.
 """
 
 from __future__ import annotations
@@ -29,7 +36,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from crashloop_exporter.catalog import BY_ID
-from crashloop_exporter.classify import FAILING_WAITING, LogRules, classify, needs_logs
+from crashloop_exporter.classify import (
+    FAILING_WAITING,
+    LogRules,
+    PodContext,
+    classify_container,
+    needs_logs,
+    pod_context,
+)
 from crashloop_exporter.errors import MalformedObjectError
 from crashloop_exporter.findings import Finding
 from crashloop_exporter.model import ContainerRecord, NodeRecord, PodRecord
@@ -86,6 +100,10 @@ class _Verdict:
     restart_count: int
     finding: Finding
 
+    def same_run(self, f: Finding) -> bool:
+        """`f` is about the run this log was read from: same restartCount, same termination."""
+        return self.restart_count == f.restarts and self.finding.last_termination == f.last_termination
+
 
 class _Histogram:
     """Classification latency buckets; the collector renders them."""
@@ -121,6 +139,11 @@ class ClusterState:
         self._clock = clock
         self.pods: dict[str, PodRecord] = {}
         self.findings: dict[str, tuple[Finding, ...]] = {}
+        """Per pod uid, its findings in container order (what the collector renders)."""
+        self._by_container: dict[str, dict[str, Finding]] = {}
+        """The same findings by container name, so one container's can be replaced alone."""
+        self._containers: dict[str, dict[str, ContainerRecord]] = {}
+        self._contexts: dict[str, PodContext] = {}
         self.nodes: dict[str, NodeRecord] = {}
         self.events = EventStore(window=settings.event_window, max_age=settings.event_max_age)
         self.crashes = CrashCounter(holdback=settings.new_series_holdback)
@@ -226,7 +249,8 @@ class ClusterState:
         uid = self._by_name.get((e.namespace, e.pod))
         # Only pods that already have something to explain are reclassified: a healthy pod's
         # events (Pulled, Started, Scheduled) cannot change its findings, and the status update
-        # that follows a crash reclassifies it anyway.
+        # that follows a crash reclassifies it anyway. Of those, only the containers whose
+        # events changed (the one the Event names, or all for a pod-wide Event).
         if uid is not None and uid in self.findings:
             self._reclassify(uid)
         return f"{e.namespace}/{e.pod}"
@@ -240,7 +264,7 @@ class ClusterState:
         self.nodes[n.name] = n
         if old is None or old.pressures != n.pressures:
             for uid in [u for u, fs in self.findings.items() if self.pods[u].node_name == n.name and fs]:
-                self._reclassify(uid)
+                self._reclassify(uid, every_container=True)
         return n.name
 
     # ---- pods, counting -----------------------------------------------------------------------
@@ -260,24 +284,42 @@ class ClusterState:
         first_sight = old is None and not self._is_new_pod(rec)
         self.pods[rec.uid] = rec
         self._by_name[(rec.namespace, rec.name)] = rec.uid
-        findings = self._classify(rec) if not _quiet(rec) or rec.uid in self.findings else ()
-        self._store_findings(rec.uid, findings)
-        by_container = {f.container: f for f in findings}
+        before = self._containers.get(rec.uid, {})
+        containers = {c.name: c for c in rec.containers}
+        self._containers[rec.uid] = containers
+        by_container: Mapping[str, Finding]
+        if _quiet(rec) and rec.uid not in self.findings:
+            self._contexts.pop(rec.uid, None)
+            by_container = {}
+        else:
+            ctx = self._context(rec, now=now)
+            changed_events = ctx.changed_containers(self._contexts.get(rec.uid))
+            self._contexts[rec.uid] = ctx
+            if old is None or changed_events is None or _pod_fields(old) != _pod_fields(rec):
+                by_container = self._classify_containers(rec, ctx, rec.containers, every_container=True, now=now)
+            else:
+                todo = [
+                    c
+                    for c in rec.containers
+                    if c.name in changed_events or before.get(c.name) != c or _clock_dependent(c)
+                ]
+                by_container = self._classify_containers(rec, ctx, todo, now=now)
         for c in rec.containers:
-            self._count_container(rec, c, old, by_container.get(c.name), first_sight=first_sight, now=now)
+            self._count_container(
+                rec, c, before.get(c.name), by_container.get(c.name), first_sight=first_sight, now=now
+            )
 
     def _count_container(
         self,
         rec: PodRecord,
         c: ContainerRecord,
-        old: PodRecord | None,
+        prev: ContainerRecord | None,
         finding: Finding | None,
         *,
         first_sight: bool,
         now: float,
     ) -> None:
         ckey = (rec.uid, c.name)
-        prev = old.container(c.name) if old is not None else None
         if first_sight:
             baseline = c.restart_count
         elif prev is None:
@@ -315,7 +357,7 @@ class ClusterState:
             self._request_logs is not None
             and needs_logs(c)
             and (amount > 0 or (first_sight and finding is not None))
-            and not self._has_verdict(ckey, c.restart_count)
+            and not self._has_verdict(ckey, c)
         )
         if wants_logs and self._request_logs is not None:
             self._request_logs(
@@ -353,13 +395,20 @@ class ClusterState:
             cause=finding.cause if finding is not None else "unknown",
         )
 
-    def _has_verdict(self, ckey: ContainerKey, restart_count: int) -> bool:
+    def _has_verdict(self, ckey: ContainerKey, c: ContainerRecord) -> bool:
+        """A log already answered for this run of the container (restartCount and termination)."""
         v = self._verdicts.get(ckey)
-        return v is not None and v.restart_count == restart_count
+        if v is None or v.restart_count != c.restart_count:
+            return False
+        term = c.terminated or c.last_terminated
+        return v.finding.last_termination == (term.finished_at if term is not None else None)
 
     def _delete_pod(self, uid: str) -> None:
         rec = self.pods.pop(uid, None)
         self.findings.pop(uid, None)
+        self._by_container.pop(uid, None)
+        self._containers.pop(uid, None)
+        self._contexts.pop(uid, None)
         if rec is None:
             return
         for c in rec.containers:
@@ -379,29 +428,70 @@ class ClusterState:
 
     # ---- classification -----------------------------------------------------------------------
 
-    def _classify(self, rec: PodRecord, logs: Mapping[str, str] | None = None) -> tuple[Finding, ...]:
-        now = self._clock()
-        started = time.perf_counter()
-        findings = classify(
-            rec,
-            events=self.events.for_pod(rec.namespace, rec.name, now=now),
-            logs=logs,
-            node=self.nodes.get(rec.node_name),
-            now=now,
-            rules=self._rules,
+    def _context(self, rec: PodRecord, *, now: float) -> PodContext:
+        return pod_context(
+            rec, events=self.events.for_pod(rec.namespace, rec.name, now=now), node=self.nodes.get(rec.node_name)
         )
-        self.classify_seconds.observe(time.perf_counter() - started)
-        return tuple(self._with_verdict(rec, f, fresh_logs=logs or {}) for f in findings)
 
-    def _with_verdict(self, rec: PodRecord, f: Finding, *, fresh_logs: Mapping[str, str]) -> Finding:
-        """Keep what an earlier log said about this same run, unless the status now says more."""
-        ckey = (rec.uid, f.container)
-        if f.container in fresh_logs:
+    def _classify_containers(
+        self,
+        rec: PodRecord,
+        ctx: PodContext,
+        todo: Iterable[ContainerRecord],
+        *,
+        every_container: bool = False,
+        now: float,
+        logs: Mapping[str, str] | None = None,
+    ) -> Mapping[str, Finding]:
+        """Re-evaluate the containers in `todo` (all of them when `every_container`), keeping the
+        other containers' findings; returns the pod's findings by container."""
+        started = time.perf_counter()
+        fresh_logs = logs or {}
+        found: dict[str, Finding] = {} if every_container else self._by_container.get(rec.uid, {})
+        added = touched = False
+        for c in todo:
+            touched = True
+            f = classify_container(
+                rec, c, context=ctx, log_text=fresh_logs.get(c.name, ""), now=now, rules=self._rules
+            )
+            if f is None:
+                found.pop(c.name, None)
+                continue
+            if c.name not in found:
+                added = True
+            found[c.name] = self._with_verdict(rec.uid, f, fresh_log=c.name in fresh_logs)
+        self.classify_seconds.observe(time.perf_counter() - started)
+        if not touched and not every_container:
+            return found
+        if added and not every_container:
+            # Keep container order (the order `classify` gives and the collector renders).
+            found = {c.name: found[c.name] for c in rec.containers if c.name in found}
+        if found:
+            self._by_container[rec.uid] = found
+            self.findings[rec.uid] = tuple(found.values())
+        else:
+            self._by_container.pop(rec.uid, None)
+            self.findings.pop(rec.uid, None)
+        return found
+
+    def _with_verdict(self, uid: str, f: Finding, *, fresh_log: bool) -> Finding:
+        """Keep what an earlier log said about this same run, unless the status now says more.
+
+        Same cause counts as "not more": a status-only reclassification of an app_crash (a
+        relist, an Event) must keep the log line that says why the app crashed. A verdict about
+        a run that is over is not applied, so a new run never shows the old run's log.
+        """
+        if fresh_log:
             return f
+        ckey = (uid, f.container)
         v = self._verdicts.get(ckey)
-        if v is None or v.restart_count != f.restarts:
+        if v is None:
             return f
-        if BY_ID[v.finding.cause].priority >= BY_ID[f.cause].priority:
+        if not v.same_run(f):
+            # Kept (one per container) for `_delete_pod`: the last log's cause still beats a
+            # status-only guess for a crash whose own log never comes.
+            return f
+        if BY_ID[v.finding.cause].priority > BY_ID[f.cause].priority:
             return f
         return dataclasses.replace(
             f,
@@ -412,33 +502,58 @@ class ClusterState:
             facts=v.finding.facts,
         )
 
-    def _reclassify(self, uid: str) -> None:
+    def _reclassify(self, uid: str, *, every_container: bool = False) -> None:
+        """After an Event or a node change: the containers whose context changed."""
         rec = self.pods.get(uid)
-        if rec is not None:
-            self._store_findings(uid, self._classify(rec))
-
-    def _store_findings(self, uid: str, findings: tuple[Finding, ...]) -> None:
-        if findings:
-            self.findings[uid] = findings
+        if rec is None:
+            return
+        now = self._clock()
+        ctx = self._context(rec, now=now)
+        changed = None if every_container else ctx.changed_containers(self._contexts.get(uid))
+        self._contexts[uid] = ctx
+        if changed is None:
+            self._classify_containers(rec, ctx, rec.containers, every_container=True, now=now)
         else:
-            self.findings.pop(uid, None)
+            containers = self._containers.get(uid, {})
+            todo = [containers[n] for n in changed if n in containers]
+            self._classify_containers(rec, ctx, todo, now=now)
 
     def apply_logs(self, req: LogRequest, text: str | None) -> None:
-        """The answer to a LogRequest (`text` None when the fetch failed or was refused)."""
+        """The answer to a LogRequest (`text` None when the fetch failed or was refused).
+
+        Only the container the log is about is re-evaluated: its pod's context was computed at
+        the last pod update or Event, and the other containers' findings cannot depend on it.
+        """
         ckey = (req.pod_uid, req.container)
         rec = self.pods.get(req.pod_uid)
         p = self._pending.pop(ckey, None)
         finding: Finding | None = None
         if rec is not None:
-            findings = self._classify(rec, logs={req.container: text} if text else None)
-            self._store_findings(rec.uid, findings)
-            finding = next((f for f in findings if f.container == req.container), None)
-            if finding is not None and text:
-                self._verdicts[ckey] = _Verdict(req.restart_count, finding)
+            c = self._containers.get(rec.uid, {}).get(req.container)
+            if c is not None and text:
+                now = self._clock()
+                ctx = self._contexts.get(rec.uid)
+                if ctx is None:
+                    ctx = self._contexts[rec.uid] = self._context(rec, now=now)
+                found = self._classify_containers(rec, ctx, (c,), now=now, logs={req.container: text})
+                finding = found.get(req.container)
+                if finding is not None:
+                    self._verdicts[ckey] = _Verdict(req.restart_count, finding)
+            else:
+                # No log: the container's finding from its last update is the best known.
+                finding = self._by_container.get(rec.uid, {}).get(req.container)
         elif p is not None and text:
             # The pod was deleted while its log was in flight: classify its last known state.
-            gone = classify(p.record, logs={req.container: text}, now=self._clock(), rules=self._rules)
-            finding = next((f for f in gone if f.container == req.container), None)
+            gone = p.record.container(req.container)
+            if gone is not None:
+                finding = classify_container(
+                    p.record,
+                    gone,
+                    context=pod_context(p.record),
+                    log_text=text,
+                    now=self._clock(),
+                    rules=self._rules,
+                )
         if p is not None:
             key = p.fallback._replace(cause=finding.cause) if finding is not None else p.fallback
             self.crashes.inc(key, p.amount, now=self._clock())
@@ -491,6 +606,32 @@ def _listed_key(resource: str, meta: object) -> str | None:
         return None
     key = meta.get("uid") if resource == "pods" else meta.get("name") if resource == "nodes" else None
     return key if isinstance(key, str) and key else None
+
+
+def _pod_fields(rec: PodRecord) -> tuple[object, ...]:
+    """Everything of a pod record but its containers: when any of it changes, every container's
+    classification may (an eviction, a move to another node, a new restartPolicy)."""
+    return (
+        rec.phase,
+        rec.reason,
+        rec.message,
+        rec.node_name,
+        rec.restart_policy,
+        rec.workload_kind,
+        rec.workload,
+        rec.volume_refs,
+        rec.created,
+    )
+
+
+def _clock_dependent(c: ContainerRecord) -> bool:
+    """Whether this container's finding can change with time alone, its status unchanged: a
+    running container is failing only for 10 minutes after a crash, and a ContainerCreating one
+    becomes failing once it has waited too long. Those are re-evaluated on every pod update, as
+    every container was before; a container waiting in CrashLoopBackOff is not."""
+    if c.waiting is not None:
+        return c.waiting.reason == "ContainerCreating"
+    return c.terminated is None
 
 
 def _quiet(rec: PodRecord) -> bool:
