@@ -3,7 +3,6 @@ costs the same on a pod with 1000 containers as on a pod with one (issue 12, def
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from crashloop_exporter.classify import engine
 from crashloop_exporter.findings import Finding
 
-from .podgen import crashing
+from .podgen import crashing, many_containers
 from .test_state import initial_list, make_state
 
 LOG = "Traceback (most recent call last):\n  File \"app.py\", line 3\nRuntimeError: payment gateway refused the key\n"
@@ -84,24 +83,6 @@ def test_a_new_run_drops_the_old_runs_log_evidence() -> None:
     assert requests[-1].restart_count == 2
 
 
-def _many_containers(count: int, restarts: int) -> dict[str, Any]:
-    """Pod api-1 with `count` containers c0..c{count-1}, all in CrashLoopBackOff."""
-    base = crashing("api-1", restarts)
-    spec0 = base["spec"]["containers"][0]
-    status0 = base["status"]["containerStatuses"][0]
-    specs, statuses = [], []
-    for i in range(count):
-        spec = copy.deepcopy(spec0)
-        spec["name"] = f"c{i}"
-        status = copy.deepcopy(status0)
-        status["name"] = f"c{i}"
-        specs.append(spec)
-        statuses.append(status)
-    base["spec"]["containers"] = specs
-    base["status"]["containerStatuses"] = statuses
-    return base
-
-
 def test_one_log_answer_classifies_one_container_of_a_1000_container_pod(monkeypatch: pytest.MonkeyPatch) -> None:
     """A log answer on a pod with 1000 crash-looping containers re-evaluates O(1) containers."""
     calls: list[str] = []
@@ -113,7 +94,7 @@ def test_one_log_answer_classifies_one_container_of_a_1000_container_pod(monkeyp
 
     monkeypatch.setattr(engine, "_classify_container", counting)
     state, _, requests = make_state(logs=True)
-    initial_list(state, _many_containers(1000, 1))
+    initial_list(state, many_containers("api-1", 1000, 1))
     assert len(requests) == 1000 and len(state.all_findings()) == 1000
     calls.clear()
     for req in requests:
@@ -124,5 +105,5 @@ def test_one_log_answer_classifies_one_container_of_a_1000_container_pod(monkeyp
     assert all(f.cause == "app_crash" and LOG_LINE in _log_lines(f) for f in findings.values())
     # A pod update in which every container restarted is one classification per container.
     calls.clear()
-    state.event("pods", "MODIFIED", _many_containers(1000, 2))
+    state.event("pods", "MODIFIED", many_containers("api-1", 1000, 2))
     assert len(calls) <= 1000

@@ -23,6 +23,14 @@ and the event loop also serves /healthz: the per-pod part of classification (the
 sorted and split by container, its node) is a `PodContext` computed once per pod update or Event;
 a log answer for container C re-evaluates C alone; a pod update re-evaluates the containers whose
 status, events or pod changed (plus those whose verdict depends on the clock), each once.
+
+Even bounded, the work of one such update is seconds of CPU (parsing, classifying and counting 5000
+containers), so it is done in steps (`steps`): `event_steps` and `relist_item_steps` yield every
+`CONTAINERS_PER_STEP` containers, and the async handler lets the event loop run between steps. What
+may run in between (a log answer, `tick`, a scrape, another watcher's Event or node change) sees a
+whole state: the pod's new record, each container's old or new finding, each restart counted once
+(in the step that reaches its container). Each step re-reads the pod's current record and context,
+so interleaved updates of one pod do not undo each other, and a pod deleted meanwhile stays deleted.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +55,12 @@ from crashloop_exporter.classify import (
 from crashloop_exporter.errors import MalformedObjectError
 from crashloop_exporter.findings import Finding
 from crashloop_exporter.model import ContainerRecord, NodeRecord, PodRecord
-from crashloop_exporter.parse import parse_event, parse_node, parse_pod
+from crashloop_exporter.parse import parse_event, parse_node, parse_pod_steps
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state.counter import CrashCounter, CrashKey
 from crashloop_exporter.state.events import EventStore
 from crashloop_exporter.state.shard import owns
+from crashloop_exporter.steps import Steps, chunks, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +70,9 @@ NEW_POD_SLACK_SECONDS = 30.0
 """A pod created this long before our first list started is still treated as pre-existing."""
 START_FAILURES = FAILING_WAITING - {"CrashLoopBackOff"}
 """Waiting reasons of a container that never started: one counted episode each, not restarts."""
+CONTAINERS_PER_STEP = 32
+"""Containers classified and counted per step of `event_steps`: ~0.2 ms each, so one step holds the
+event loop ~6 ms and a crash wave of a 5000-container pod is ~160 steps."""
 CLASSIFY_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1)
 
 ContainerKey = tuple[str, str]
@@ -167,7 +179,11 @@ class ClusterState:
         self._relist_seen[(resource, namespace)] = set()
 
     def relist_item(self, resource: str, obj: Mapping[str, Any]) -> None:
-        key = self._apply(resource, "ADDED", obj)
+        run_steps(self.relist_item_steps(resource, obj))
+
+    def relist_item_steps(self, resource: str, obj: Mapping[str, Any]) -> Steps[None]:
+        """`relist_item` in steps (see `event_steps`)."""
+        key = yield from self._apply(resource, "ADDED", obj)
         meta = obj.get("metadata") if isinstance(obj, Mapping) else None
         if key is None:
             # A malformed copy of an object that is in the list still says the object exists:
@@ -198,18 +214,25 @@ class ClusterState:
         self._synced.add(resource)
 
     def event(self, resource: str, type_: str, obj: Mapping[str, Any]) -> None:
-        self._apply(resource, type_, obj)
+        run_steps(self.event_steps(resource, type_, obj))
+
+    def event_steps(self, resource: str, type_: str, obj: Mapping[str, Any]) -> Steps[None]:
+        """`event`, yielding between chunks of a pod's containers (and between a node's pods) so
+        that the caller can let others run; the state is whole at every yield (see the module
+        docstring). An object that concerns at most `CONTAINERS_PER_STEP` containers never yields,
+        so the common case costs no extra turn of the event loop."""
+        yield from self._apply(resource, type_, obj)
 
     # ---- objects ------------------------------------------------------------------------------
 
-    def _apply(self, resource: str, type_: str, obj: Mapping[str, Any]) -> str | None:
+    def _apply(self, resource: str, type_: str, obj: Mapping[str, Any]) -> Steps[str | None]:
         try:
             if resource == "pods":
-                return self._pod(type_, obj)
+                return (yield from self._pod(type_, obj))
             if resource == "events":
-                return self._event(type_, obj)
+                return (yield from self._event(type_, obj))
             if resource == "nodes":
-                return self._node(type_, obj)
+                return (yield from self._node(type_, obj))
         except MalformedObjectError as e:
             self.skipped[(resource, "malformed")] += 1
             log.warning("skipping malformed %s object: %s", resource, e)
@@ -224,8 +247,9 @@ class ClusterState:
             return False
         return owns(uid, shard=self._settings.shard, total_shards=self._settings.total_shards)
 
-    def _pod(self, type_: str, raw: Mapping[str, Any]) -> str | None:
-        rec = parse_pod(raw)
+    def _pod(self, type_: str, raw: Mapping[str, Any]) -> Steps[str | None]:
+        # Parsing is pure: until it returns, nothing of the state has changed.
+        rec = yield from parse_pod_steps(raw)
         if not rec.uid:
             raise MalformedObjectError(f"pod {rec.namespace}/{rec.name} has no metadata.uid")
         if not self._tracked(rec.namespace, rec.uid):
@@ -233,10 +257,12 @@ class ClusterState:
         if type_ == "DELETED":
             self._delete_pod(rec.uid)
             return rec.uid
-        self._upsert_pod(rec)
+        if len(rec.containers) > CONTAINERS_PER_STEP:
+            yield  # the last parse step and the first classify step are each a full step
+        yield from self._upsert_pod(rec)
         return rec.uid
 
-    def _event(self, type_: str, raw: Mapping[str, Any]) -> str | None:
+    def _event(self, type_: str, raw: Mapping[str, Any]) -> Steps[str | None]:
         e = parse_event(raw)
         if e is None:
             return None
@@ -252,10 +278,10 @@ class ClusterState:
         # that follows a crash reclassifies it anyway. Of those, only the containers whose
         # events changed (the one the Event names, or all for a pod-wide Event).
         if uid is not None and uid in self.findings:
-            self._reclassify(uid)
+            yield from self._reclassify(uid)
         return f"{e.namespace}/{e.pod}"
 
-    def _node(self, type_: str, raw: Mapping[str, Any]) -> str | None:
+    def _node(self, type_: str, raw: Mapping[str, Any]) -> Steps[str | None]:
         n = parse_node(raw)
         if type_ == "DELETED":
             self.nodes.pop(n.name, None)
@@ -263,8 +289,10 @@ class ClusterState:
         old = self.nodes.get(n.name)
         self.nodes[n.name] = n
         if old is None or old.pressures != n.pressures:
-            for uid in [u for u, fs in self.findings.items() if self.pods[u].node_name == n.name and fs]:
-                self._reclassify(uid, every_container=True)
+            for i, uid in enumerate([u for u, fs in self.findings.items() if self.pods[u].node_name == n.name and fs]):
+                if i:
+                    yield  # one node's pods can be thousands
+                yield from self._reclassify(uid, every_container=True)
         return n.name
 
     # ---- pods, counting -----------------------------------------------------------------------
@@ -276,38 +304,53 @@ class ClusterState:
             return False
         return rec.created > start - NEW_POD_SLACK_SECONDS and "pods" in self._synced
 
-    def _upsert_pod(self, rec: PodRecord) -> None:
+    def _upsert_pod(self, rec: PodRecord) -> Steps[None]:
         now = self._clock()
         old = self.pods.get(rec.uid)
         if old is not None:
             rec = _keep_unreported(rec, old)
         first_sight = old is None and not self._is_new_pod(rec)
+        # The record first, all of it: a step of this update, or a log answer between two steps,
+        # evaluates a container against this record, whichever chunk it is in.
         self.pods[rec.uid] = rec
         self._by_name[(rec.namespace, rec.name)] = rec.uid
         before = self._containers.get(rec.uid, {})
-        containers = {c.name: c for c in rec.containers}
-        self._containers[rec.uid] = containers
-        by_container: Mapping[str, Finding]
-        if _quiet(rec) and rec.uid not in self.findings:
-            self._contexts.pop(rec.uid, None)
-            by_container = {}
-        else:
+        self._containers[rec.uid] = {c.name: c for c in rec.containers}
+        classify = not (_quiet(rec) and rec.uid not in self.findings)
+        every = False
+        changed: frozenset[str] = frozenset()
+        if classify:
             ctx = self._context(rec, now=now)
             changed_events = ctx.changed_containers(self._contexts.get(rec.uid))
             self._contexts[rec.uid] = ctx
-            if old is None or changed_events is None or _pod_fields(old) != _pod_fields(rec):
-                by_container = self._classify_containers(rec, ctx, rec.containers, every_container=True, now=now)
-            else:
+            every = old is None or changed_events is None or _pod_fields(old) != _pod_fields(rec)
+            changed = changed_events or frozenset()
+        else:
+            self._contexts.pop(rec.uid, None)
+        spent, added = 0.0, False
+        for i, chunk in enumerate(chunks(rec.containers, CONTAINERS_PER_STEP)):
+            if i:
+                yield
+            if classify:
+                started = time.perf_counter()
                 todo = [
-                    c
-                    for c in rec.containers
-                    if c.name in changed_events or before.get(c.name) != c or _clock_dependent(c)
+                    c.name
+                    for c in chunk
+                    if every or c.name in changed or before.get(c.name) != c or _clock_dependent(c)
                 ]
-                by_container = self._classify_containers(rec, ctx, todo, now=now)
-        for c in rec.containers:
-            self._count_container(
-                rec, c, before.get(c.name), by_container.get(c.name), first_sight=first_sight, now=now
-            )
+                added |= self._classify_chunk(rec.uid, todo, now=now)
+                spent += time.perf_counter() - started
+            # Counted right after its container's finding is published, in the same step: a
+            # crash is never counted under a finding that a scrape has not been able to see.
+            found = self._by_container.get(rec.uid, {})
+            for c in chunk:
+                self._count_container(
+                    rec, c, before.get(c.name), found.get(c.name), first_sight=first_sight, now=now
+                )
+        if classify:
+            if added or every:
+                self._settle(rec.uid)
+            self.classify_seconds.observe(spent)
 
     def _count_container(
         self,
@@ -433,46 +476,58 @@ class ClusterState:
             rec, events=self.events.for_pod(rec.namespace, rec.name, now=now), node=self.nodes.get(rec.node_name)
         )
 
-    def _classify_containers(
-        self,
-        rec: PodRecord,
-        ctx: PodContext,
-        todo: Iterable[ContainerRecord],
-        *,
-        every_container: bool = False,
-        now: float,
-        logs: Mapping[str, str] | None = None,
-    ) -> Mapping[str, Finding]:
-        """Re-evaluate the containers in `todo` (all of them when `every_container`), keeping the
-        other containers' findings; returns the pod's findings by container."""
-        started = time.perf_counter()
+    def _classify_chunk(
+        self, uid: str, names: Sequence[str], *, now: float, logs: Mapping[str, str] | None = None
+    ) -> bool:
+        """Re-evaluate the named containers of pod `uid` and publish their findings (the other
+        containers keep theirs). One step, so it reads the pod's current record, containers and
+        context: a step of an older update must not undo a newer one, nor bring a pod deleted
+        between steps back as a ghost series. Returns whether a container got its first finding,
+        which `_settle` puts back in container order."""
+        rec = self.pods.get(uid)
+        if rec is None or not names:
+            return False
+        containers = self._containers.get(uid, {})
+        ctx = self._contexts.get(uid)
+        if ctx is None:
+            ctx = self._contexts[uid] = self._context(rec, now=now)
         fresh_logs = logs or {}
-        found: dict[str, Finding] = {} if every_container else self._by_container.get(rec.uid, {})
-        added = touched = False
-        for c in todo:
-            touched = True
-            f = classify_container(
-                rec, c, context=ctx, log_text=fresh_logs.get(c.name, ""), now=now, rules=self._rules
-            )
-            if f is None:
-                found.pop(c.name, None)
+        found = self._by_container.get(uid, {})
+        added = False
+        for name in names:
+            c = containers.get(name)
+            if c is None:
                 continue
-            if c.name not in found:
+            f = classify_container(rec, c, context=ctx, log_text=fresh_logs.get(name, ""), now=now, rules=self._rules)
+            if f is None:
+                found.pop(name, None)
+                continue
+            if name not in found:
                 added = True
-            found[c.name] = self._with_verdict(rec.uid, f, fresh_log=c.name in fresh_logs)
-        self.classify_seconds.observe(time.perf_counter() - started)
-        if not touched and not every_container:
-            return found
-        if added and not every_container:
-            # Keep container order (the order `classify` gives and the collector renders).
-            found = {c.name: found[c.name] for c in rec.containers if c.name in found}
+            found[name] = self._with_verdict(uid, f, fresh_log=name in fresh_logs)
+        self._publish(uid, found)
+        return added
+
+    def _publish(self, uid: str, found: dict[str, Finding]) -> None:
+        """`found` becomes pod `uid`'s findings: what the collector renders and /causes lists."""
         if found:
-            self._by_container[rec.uid] = found
-            self.findings[rec.uid] = tuple(found.values())
+            self._by_container[uid] = found
+            self.findings[uid] = tuple(found.values())
         else:
-            self._by_container.pop(rec.uid, None)
-            self.findings.pop(rec.uid, None)
-        return found
+            self._by_container.pop(uid, None)
+            self.findings.pop(uid, None)
+
+    def _settle(self, uid: str) -> None:
+        """After the last step: the findings of the pod's current containers only, in container
+        order (the order `classify` gives and the collector renders); a step appends a
+        container's first finding at the end."""
+        found = self._by_container.get(uid)
+        containers = self._containers.get(uid)
+        if found is None or containers is None:
+            return
+        ordered = {n: found[n] for n in containers if n in found}
+        if list(ordered) != list(found):
+            self._publish(uid, ordered)
 
     def _with_verdict(self, uid: str, f: Finding, *, fresh_log: bool) -> Finding:
         """Keep what an earlier log said about this same run, unless the status now says more.
@@ -502,8 +557,8 @@ class ClusterState:
             facts=v.finding.facts,
         )
 
-    def _reclassify(self, uid: str, *, every_container: bool = False) -> None:
-        """After an Event or a node change: the containers whose context changed."""
+    def _reclassify(self, uid: str, *, every_container: bool = False) -> Steps[None]:
+        """After an Event or a node change: the containers whose context changed, in steps."""
         rec = self.pods.get(uid)
         if rec is None:
             return
@@ -511,12 +566,18 @@ class ClusterState:
         ctx = self._context(rec, now=now)
         changed = None if every_container else ctx.changed_containers(self._contexts.get(uid))
         self._contexts[uid] = ctx
-        if changed is None:
-            self._classify_containers(rec, ctx, rec.containers, every_container=True, now=now)
-        else:
-            containers = self._containers.get(uid, {})
-            todo = [containers[n] for n in changed if n in containers]
-            self._classify_containers(rec, ctx, todo, now=now)
+        containers = self._containers.get(uid, {})
+        names = list(containers) if changed is None else [n for n in changed if n in containers]
+        spent, added = 0.0, False
+        for i, chunk in enumerate(chunks(names, CONTAINERS_PER_STEP)):
+            if i:
+                yield
+            started = time.perf_counter()
+            added |= self._classify_chunk(uid, chunk, now=now)
+            spent += time.perf_counter() - started
+        if added or changed is None:
+            self._settle(uid)
+        self.classify_seconds.observe(spent)
 
     def apply_logs(self, req: LogRequest, text: str | None) -> None:
         """The answer to a LogRequest (`text` None when the fetch failed or was refused).
@@ -531,12 +592,11 @@ class ClusterState:
         if rec is not None:
             c = self._containers.get(rec.uid, {}).get(req.container)
             if c is not None and text:
-                now = self._clock()
-                ctx = self._contexts.get(rec.uid)
-                if ctx is None:
-                    ctx = self._contexts[rec.uid] = self._context(rec, now=now)
-                found = self._classify_containers(rec, ctx, (c,), now=now, logs={req.container: text})
-                finding = found.get(req.container)
+                started = time.perf_counter()
+                if self._classify_chunk(rec.uid, (c.name,), now=self._clock(), logs={c.name: text}):
+                    self._settle(rec.uid)
+                self.classify_seconds.observe(time.perf_counter() - started)
+                finding = self._by_container.get(rec.uid, {}).get(c.name)
                 if finding is not None:
                     self._verdicts[ckey] = _Verdict(req.restart_count, finding)
             else:
