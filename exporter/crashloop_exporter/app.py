@@ -39,7 +39,7 @@ from crashloop_exporter.logsetup import setup_logging
 from crashloop_exporter.server import build_app
 from crashloop_exporter.settings import Settings, parse_listen_address
 from crashloop_exporter.state import ClusterState, LogRequest
-from crashloop_exporter.steps import Steps
+from crashloop_exporter.steps import run_steps_yielding
 
 log = logging.getLogger(__name__)
 
@@ -77,19 +77,13 @@ class StateHandler:
         self._state.relist_begin(resource, namespace=namespace)
 
     async def relist_item(self, resource: str, obj: dict[str, Any]) -> None:
-        await _run_steps(self._state.relist_item_steps(resource, obj))
+        await run_steps_yielding(self._state.relist_item_steps(resource, obj))
 
     async def relist_end(self, resource: str, *, namespace: str | None) -> None:
         self._state.relist_end(resource, namespace=namespace)
 
     async def event(self, resource: str, event_type: str, obj: dict[str, Any]) -> None:
-        await _run_steps(self._state.event_steps(resource, event_type, obj))
-
-
-async def _run_steps(steps: Steps[None]) -> None:
-    """Every step, letting the event loop run others between two."""
-    for _ in steps:
-        await asyncio.sleep(0)
+        await run_steps_yielding(self._state.event_steps(resource, event_type, obj))
 
 
 @dataclass
@@ -176,6 +170,7 @@ async def serve(
             findings=state.all_findings,
             causes_endpoint=settings.causes_endpoint,
             render=renderer.render,
+            prepare=renderer.prepare,
         )
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
         await runner.setup()
