@@ -34,8 +34,8 @@ PodLines = tuple[str, ...]
 """A pod's sample lines, one string per entry of `FINDING_FAMILIES`."""
 FindingLines = tuple[Finding, tuple[str, ...]]
 """A finding and its sample line per entry of `FINDING_FAMILIES` ("" where it has no sample)."""
-FINDINGS_PER_STEP = 200
-"""Findings rendered per step of `prepare_steps`: ~25 us each, so one step holds the loop ~5 ms."""
+FINDINGS_PER_STEP = 100
+"""Findings rendered per step of `prepare_steps`: ~25 us each, so one step holds the loop ~3 ms."""
 
 
 def _escape(value: str) -> str:

@@ -70,9 +70,11 @@ NEW_POD_SLACK_SECONDS = 30.0
 """A pod created this long before our first list started is still treated as pre-existing."""
 START_FAILURES = FAILING_WAITING - {"CrashLoopBackOff"}
 """Waiting reasons of a container that never started: one counted episode each, not restarts."""
-CONTAINERS_PER_STEP = 32
+CONTAINERS_PER_STEP = 16
 """Containers classified and counted per step of `event_steps`: ~0.2 ms each, so one step holds the
-event loop ~6 ms and a crash wave of a 5000-container pod is ~160 steps."""
+event loop ~3 ms and a crash wave of a 5000-container pod is ~310 steps. A request needs several
+turns of the loop (accept, read, handler), each waiting for one step of every task that is stepping
+(the watch handler, a scrape's prepare), so a step must be a small part of the probe's budget."""
 CLASSIFY_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1)
 
 ContainerKey = tuple[str, str]
