@@ -342,8 +342,9 @@ class ClusterState:
                 ]
                 added |= self._classify_chunk(rec.uid, todo, now=now)
                 spent += time.perf_counter() - started
-            # Counted right after its container's finding is published, in the same step: a
-            # crash is never counted under a finding that a scrape has not been able to see.
+            # Counted in the step that publishes the container's new finding: a scrape between
+            # two steps sees the crashes (counted, or waiting for their log) of exactly the
+            # containers whose new run it shows.
             found = self._by_container.get(rec.uid, {})
             for c in chunk:
                 self._count_container(
