@@ -73,7 +73,8 @@ def test_log_answers_between_steps_keep_the_counts_exact() -> None:
     requests.clear()  # first sight: a baseline, nothing waits for these
     answered = 0
     for _ in state.event_steps("pods", "MODIFIED", many_containers("api-1", WIDE, 2)):
-        _whole(state, old=1, new=2)
+        shown, counted = _whole(state, old=1, new=2)
+        assert counted + state.pending_crashes == shown
         for req in requests[answered:]:
             state.apply_logs(req, LOG)
         answered = len(requests)
