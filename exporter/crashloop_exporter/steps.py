@@ -1,8 +1,8 @@
 """Work in steps: generators that yield between chunks of one object's work.
 
 One pod can hold thousands of containers, and the exporter's event loop also answers /healthz:
-decoding, parsing, classifying and counting such a pod in one call held the loop for a second,
-long enough for the liveness probe to kill the exporter (issue 12, defect 1). So the code that
+parsing, classifying and counting such a pod in one call held the loop for a second, long
+enough for the liveness probe to kill the exporter (issue 12, defect 1). So the code that
 handles one object is written as a generator that yields `None` between chunks of containers, and
 leaves the state consistent at every yield. The async watch handler and the /metrics handler
 resume it one step per turn of the event loop (`run_steps_yielding`); synchronous callers
