@@ -33,11 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import churn_bench
+import many_containers
 import render_bench
 import sync_bench
 from benchlib import BenchError, children, cpu_plan
 
-PARTS = ("sync", "churn", "render", "http")
+PARTS = ("sync", "churn", "render", "http", "wide")
 TARGET_SYNC_RATIO = 2.0
 TARGET_RSS_MIB = 250.0
 TARGET_RSS_PODS = 150_000
@@ -70,7 +71,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--sizes", type=_sizes, default=None, help="filler pods for the sync benchmark "
                    "(default 10000,50000,150000)")
     p.add_argument("--quick", action="store_true", help="a small smoke run (1 run, 1000 pods, short windows)")
-    p.add_argument("--only", type=_parts, default=list(PARTS), help=f"parts to run (default all: {','.join(PARTS)})")
+    p.add_argument("--only", type=_parts, default=None, help=f"parts to run (default all: {','.join(PARTS)}; "
+                   "--quick leaves out wide, whose sim takes seconds to build)")
     p.add_argument("--churn-pods", type=int, default=None, help="filler pods behind the churn (default 10000)")
     p.add_argument("--churn-start", type=float, default=None, help="first churn rate, events/s (default 1000)")
     p.add_argument("--churn-max", type=float, default=None, help="highest churn rate tried (default 64000)")
@@ -79,6 +81,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--failing", type=int, default=None, help="failing containers for the render (default 10000)")
     p.add_argument("--renders", type=int, default=None, help="in-process renders timed (default 20)")
     p.add_argument("--scrapes", type=int, default=None, help="HTTP scrapes timed per kind (default 10)")
+    p.add_argument("--wide-containers", type=int, default=None, help="containers of the one wide pod "
+                   "(default 5000)")
     p.add_argument("--timeout", type=float, default=None, help="deadline of any one wait, seconds (default 600; "
                    "--quick: 30)")
     p.add_argument("--profile", action="store_true", help="also profile the exporter (py-spy: sync at the "
@@ -98,8 +102,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "failing": 1000 if quick else TARGET_SERIES,
         "renders": 3 if quick else 20,
         "scrapes": 3 if quick else 10,
+        "wide_containers": 200 if quick else 5000,
         "timeout": 30.0 if quick else 600.0,
     }
+    if args.only is None:
+        args.only = [p for p in PARTS if not (quick and p == "wide")]
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -238,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sync_results: list[sync_bench.SyncResult] = []
     churn_result: churn_bench.ChurnResult | None = None
     render_result: render_bench.RenderResult | None = None
+    wide_result: many_containers.WideResult | None = None
     profile_text: list[str] = []
     started = time.monotonic()
     with children(workdir) as kids:
@@ -277,6 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     except BenchError as e:
                         # Optional by design: report why, keep the other figures.
                         render_result.http_error = str(e).splitlines()[0]
+            if "wide" in args.only:
+                wide_result = many_containers.bench_many_containers(
+                    kids, containers=args.wide_containers, runs=args.runs, window=3.0 if args.quick else 15.0,
+                    cpus=cpus, timeout=args.timeout)
         except BenchError as e:
             print(f"benchmark failed: {e}", file=sys.stderr)
             return 1
@@ -286,15 +298,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_churn(churn_result, args.runs)
     if render_result is not None:
         print_render(render_result)
+    if wide_result is not None:
+        many_containers.print_many_containers(wide_result)
     for text in profile_text:
         print(f"\n{text}")
-    print_summary(summary_rows(sync=sync_results, churn=churn_result, render=render_result), runs=args.runs,
-                  pinning=pinning, quick=args.quick)
+    rows = summary_rows(sync=sync_results, churn=churn_result, render=render_result)
+    if wide_result is not None:
+        rows += many_containers.summary_rows(wide_result)
+    print_summary(rows, runs=args.runs, pinning=pinning, quick=args.quick)
     print(f"total {time.monotonic() - started:.0f}s")
     if args.json:
         doc = {"sync": [dataclasses.asdict(r) for r in sync_results],
                "churn": dataclasses.asdict(churn_result) if churn_result else None,
-               "render": dataclasses.asdict(render_result) if render_result else None}
+               "render": dataclasses.asdict(render_result) if render_result else None,
+               "wide": dataclasses.asdict(wide_result) if wide_result else None}
         args.json.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
         print(f"raw figures: {args.json}")
     return 0

@@ -39,6 +39,7 @@ from crashloop_exporter.logsetup import setup_logging
 from crashloop_exporter.server import build_app
 from crashloop_exporter.settings import Settings, parse_listen_address
 from crashloop_exporter.state import ClusterState, LogRequest
+from crashloop_exporter.steps import run_steps_yielding
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,13 @@ def stats_families(s: WatchStatsSnapshot) -> StatsSnapshot:
 
 
 class StateHandler:
-    """Adapts the synchronous ClusterState to the watch layer's async handler protocol."""
+    """Adapts the synchronous ClusterState to the watch layer's async handler protocol.
+
+    An object is applied in ClusterState's steps, with a turn of the event loop between two: one
+    pod with thousands of containers is seconds of work, and meanwhile /healthz, scrapes and log
+    answers must still be served (a liveness probe that times out restarts the exporter, which
+    then loses its state).
+    """
 
     def __init__(self, state: ClusterState) -> None:
         self._state = state
@@ -70,13 +77,13 @@ class StateHandler:
         self._state.relist_begin(resource, namespace=namespace)
 
     async def relist_item(self, resource: str, obj: dict[str, Any]) -> None:
-        self._state.relist_item(resource, obj)
+        await run_steps_yielding(self._state.relist_item_steps(resource, obj))
 
     async def relist_end(self, resource: str, *, namespace: str | None) -> None:
         self._state.relist_end(resource, namespace=namespace)
 
     async def event(self, resource: str, event_type: str, obj: dict[str, Any]) -> None:
-        self._state.event(resource, event_type, obj)
+        await run_steps_yielding(self._state.event_steps(resource, event_type, obj))
 
 
 @dataclass
@@ -166,6 +173,7 @@ async def serve(
             findings=state.all_findings,
             causes_endpoint=settings.causes_endpoint,
             render=renderer.render,
+            prepare=renderer.prepare,
         )
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
         await runner.setup()

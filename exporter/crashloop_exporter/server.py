@@ -1,13 +1,14 @@
 """The aiohttp HTTP server: /metrics, /healthz, /readyz, /causes.
 
 `/metrics` renders synchronously on the event loop: the renderer reads state that only the loop
-mutates, so rendering there is a consistent snapshot without locks. `/readyz` turns
+mutates, so rendering there is a consistent snapshot without locks. Before that, `prepare` renders
+what changed since the last scrape in steps, so the snapshot itself is short. `/readyz` turns
 200 only after the first complete LIST of every resource, so a rollout waits for real data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
@@ -24,11 +25,15 @@ def build_app(
     ready: Callable[[], Iterable[str]],
     findings: Callable[[], list[Finding]],
     causes_endpoint: bool = True,
+    prepare: Callable[[], Awaitable[None]] | None = None,
 ) -> web.Application:
-    """`render(accept)` returns the /metrics body and content type (`FastRenderer.render`);
-    `ready()` returns the resources not yet synced (empty when ready)."""
+    """`render(accept)` returns the /metrics body and content type (`FastRenderer.render`), after
+    `prepare()` (`FastRenderer.prepare`) when given; `ready()` returns the resources not yet synced
+    (empty when ready)."""
 
     async def metrics(request: web.Request) -> web.Response:
+        if prepare is not None:
+            await prepare()
         body, content_type = render(request.headers.get("Accept", ""))
         resp = web.Response(body=body, headers={"Content-Type": content_type})
         if "gzip" in request.headers.get("Accept-Encoding", ""):

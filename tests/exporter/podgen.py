@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 
@@ -66,3 +67,21 @@ def crashing(name: str, restarts: int, *, exit_code: int = 1, reason: str = "Err
         last_exit=(exit_code, reason),
         **kw,
     )
+
+
+def many_containers(name: str, count: int, restarts: int) -> dict[str, Any]:
+    """Pod `name` with `count` containers c0..c{count-1}, all in CrashLoopBackOff after `restarts`."""
+    base = crashing(name, restarts)
+    spec0 = base["spec"]["containers"][0]
+    status0 = base["status"]["containerStatuses"][0]
+    specs, statuses = [], []
+    for i in range(count):
+        spec = copy.deepcopy(spec0)
+        spec["name"] = f"c{i}"
+        status = copy.deepcopy(status0)
+        status["name"] = f"c{i}"
+        specs.append(spec)
+        statuses.append(status)
+    base["spec"]["containers"] = specs
+    base["status"]["containerStatuses"] = statuses
+    return base

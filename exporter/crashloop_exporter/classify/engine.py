@@ -2,9 +2,10 @@
 
 For every container that is failing now, or has a past termination worth reporting, the signals
 are collected per cause (status, events, spec, node, log tail) and the catalog's priority order
-picks the first cause that has evidence. The exporter calls this on every pod change and again
-when previous logs arrive; `diagnose` calls it on dumps. Both hand in `now` explicitly, so a dump
-from last week classifies as of last week.
+picks the first cause that has evidence. `diagnose` calls `classify` on dumps; the exporter keeps
+a `pod_context` per pod and calls `classify_container` for the containers an update, an event or a
+log answer concerns, so one log answer on a pod with thousands of containers costs one container. Both hand in `now`
+explicitly, so a dump from last week classifies as of last week.
 """
 
 from __future__ import annotations
@@ -159,16 +160,67 @@ def _failing_state(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRec
     return False, "Running"
 
 
-def _events_for(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRecord]) -> list[EventRecord]:
-    """Events about this pod that concern this container (or the whole pod), newest first."""
+@dataclass(frozen=True, slots=True)
+class PodContext:
+    """What classifying one container needs from the rest of its pod, computed once per pod.
+
+    A pod can hold thousands of containers. Filtering and sorting the pod's events for each of
+    them (and checking the node) is the per-pod part of classification; done once here, a caller
+    that re-evaluates one container (a log answer) does O(its events) work, not O(pod).
+    """
+
+    own: Mapping[str, tuple[tuple[int, EventRecord], ...]]
+    """Events naming one container (`involvedObject.fieldPath`), by container, each with its
+    position in the newest-first order of all the pod's events."""
+    pod_wide: tuple[tuple[int, EventRecord], ...]
+    """Events about the whole pod (no container), with their positions."""
+    node: NodeRecord | None
+    """The pod's node, or None when the node handed in is another one."""
+
+    def events_for(self, container: str) -> list[EventRecord]:
+        """Events about this pod that concern `container` (or the whole pod), newest first."""
+        own = self.own.get(container, ())
+        if not own:
+            return [e for _, e in self.pod_wide]
+        if not self.pod_wide:
+            return [e for _, e in own]
+        return [e for _, e in sorted((*own, *self.pod_wide), key=lambda ie: ie[0])]
+
+    def changed_containers(self, before: PodContext | None) -> frozenset[str] | None:
+        """The containers whose events differ from `before`'s; None when every container's may
+        (no earlier context, another node, or a change in the pod-wide events)."""
+        if before is None or before.node != self.node or _events(before.pod_wide) != _events(self.pod_wide):
+            return None
+        names = before.own.keys() | self.own.keys()
+        return frozenset(n for n in names if _events(before.own.get(n, ())) != _events(self.own.get(n, ())))
+
+
+def _events(indexed: Sequence[tuple[int, EventRecord]]) -> tuple[EventRecord, ...]:
+    return tuple(e for _, e in indexed)
+
+
+def pod_context(pod: PodRecord, *, events: Sequence[EventRecord] = (), node: NodeRecord | None = None) -> PodContext:
+    """The per-pod part of classification; `classify_container` reads it for each container."""
     mine = [
         e
         for e in events
         if (e.pod_uid == pod.uid if (e.pod_uid and pod.uid) else (e.pod == pod.name and e.namespace == pod.namespace))
-        and (e.container in ("", c.name))
     ]
+    # A stable sort, then split by container: filtering a stably sorted list gives each container
+    # the same list, in the same order, as sorting its own events would.
     mine.sort(key=lambda e: e.last_seen or 0.0, reverse=True)
-    return mine
+    own: dict[str, list[tuple[int, EventRecord]]] = {}
+    pod_wide: list[tuple[int, EventRecord]] = []
+    for i, e in enumerate(mine):
+        if e.container:
+            own.setdefault(e.container, []).append((i, e))
+        else:
+            pod_wide.append((i, e))
+    return PodContext(
+        own={k: tuple(v) for k, v in own.items()},
+        pod_wide=tuple(pod_wide),
+        node=node if node is not None and node.name == pod.node_name else None,
+    )
 
 
 def _during(term: Terminated | None, e: EventRecord) -> bool:
@@ -445,13 +497,12 @@ def _classify_container(
     pod: PodRecord,
     c: ContainerRecord,
     *,
-    events: Sequence[EventRecord],
+    cevents: Sequence[EventRecord],
     log_text: str,
     node: NodeRecord | None,
     now: float,
     rules: LogRules,
 ) -> Finding | None:
-    cevents = _events_for(pod, c, events)
     failing, reason = _failing_state(pod, c, cevents, now)
     term = _last_termination(c)
     if not failing and (c.last_terminated is None or c.restart_count == 0):
@@ -516,6 +567,28 @@ def _classify_container(
     )
 
 
+def classify_container(
+    pod: PodRecord,
+    container: ContainerRecord,
+    *,
+    context: PodContext,
+    log_text: str = "",
+    now: float,
+    rules: LogRules | None = None,
+) -> Finding | None:
+    """The finding for one container of `pod` (None when it has nothing to report), given the
+    pod's `context` from `pod_context`. `classify` is this for every container."""
+    return _classify_container(
+        pod,
+        container,
+        cevents=context.events_for(container.name),
+        log_text=log_text,
+        node=context.node,
+        now=now,
+        rules=rules or DEFAULT_RULES,
+    )
+
+
 def classify(
     pod: PodRecord,
     *,
@@ -529,11 +602,10 @@ def classify(
     (`failing=False`). `logs` maps container name to the previous run's log text."""
     rules = rules or DEFAULT_RULES
     logs = logs or {}
-    if node is not None and node.name != pod.node_name:
-        node = None
+    context = pod_context(pod, events=events, node=node)
     findings = []
     for c in pod.containers:
-        f = _classify_container(pod, c, events=events, log_text=logs.get(c.name, ""), node=node, now=now, rules=rules)
+        f = classify_container(pod, c, context=context, log_text=logs.get(c.name, ""), now=now, rules=rules)
         if f is not None:
             findings.append(f)
     return findings

@@ -14,8 +14,23 @@ FailedMount), terminal failures of restartPolicy=Never pods and evictions are co
 When logs can decide the cause, the count waits (at most `LOG_WAIT_SECONDS`) for the previous log
 to arrive so the crash is counted under its real cause; a deleted pod or a failed fetch flushes it
 with the best cause known, so no counted crash is lost. Log text is only held while classifying:
-what survives is the finding (redacted evidence), kept as a *verdict* for that run so a later
-status-only reclassification does not forget what the log said.
+what survives is the finding (redacted evidence), kept as a *verdict* for that run (restartCount
+and the termination it ended with) so a later status-only reclassification (a relist, a MODIFIED
+of the same state, an Event) keeps both the cause and the log line, until the container runs again.
+
+Work per event is bounded by what it concerns, because one pod can hold thousands of containers
+and the event loop also serves /healthz: the per-pod part of classification (the pod's events
+sorted and split by container, its node) is a `PodContext` computed once per pod update or Event;
+a log answer for container C re-evaluates C alone; a pod update re-evaluates the containers whose
+status, events or pod changed (plus those whose verdict depends on the clock), each once.
+
+Even bounded, the work of one such update is seconds of CPU (parsing, classifying and counting 5000
+containers), so it is done in steps (`steps`): `event_steps` and `relist_item_steps` yield every
+`CONTAINERS_PER_STEP` containers, and the async handler lets the event loop run between steps. What
+may run in between (a log answer, `tick`, a scrape, another watcher's Event or node change) sees a
+whole state: the pod's new record, each container's old or new finding, each restart counted once
+(in the step that reaches its container). Each step re-reads the pod's current record and context,
+so interleaved updates of one pod do not undo each other, and a pod deleted meanwhile stays deleted.
 """
 
 from __future__ import annotations
@@ -24,20 +39,28 @@ import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from crashloop_exporter.catalog import BY_ID
-from crashloop_exporter.classify import FAILING_WAITING, LogRules, classify, needs_logs
+from crashloop_exporter.classify import (
+    FAILING_WAITING,
+    LogRules,
+    PodContext,
+    classify_container,
+    needs_logs,
+    pod_context,
+)
 from crashloop_exporter.errors import MalformedObjectError
 from crashloop_exporter.findings import Finding
 from crashloop_exporter.model import ContainerRecord, NodeRecord, PodRecord
-from crashloop_exporter.parse import parse_event, parse_node, parse_pod
+from crashloop_exporter.parse import parse_event, parse_node, parse_pod_steps
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state.counter import CrashCounter, CrashKey
 from crashloop_exporter.state.events import EventStore
 from crashloop_exporter.state.shard import owns
+from crashloop_exporter.steps import Steps, chunks, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +70,11 @@ NEW_POD_SLACK_SECONDS = 30.0
 """A pod created this long before our first list started is still treated as pre-existing."""
 START_FAILURES = FAILING_WAITING - {"CrashLoopBackOff"}
 """Waiting reasons of a container that never started: one counted episode each, not restarts."""
+CONTAINERS_PER_STEP = 16
+"""Containers classified and counted per step of `event_steps`: ~0.2 ms each, so one step holds the
+event loop ~3 ms and a crash wave of a 5000-container pod is ~310 steps. A request needs several
+turns of the loop (accept, read, handler), each waiting for one step of every task that is stepping
+(the watch handler, a scrape's prepare), so a step must be a small part of the probe's budget."""
 CLASSIFY_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1)
 
 ContainerKey = tuple[str, str]
@@ -88,6 +116,10 @@ class _Verdict:
     restart_count: int
     finding: Finding
 
+    def same_run(self, f: Finding) -> bool:
+        """`f` is about the run this log was read from: same restartCount, same termination."""
+        return self.restart_count == f.restarts and self.finding.last_termination == f.last_termination
+
 
 class _Histogram:
     """Classification latency buckets; the collector renders them."""
@@ -123,6 +155,11 @@ class ClusterState:
         self._clock = clock
         self.pods: dict[str, PodRecord] = {}
         self.findings: dict[str, tuple[Finding, ...]] = {}
+        """Per pod uid, its findings in container order (what the collector renders)."""
+        self._by_container: dict[str, dict[str, Finding]] = {}
+        """The same findings by container name, so one container's can be replaced alone."""
+        self._containers: dict[str, dict[str, ContainerRecord]] = {}
+        self._contexts: dict[str, PodContext] = {}
         self.nodes: dict[str, NodeRecord] = {}
         self.events = EventStore(window=settings.event_window, max_age=settings.event_max_age)
         self.crashes = CrashCounter(holdback=settings.new_series_holdback)
@@ -146,7 +183,11 @@ class ClusterState:
         self._relist_seen[(resource, namespace)] = set()
 
     def relist_item(self, resource: str, obj: Mapping[str, Any]) -> None:
-        key = self._apply(resource, "ADDED", obj)
+        run_steps(self.relist_item_steps(resource, obj))
+
+    def relist_item_steps(self, resource: str, obj: Mapping[str, Any]) -> Steps[None]:
+        """`relist_item` in steps (see `event_steps`)."""
+        key = yield from self._apply(resource, "ADDED", obj)
         meta = obj.get("metadata") if isinstance(obj, Mapping) else None
         if key is None:
             # A malformed copy of an object that is in the list still says the object exists:
@@ -177,18 +218,25 @@ class ClusterState:
         self._synced.add(resource)
 
     def event(self, resource: str, type_: str, obj: Mapping[str, Any]) -> None:
-        self._apply(resource, type_, obj)
+        run_steps(self.event_steps(resource, type_, obj))
+
+    def event_steps(self, resource: str, type_: str, obj: Mapping[str, Any]) -> Steps[None]:
+        """`event`, yielding between chunks of a pod's containers (and between a node's pods) so
+        that the caller can let others run; the state is whole at every yield (see the module
+        docstring). An object that concerns at most `CONTAINERS_PER_STEP` containers never yields,
+        so the common case costs no extra turn of the event loop."""
+        yield from self._apply(resource, type_, obj)
 
     # ---- objects ------------------------------------------------------------------------------
 
-    def _apply(self, resource: str, type_: str, obj: Mapping[str, Any]) -> str | None:
+    def _apply(self, resource: str, type_: str, obj: Mapping[str, Any]) -> Steps[str | None]:
         try:
             if resource == "pods":
-                return self._pod(type_, obj)
+                return (yield from self._pod(type_, obj))
             if resource == "events":
-                return self._event(type_, obj)
+                return (yield from self._event(type_, obj))
             if resource == "nodes":
-                return self._node(type_, obj)
+                return (yield from self._node(type_, obj))
         except MalformedObjectError as e:
             self.skipped[(resource, "malformed")] += 1
             log.warning("skipping malformed %s object: %s", resource, e)
@@ -203,8 +251,9 @@ class ClusterState:
             return False
         return owns(uid, shard=self._settings.shard, total_shards=self._settings.total_shards)
 
-    def _pod(self, type_: str, raw: Mapping[str, Any]) -> str | None:
-        rec = parse_pod(raw)
+    def _pod(self, type_: str, raw: Mapping[str, Any]) -> Steps[str | None]:
+        # Parsing is pure: until it returns, nothing of the state has changed.
+        rec = yield from parse_pod_steps(raw)
         if not rec.uid:
             raise MalformedObjectError(f"pod {rec.namespace}/{rec.name} has no metadata.uid")
         if not self._tracked(rec.namespace, rec.uid):
@@ -212,10 +261,12 @@ class ClusterState:
         if type_ == "DELETED":
             self._delete_pod(rec.uid)
             return rec.uid
-        self._upsert_pod(rec)
+        if len(rec.containers) > CONTAINERS_PER_STEP:
+            yield  # the last parse step and the first classify step are each a full step
+        yield from self._upsert_pod(rec)
         return rec.uid
 
-    def _event(self, type_: str, raw: Mapping[str, Any]) -> str | None:
+    def _event(self, type_: str, raw: Mapping[str, Any]) -> Steps[str | None]:
         e = parse_event(raw)
         if e is None:
             return None
@@ -228,12 +279,13 @@ class ClusterState:
         uid = self._by_name.get((e.namespace, e.pod))
         # Only pods that already have something to explain are reclassified: a healthy pod's
         # events (Pulled, Started, Scheduled) cannot change its findings, and the status update
-        # that follows a crash reclassifies it anyway.
+        # that follows a crash reclassifies it anyway. Of those, only the containers whose
+        # events changed (the one the Event names, or all for a pod-wide Event).
         if uid is not None and uid in self.findings:
-            self._reclassify(uid)
+            yield from self._reclassify(uid)
         return f"{e.namespace}/{e.pod}"
 
-    def _node(self, type_: str, raw: Mapping[str, Any]) -> str | None:
+    def _node(self, type_: str, raw: Mapping[str, Any]) -> Steps[str | None]:
         n = parse_node(raw)
         if type_ == "DELETED":
             self.nodes.pop(n.name, None)
@@ -241,8 +293,10 @@ class ClusterState:
         old = self.nodes.get(n.name)
         self.nodes[n.name] = n
         if old is None or old.pressures != n.pressures:
-            for uid in [u for u, fs in self.findings.items() if self.pods[u].node_name == n.name and fs]:
-                self._reclassify(uid)
+            for i, uid in enumerate([u for u, fs in self.findings.items() if self.pods[u].node_name == n.name and fs]):
+                if i:
+                    yield  # one node's pods can be thousands
+                yield from self._reclassify(uid, every_container=True)
         return n.name
 
     # ---- pods, counting -----------------------------------------------------------------------
@@ -254,32 +308,66 @@ class ClusterState:
             return False
         return rec.created > start - NEW_POD_SLACK_SECONDS and "pods" in self._synced
 
-    def _upsert_pod(self, rec: PodRecord) -> None:
+    def _upsert_pod(self, rec: PodRecord) -> Steps[None]:
         now = self._clock()
         old = self.pods.get(rec.uid)
         if old is not None:
             rec = _keep_unreported(rec, old)
         first_sight = old is None and not self._is_new_pod(rec)
+        # The record first, all of it: a step of this update, or a log answer between two steps,
+        # evaluates a container against this record, whichever chunk it is in.
         self.pods[rec.uid] = rec
         self._by_name[(rec.namespace, rec.name)] = rec.uid
-        findings = self._classify(rec) if not _quiet(rec) or rec.uid in self.findings else ()
-        self._store_findings(rec.uid, findings)
-        by_container = {f.container: f for f in findings}
-        for c in rec.containers:
-            self._count_container(rec, c, old, by_container.get(c.name), first_sight=first_sight, now=now)
+        before = self._containers.get(rec.uid, {})
+        self._containers[rec.uid] = {c.name: c for c in rec.containers}
+        classify = not (_quiet(rec) and rec.uid not in self.findings)
+        every = False
+        changed: frozenset[str] = frozenset()
+        if classify:
+            ctx = self._context(rec, now=now)
+            changed_events = ctx.changed_containers(self._contexts.get(rec.uid))
+            self._contexts[rec.uid] = ctx
+            every = old is None or changed_events is None or _pod_fields(old) != _pod_fields(rec)
+            changed = changed_events or frozenset()
+        else:
+            self._contexts.pop(rec.uid, None)
+        spent, added = 0.0, False
+        for i, chunk in enumerate(chunks(rec.containers, CONTAINERS_PER_STEP)):
+            if i:
+                yield
+            if classify:
+                started = time.perf_counter()
+                todo = [
+                    c.name
+                    for c in chunk
+                    if every or c.name in changed or before.get(c.name) != c or _clock_dependent(c)
+                ]
+                added |= self._classify_chunk(rec.uid, todo, now=now)
+                spent += time.perf_counter() - started
+            # Counted in the step that publishes the container's new finding: a scrape between
+            # two steps sees the crashes (counted, or waiting for their log) of exactly the
+            # containers whose new run it shows.
+            found = self._by_container.get(rec.uid, {})
+            for c in chunk:
+                self._count_container(
+                    rec, c, before.get(c.name), found.get(c.name), first_sight=first_sight, now=now
+                )
+        if classify:
+            if added or every:
+                self._settle(rec.uid)
+            self.classify_seconds.observe(spent)
 
     def _count_container(
         self,
         rec: PodRecord,
         c: ContainerRecord,
-        old: PodRecord | None,
+        prev: ContainerRecord | None,
         finding: Finding | None,
         *,
         first_sight: bool,
         now: float,
     ) -> None:
         ckey = (rec.uid, c.name)
-        prev = old.container(c.name) if old is not None else None
         if first_sight:
             baseline = c.restart_count
         elif prev is None:
@@ -317,7 +405,7 @@ class ClusterState:
             self._request_logs is not None
             and needs_logs(c)
             and (amount > 0 or (first_sight and finding is not None))
-            and not self._has_verdict(ckey, c.restart_count)
+            and not self._has_verdict(ckey, c)
         )
         if wants_logs and self._request_logs is not None:
             self._request_logs(
@@ -356,13 +444,20 @@ class ClusterState:
             cause=finding.cause if finding is not None else "unknown",
         )
 
-    def _has_verdict(self, ckey: ContainerKey, restart_count: int) -> bool:
+    def _has_verdict(self, ckey: ContainerKey, c: ContainerRecord) -> bool:
+        """A log already answered for this run of the container (restartCount and termination)."""
         v = self._verdicts.get(ckey)
-        return v is not None and v.restart_count == restart_count
+        if v is None or v.restart_count != c.restart_count:
+            return False
+        term = c.terminated or c.last_terminated
+        return v.finding.last_termination == (term.finished_at if term is not None else None)
 
     def _delete_pod(self, uid: str) -> None:
         rec = self.pods.pop(uid, None)
         self.findings.pop(uid, None)
+        self._by_container.pop(uid, None)
+        self._containers.pop(uid, None)
+        self._contexts.pop(uid, None)
         if rec is None:
             return
         for c in rec.containers:
@@ -382,29 +477,82 @@ class ClusterState:
 
     # ---- classification -----------------------------------------------------------------------
 
-    def _classify(self, rec: PodRecord, logs: Mapping[str, str] | None = None) -> tuple[Finding, ...]:
-        now = self._clock()
-        started = time.perf_counter()
-        findings = classify(
-            rec,
-            events=self.events.for_pod(rec.namespace, rec.name, now=now),
-            logs=logs,
-            node=self.nodes.get(rec.node_name),
-            now=now,
-            rules=self._rules,
+    def _context(self, rec: PodRecord, *, now: float) -> PodContext:
+        return pod_context(
+            rec, events=self.events.for_pod(rec.namespace, rec.name, now=now), node=self.nodes.get(rec.node_name)
         )
-        self.classify_seconds.observe(time.perf_counter() - started)
-        return tuple(self._with_verdict(rec, f, fresh_logs=logs or {}) for f in findings)
 
-    def _with_verdict(self, rec: PodRecord, f: Finding, *, fresh_logs: Mapping[str, str]) -> Finding:
-        """Keep what an earlier log said about this same run, unless the status now says more."""
-        ckey = (rec.uid, f.container)
-        if f.container in fresh_logs:
+    def _classify_chunk(
+        self, uid: str, names: Sequence[str], *, now: float, logs: Mapping[str, str] | None = None
+    ) -> bool:
+        """Re-evaluate the named containers of pod `uid` and publish their findings (the other
+        containers keep theirs). One step, so it reads the pod's current record, containers and
+        context: a step of an older update must not undo a newer one, nor bring a pod deleted
+        between steps back as a ghost series. Returns whether a container got its first finding,
+        which `_settle` puts back in container order."""
+        rec = self.pods.get(uid)
+        if rec is None or not names:
+            return False
+        containers = self._containers.get(uid, {})
+        ctx = self._contexts.get(uid)
+        if ctx is None:
+            ctx = self._contexts[uid] = self._context(rec, now=now)
+        fresh_logs = logs or {}
+        found = self._by_container.get(uid, {})
+        added = False
+        for name in names:
+            c = containers.get(name)
+            if c is None:
+                continue
+            f = classify_container(rec, c, context=ctx, log_text=fresh_logs.get(name, ""), now=now, rules=self._rules)
+            if f is None:
+                found.pop(name, None)
+                continue
+            if name not in found:
+                added = True
+            found[name] = self._with_verdict(uid, f, fresh_log=name in fresh_logs)
+        self._publish(uid, found)
+        return added
+
+    def _publish(self, uid: str, found: dict[str, Finding]) -> None:
+        """`found` becomes pod `uid`'s findings: what the collector renders and /causes lists."""
+        if found:
+            self._by_container[uid] = found
+            self.findings[uid] = tuple(found.values())
+        else:
+            self._by_container.pop(uid, None)
+            self.findings.pop(uid, None)
+
+    def _settle(self, uid: str) -> None:
+        """After the last step: the findings of the pod's current containers only, in container
+        order (the order `classify` gives and the collector renders); a step appends a
+        container's first finding at the end."""
+        found = self._by_container.get(uid)
+        containers = self._containers.get(uid)
+        if found is None or containers is None:
+            return
+        ordered = {n: found[n] for n in containers if n in found}
+        if list(ordered) != list(found):
+            self._publish(uid, ordered)
+
+    def _with_verdict(self, uid: str, f: Finding, *, fresh_log: bool) -> Finding:
+        """Keep what an earlier log said about this same run, unless the status now says more.
+
+        Same cause counts as "not more": a status-only reclassification of an app_crash (a
+        relist, an Event) must keep the log line that says why the app crashed. A verdict about
+        a run that is over is not applied, so a new run never shows the old run's log.
+        """
+        if fresh_log:
             return f
+        ckey = (uid, f.container)
         v = self._verdicts.get(ckey)
-        if v is None or v.restart_count != f.restarts:
+        if v is None:
             return f
-        if BY_ID[v.finding.cause].priority >= BY_ID[f.cause].priority:
+        if not v.same_run(f):
+            # Kept (one per container) for `_delete_pod`: the last log's cause still beats a
+            # status-only guess for a crash whose own log never comes.
+            return f
+        if BY_ID[v.finding.cause].priority > BY_ID[f.cause].priority:
             return f
         return dataclasses.replace(
             f,
@@ -415,33 +563,63 @@ class ClusterState:
             facts=v.finding.facts,
         )
 
-    def _reclassify(self, uid: str) -> None:
+    def _reclassify(self, uid: str, *, every_container: bool = False) -> Steps[None]:
+        """After an Event or a node change: the containers whose context changed, in steps."""
         rec = self.pods.get(uid)
-        if rec is not None:
-            self._store_findings(uid, self._classify(rec))
-
-    def _store_findings(self, uid: str, findings: tuple[Finding, ...]) -> None:
-        if findings:
-            self.findings[uid] = findings
-        else:
-            self.findings.pop(uid, None)
+        if rec is None:
+            return
+        now = self._clock()
+        ctx = self._context(rec, now=now)
+        changed = None if every_container else ctx.changed_containers(self._contexts.get(uid))
+        self._contexts[uid] = ctx
+        containers = self._containers.get(uid, {})
+        names = list(containers) if changed is None else [n for n in changed if n in containers]
+        spent, added = 0.0, False
+        for i, chunk in enumerate(chunks(names, CONTAINERS_PER_STEP)):
+            if i:
+                yield
+            started = time.perf_counter()
+            added |= self._classify_chunk(uid, chunk, now=now)
+            spent += time.perf_counter() - started
+        if added or changed is None:
+            self._settle(uid)
+        self.classify_seconds.observe(spent)
 
     def apply_logs(self, req: LogRequest, text: str | None) -> None:
-        """The answer to a LogRequest (`text` None when the fetch failed or was refused)."""
+        """The answer to a LogRequest (`text` None when the fetch failed or was refused).
+
+        Only the container the log is about is re-evaluated: its pod's context was computed at
+        the last pod update or Event, and the other containers' findings cannot depend on it.
+        """
         ckey = (req.pod_uid, req.container)
         rec = self.pods.get(req.pod_uid)
         p = self._pending.pop(ckey, None)
         finding: Finding | None = None
         if rec is not None:
-            findings = self._classify(rec, logs={req.container: text} if text else None)
-            self._store_findings(rec.uid, findings)
-            finding = next((f for f in findings if f.container == req.container), None)
-            if finding is not None and text:
-                self._verdicts[ckey] = _Verdict(req.restart_count, finding)
+            c = self._containers.get(rec.uid, {}).get(req.container)
+            if c is not None and text:
+                started = time.perf_counter()
+                if self._classify_chunk(rec.uid, (c.name,), now=self._clock(), logs={c.name: text}):
+                    self._settle(rec.uid)
+                self.classify_seconds.observe(time.perf_counter() - started)
+                finding = self._by_container.get(rec.uid, {}).get(c.name)
+                if finding is not None:
+                    self._verdicts[ckey] = _Verdict(req.restart_count, finding)
+            else:
+                # No log: the container's finding from its last update is the best known.
+                finding = self._by_container.get(rec.uid, {}).get(req.container)
         elif p is not None and text:
             # The pod was deleted while its log was in flight: classify its last known state.
-            gone = classify(p.record, logs={req.container: text}, now=self._clock(), rules=self._rules)
-            finding = next((f for f in gone if f.container == req.container), None)
+            gone = p.record.container(req.container)
+            if gone is not None:
+                finding = classify_container(
+                    p.record,
+                    gone,
+                    context=pod_context(p.record),
+                    log_text=text,
+                    now=self._clock(),
+                    rules=self._rules,
+                )
         if p is not None:
             key = p.fallback._replace(cause=finding.cause) if finding is not None else p.fallback
             self.crashes.inc(key, p.amount, now=self._clock())
@@ -494,6 +672,32 @@ def _listed_key(resource: str, meta: object) -> str | None:
         return None
     key = meta.get("uid") if resource == "pods" else meta.get("name") if resource == "nodes" else None
     return key if isinstance(key, str) and key else None
+
+
+def _pod_fields(rec: PodRecord) -> tuple[object, ...]:
+    """Everything of a pod record but its containers: when any of it changes, every container's
+    classification may (an eviction, a move to another node, a new restartPolicy)."""
+    return (
+        rec.phase,
+        rec.reason,
+        rec.message,
+        rec.node_name,
+        rec.restart_policy,
+        rec.workload_kind,
+        rec.workload,
+        rec.volume_refs,
+        rec.created,
+    )
+
+
+def _clock_dependent(c: ContainerRecord) -> bool:
+    """Whether this container's finding can change with time alone, its status unchanged: a
+    running container is failing only for 10 minutes after a crash, and a ContainerCreating one
+    becomes failing once it has waited too long. Those are re-evaluated on every pod update, as
+    every container was before; a container waiting in CrashLoopBackOff is not."""
+    if c.waiting is not None:
+        return c.waiting.reason == "ContainerCreating"
+    return c.terminated is None
 
 
 def _quiet(rec: PodRecord) -> bool:
