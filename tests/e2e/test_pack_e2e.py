@@ -7,6 +7,7 @@ scraped series through Prometheus and Alertmanager to the receiver owning that c
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import pytest
 
 from crashloop_exporter.catalog import CAUSES, Cause, cause
 from crashloop_exporter.rulegen import RULES_FILE, RoutingConfig, RulesConfig, alertmanager, generate_files
-from crashloop_exporter.rulegen.rules import POD_FAILED, RESTARTS_INCREASING
+from crashloop_exporter.rulegen.rules import DEPENDENCY_CAUSE, POD_FAILED, RESTARTS_INCREASING
 from crashloop_exporter.rulegen.unittests import REASONS
 from tests.e2e.harness import (
     Alertmanager,
@@ -208,3 +209,89 @@ def test_node_pressure_and_critical_alerts_mute_the_alerts_they_explain(
     delivered = {(a["labels"]["alertname"], a["labels"].get("pod")) for _, a in webhook_receiver.firing()}
     assert (POD_FAILED, evicted["pod"]) not in delivered
     assert (RESTARTS_INCREASING, "payment-service-7d9c6b5f4-x2vqz") not in delivered
+
+
+def test_a_failing_dependency_pages_its_owner_once_and_its_dependents_after_it_recovers(
+    tmp_path: Path,
+    webhook_receiver: WebhookReceiver,
+    prometheus_factory: Callable[..., Prometheus],
+    alertmanager_factory: Callable[..., Alertmanager],
+) -> None:
+    """Seed 001, Root Cause 4: postgres OOMs and two services that need it fail with
+    dependency_unavailable. Through real Prometheus and Alertmanager, postgres's alert is delivered
+    and the dependents' alerts are muted by it; a third service whose dependency is healthy is not.
+    When postgres recovers (its dependency gauge goes away) and a dependent still fails, the
+    dependent's own alert is delivered."""
+    root_cause, dependent_cause = cause("oomkilled"), cause(DEPENDENCY_CAUSE)
+    root = {"namespace": "production", "workload_kind": "StatefulSet", "workload": "postgres",
+            "container": "postgres", "container_type": "regular"}
+    dependency = {"dependency_namespace": "production", "dependency_workload_kind": "StatefulSet",
+                  "dependency_workload": "postgres", "dependency_cause": root_cause.id}
+
+    def dependent(workload: str) -> dict[str, str]:
+        return {"namespace": "production", "workload_kind": "Deployment", "workload": workload,
+                "pod": f"{workload}-7d4b9c-m2f8q", "container": "app", "container_type": "regular"}
+
+    api, worker, billing = dependent("api"), dependent("worker"), dependent("billing")
+    exporter = MetricsTarget()
+    exporter.declare("crashloop_container_failing", "gauge", "Containers failing now, by cause.")
+    exporter.declare("crashloop_crashes_total", "counter", "Container crashes by cause.")
+    exporter.declare("crashloop_container_dependency_failing", "gauge", "Dependents of a failing root.")
+    exporter.start()
+    try:
+        exporter.set("crashloop_crashes_total", {**root, "cause": root_cause.id}, 0)
+        am = alertmanager_factory(config_text=fast_routing(webhook_receiver))
+        prom = prometheus_factory(
+            scrape_configs=[scrape_config("crashloop-exporter", host_port(exporter.url))],
+            rule_files=[fast_rules(tmp_path / "rules")],
+            alertmanager_url=am.url,
+        )
+        prom.wait_for_targets_up()
+        wait_until(lambda: prom.query("crashloop_crashes_total == 0"), timeout=20,
+                   what="Prometheus to scrape the root's new counter at 0")
+        exporter.set("crashloop_crashes_total", {**root, "cause": root_cause.id}, root_cause.alert_min_crashes)
+        receiver, alert = webhook_receiver.wait_for_alert(
+            timeout=DELIVERY_TIMEOUT, what="postgres's OOMKilled alert", alertname=root_cause.alert_name)
+        assert receiver == spec_owner(root_cause.id)
+        assert (alert["labels"]["root_namespace"], alert["labels"]["root_workload"]) == ("production", "postgres")
+
+        for box in (api, worker, billing):
+            exporter.set("crashloop_container_failing",
+                         {**box, "cause": dependent_cause.id, "reason": "CrashLoopBackOff"}, 1)
+        for box in (api, worker):
+            exporter.set("crashloop_container_dependency_failing", {**box, **dependency}, 1)
+
+        def states() -> dict[tuple[str, str], dict[str, Any]]:
+            return {(a["labels"]["workload"], a["labels"].get("root_workload", "")): a
+                    for a in am.alerts() if a["labels"].get("alertname") == dependent_cause.alert_name}
+
+        seen = wait_until(
+            lambda: (s if {("api", "postgres"), ("worker", "postgres"), ("billing", "billing")} <= set(s)
+                     and all(s[(w, "postgres")]["status"]["inhibitedBy"] for w in ("api", "worker")) else None)
+            if (s := states()) else None,
+            timeout=DELIVERY_TIMEOUT, what="the dependents' alerts at Alertmanager, muted by postgres's",
+            on_timeout=lambda: json.dumps(states(), indent=1))
+        for w in ("api", "worker"):
+            labels = seen[(w, "postgres")]["labels"]
+            assert labels["dependent"] == "true" and labels["dependency_cause"] == root_cause.id, labels
+            description = seen[(w, "postgres")]["annotations"]["description"]
+            assert "It needs StatefulSet/postgres in namespace production, which is itself failing (cause " \
+                   f"{root_cause.id})" in description, description
+        assert not seen[("billing", "billing")]["status"]["inhibitedBy"], "a healthy dependency mutes nothing"
+        receiver, _ = webhook_receiver.wait_for_alert(
+            timeout=DELIVERY_TIMEOUT, what="billing's alert (its dependency is healthy)",
+            alertname=dependent_cause.alert_name, workload="billing")
+        assert receiver == spec_owner(dependent_cause.id)
+
+        # postgres recovers: the exporter drops the dependency gauge; api still fails on its own.
+        exporter.remove("crashloop_container_dependency_failing", {**api, **dependency})
+        receiver, alert = webhook_receiver.wait_for_alert(
+            timeout=DELIVERY_TIMEOUT, what="api's own alert once postgres recovered",
+            alertname=dependent_cause.alert_name, workload="api", root_workload="api")
+        assert receiver == spec_owner(dependent_cause.id)
+        assert "dependent" not in alert["labels"], alert["labels"]
+        muted = {(a["labels"]["alertname"], a["labels"]["workload"]) for _, a in webhook_receiver.firing()
+                 if a["labels"].get("root_workload") == "postgres" and a["labels"].get("dependent") == "true"}
+        assert not muted, f"dependents delivered while postgres's alert fired: {sorted(muted)}"
+    finally:
+        exporter.stop()

@@ -48,7 +48,7 @@ def test_amtool_accepts_the_example(amtool: Runner) -> None:
     """`amtool check-config` accepts alertmanager.yml with its receivers and inhibit rules."""
     result = amtool("check-config", ALERTMANAGER_PATH)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 inhibit rules" in result.stdout
+    assert "3 inhibit rules" in result.stdout
 
 
 @pytest.mark.parametrize("cause", CAUSES, ids=lambda c: c.id)

@@ -1,7 +1,7 @@
 """The Alertmanager routing example: alerts go to whoever owns the fix of their `cause`.
 
 Routes are derived from `Cause.team`, so a new cause (or a cause changing owners) is routed by
-regenerating, never by hand-editing a regex. Two inhibitions remove alerts that another alert
+regenerating, never by hand-editing a regex. Three inhibitions remove alerts that another alert
 already explains (see `inhibit_rules`).
 """
 
@@ -12,7 +12,7 @@ from typing import Any, get_args
 from crashloop_exporter.catalog import CAUSES, Team
 from crashloop_exporter.rulegen import output
 from crashloop_exporter.rulegen.config import RoutingConfig
-from crashloop_exporter.rulegen.rules import HEALTH_TEAM
+from crashloop_exporter.rulegen.rules import DEPENDENCY_CAUSE, DEPENDENT_LABEL, HEALTH_TEAM
 
 RECEIVERS: dict[str, str] = {
     "capacity": "capacity-owners",
@@ -47,6 +47,13 @@ containers' restarts and kills are the eviction's. The scope is the pod (equal c
 pod), not the namespace: the node is not a label of these alerts, and pressure on one node says
 nothing about the namespace's pods on other nodes."""
 
+DEPENDENCY_NOTE = """\
+A dependency chain pages its root once: a container that cannot reach a workload which is itself
+failing carries that root's root_namespace/root_workload (and dependent="true"), and every other
+per-cause alert carries its own. While the root's alert fires (any cause: OOMKilled, a missing
+Secret, or a dependency_unavailable that is itself a root), its dependents' alerts are muted; when
+the root recovers and a dependent still fails, the dependent's own alert is delivered."""
+
 SEVERITY_NOTE = """\
 A critical alert mutes the warning and info alerts of the same container (equal cluster,
 namespace, workload, container): the restart-increase alerts and crash counts of a container
@@ -78,6 +85,11 @@ def config(routing: RoutingConfig) -> dict[str, Any]:
                 "equal": ["cluster", "namespace", "pod"],
             },
             {
+                "source_matchers": ['root_workload=~".+"', f'{DEPENDENT_LABEL[0]}!="{DEPENDENT_LABEL[1]}"'],
+                "target_matchers": [f'cause="{DEPENDENCY_CAUSE}"', f'{DEPENDENT_LABEL[0]}="{DEPENDENT_LABEL[1]}"'],
+                "equal": ["cluster", "root_namespace", "root_workload"],
+            },
+            {
                 "source_matchers": ['severity="critical"', 'container=~".+"'],
                 "target_matchers": ['severity=~"warning|info"'],
                 "equal": ["cluster", "namespace", "workload", "container"],
@@ -107,7 +119,7 @@ def render(routing: RoutingConfig) -> str:
             "\n",
             output.commented_list(
                 "inhibit_rules",
-                [(NODE_PRESSURE_NOTE, data["inhibit_rules"][0]), (SEVERITY_NOTE, data["inhibit_rules"][1])],
+                list(zip((NODE_PRESSURE_NOTE, DEPENDENCY_NOTE, SEVERITY_NOTE), data["inhibit_rules"], strict=True)),
             ),
             "\n",
             output.dump({"receivers": data["receivers"]}),

@@ -145,17 +145,72 @@ def recording_rules(config: RulesConfig) -> RuleGroup:
     )
 
 
+def _with_labels(expr: str, copies: Sequence[tuple[str, str]], constants: Sequence[tuple[str, str]] = ()) -> str:
+    """`expr` with label `dst` set to the value of label `src` for each (dst, src) of `copies`, and
+    to a fixed value for each (dst, value) of `constants`: nested `label_replace`s."""
+    for dst, src in copies:
+        expr = f'label_replace(\n{_indent(expr)},\n  "{dst}", "$1", "{src}", "(.*)"\n)'
+    for dst, value in constants:
+        expr = f'label_replace(\n{_indent(expr)},\n  "{dst}", "{value}", "", ""\n)'
+    return expr
+
+
+OWN_ROOT = (("root_namespace", "namespace"), ("root_workload", "workload"))
+"""An ordinary alert is its own root: the workload whose fix ends it."""
+DEPENDENCY_ROOT = (("root_namespace", "dependency_namespace"), ("root_workload", "dependency_workload"))
+"""A dependent's root is the failing workload at the end of its chain (the dependency gauge)."""
+DEPENDENCY_LABELS = ("dependency_namespace", "dependency_workload_kind", "dependency_workload", "dependency_cause")
+DEPENDENT_LABEL = ("dependent", "true")
+"""Marks the alert of a container whose dependency is itself failing: the inhibition's target."""
+DEPENDENCY_CAUSE = "dependency_unavailable"
+"""The cause whose alerts can be explained by another workload's (the dependency chain's root)."""
+
+
+def _dependency_alert_expr(config: RulesConfig, failing_expr: str) -> str:
+    """`failing_expr` split in two: containers whose dependency is failing (joined with the
+    dependency gauge, rooted at the dependency) and the rest (their own root). `topk` keeps the
+    join one-to-one while a dependent's root changes between two scrapes."""
+    on = by(config, CONTAINER_ON)
+    gauge = f"crashloop_container_dependency_failing{selector(config.exporter_selector)}"
+    dependency = (
+        f"topk by {on} (1,\n"
+        f"  max by {by(config, (*CONTAINER_ON, *DEPENDENCY_LABELS))} ({gauge})\n"
+        ")"
+    )
+    joined = (
+        f"(\n{_indent(failing_expr)}\n)\n"
+        f"* on {on} group_left ({', '.join(DEPENDENCY_LABELS)})\n"
+        f"{dependency}"
+    )
+    alone = f"(\n{_indent(failing_expr)}\n)\nunless on {on}\n{gauge}"
+    return (
+        _with_labels(joined, DEPENDENCY_ROOT, (DEPENDENT_LABEL,))
+        + "\nor\n"
+        + _with_labels(alone, OWN_ROOT)
+    )
+
+
 def cause_alert(config: RulesConfig, cause: Cause) -> AlertRule:
-    """The one alert of a cause; its form depends on `alert_min_crashes` (see the catalog)."""
+    """The one alert of a cause; its form depends on `alert_min_crashes` (see the catalog).
+
+    Every per-cause alert carries `root_namespace`/`root_workload`: its own workload, or, for a
+    dependent whose dependency is itself failing, that root's (with `dependent="true"` and the
+    dependency's labels), so Alertmanager mutes the dependents while the root's own alert fires.
+    """
     matchers = selector(f'cause="{cause.id}"', config.exporter_selector)
     if cause.alert_min_crashes == 0:
-        expr = f"max by {by(config, FAILING_BY)} (\n  crashloop_container_failing{matchers}\n) > 0"
-        annotations = templates.failing_annotations(config, cause)
+        failing = f"max by {by(config, FAILING_BY)} (\n  crashloop_container_failing{matchers}\n) > 0"
+        if cause.id == DEPENDENCY_CAUSE:
+            expr = _dependency_alert_expr(config, failing)
+        else:
+            expr = _with_labels(failing, OWN_ROOT)
+        annotations = templates.failing_annotations(config, cause, root_note=cause.id == DEPENDENCY_CAUSE)
     else:
-        expr = (
+        expr = _with_labels(
             f"sum by {by(config, CRASH_COUNT_BY)} (\n"
             f"  increase(crashloop_crashes_total{matchers}[{cause.alert_window}])\n"
-            f") >= {cause.alert_min_crashes}"
+            f") >= {cause.alert_min_crashes}",
+            OWN_ROOT,
         )
         annotations = templates.crash_count_annotations(config, cause)
     return AlertRule(

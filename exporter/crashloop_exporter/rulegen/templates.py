@@ -124,14 +124,26 @@ def kubelet_reason(config: RulesConfig, cause: Cause) -> str:
     )
 
 
-def failing_annotations(config: RulesConfig, cause: Cause) -> dict[str, str]:
-    """Annotations of a per-cause alert on `crashloop_container_failing` (one alert per container)."""
+ROOT_NOTE = (
+    "{{ if $labels.dependent }}"
+    "It needs {{ $labels.dependency_workload_kind }}/{{ $labels.dependency_workload }} in namespace "
+    "{{ $labels.dependency_namespace }}, which is itself failing (cause {{ $labels.dependency_cause }}): "
+    "fix that first; its own alert carries the fix, and this one is muted while it fires.\n"
+    "{{ end }}"
+)
+"""What a dependent's alert says of the root of its chain (labels joined from the dependency gauge)."""
+
+
+def failing_annotations(config: RulesConfig, cause: Cause, *, root_note: bool = False) -> dict[str, str]:
+    """Annotations of a per-cause alert on `crashloop_container_failing` (one alert per container).
+    With `root_note`, a dependent's description names the failing root of its chain first."""
     ns, pod, container = label("namespace"), label("pod"), label("container")
     return {
         "summary": f"{cause.title}: {ns}/{pod} container {container}",
         "description": (
             f"Container {container} of pod {ns}/{pod} ({WORKLOAD_REF}) is failing"
             f"{kubelet_reason(config, cause)}, classified as {cause.id}: {escape_template(cause.help)}\n"
+            f"{ROOT_NOTE if root_note else ''}"
             "\n"
             "Fix:\n"
             f"{remediation(cause, pod_known=True)}"

@@ -214,6 +214,8 @@ def _alert_labels(box: Container, c: Cause, *, with_pod: bool) -> dict[str, str]
         "cause": c.id,
         "severity": c.severity,
         "team": c.team,
+        "root_namespace": box.namespace,
+        "root_workload": box.workload,
     }
     if with_pod:
         out.update(pod=box.pod, container_type=box.container_type)
@@ -395,6 +397,72 @@ def shards_test(config: RulesConfig, lbl: _Labels) -> dict[str, Any]:
     }
 
 
+ROOT = Container(namespace="production", workload_kind="StatefulSet", workload="postgres", pod="postgres-0",
+                 container="postgres")
+"""The failing dependency at the end of a dependent's chain."""
+DEPENDENT = Container(namespace="production", workload="api", pod="api-7d4b9c-m2f8q")
+
+
+def expected_dependent(config: RulesConfig, c: Cause, box: Container, root: Container, *, root_cause: str,
+                       reason: str) -> dict[str, str]:
+    """A dependent's annotations: the ordinary ones, with the root named before the fix."""
+    out = expected_failing(config, c, box, reason=reason)
+    head, fix = out["description"].split("\n\nFix:\n", 1)
+    out["description"] = (
+        f"{head}\nIt needs {root.workload_kind}/{root.workload} in namespace {root.namespace}, which is itself "
+        f"failing (cause {root_cause}): fix that first; its own alert carries the fix, and this one is muted "
+        f"while it fires.\n\nFix:\n{fix}"
+    )
+    return out
+
+
+def dependency_root_test(config: RulesConfig, lbl: _Labels) -> dict[str, Any]:
+    """A dependent carries its root's `root_*` labels while the dependency gauge names a failing
+    root, and its own once the root recovers (a new alert identity, so `for` runs again)."""
+    c = cause(rules.DEPENDENCY_CAUSE)
+    root_cause = "oomkilled"
+    fm = minutes(duration_seconds(config.effective_for(c.alert_for)), what=f"for of {c.alert_name}")
+    recovered = 1 + fm + 2  # the root's last failing minute, then its gauge goes stale
+    length = recovered + fm + 3
+    failing = run([None], [1] * length)
+    dependency = run([None], [1] * (recovered - 1), ["stale"], [None] * (length - recovered))
+    dependency_labels = {
+        "dependency_namespace": ROOT.namespace, "dependency_workload_kind": ROOT.workload_kind,
+        "dependency_workload": ROOT.workload, "dependency_cause": root_cause,
+    }
+    gauge_labels = {k: v for k, v in _failing_labels(DEPENDENT, c, "CrashLoopBackOff").items()
+                    if k not in ("cause", "reason")}
+    rooted = {
+        "exp_labels": {**_alert_labels(DEPENDENT, c, with_pod=True), **dependency_labels,
+                       "root_namespace": ROOT.namespace, "root_workload": ROOT.workload, "dependent": "true"},
+        "exp_annotations": expected_dependent(config, c, DEPENDENT, ROOT, root_cause=root_cause,
+                                              reason="CrashLoopBackOff"),
+    }
+    own = {"exp_labels": _alert_labels(DEPENDENT, c, with_pod=True),
+           "exp_annotations": expected_failing(config, c, DEPENDENT, reason="CrashLoopBackOff")}
+    return {
+        "name": (
+            f"{c.alert_name} of a container whose dependency is failing carries the root's root_namespace and "
+            "root_workload and names the root's cause; once the root recovers it is the container's own alert"
+        ),
+        "interval": "1m",
+        "input_series": [
+            {"series": series("crashloop_container_failing", {**_failing_labels(DEPENDENT, c, "CrashLoopBackOff"),
+                                                             **lbl.exporter_target()}),
+             "values": values(failing)},
+            {"series": series("crashloop_container_dependency_failing", {**gauge_labels, **dependency_labels,
+                                                                        **lbl.exporter_target()}),
+             "values": values(dependency)},
+        ],
+        "alert_rule_test": [
+            step(fm, c.alert_name),
+            step(1 + fm, c.alert_name, [rooted]),
+            step(recovered + fm - 1, c.alert_name),
+            step(recovered + fm, c.alert_name, [own]),
+        ],
+    }
+
+
 def cause_tests(config: RulesConfig) -> dict[str, Any]:
     lbl = _Labels(config)
     tests = [failing_cause_test(config, lbl, c) if c.alert_min_crashes == 0
@@ -404,6 +472,7 @@ def cause_tests(config: RulesConfig) -> dict[str, Any]:
     if clusters:
         tests.append(clusters)
     tests.append(shards_test(config, lbl))
+    tests.append(dependency_root_test(config, lbl))
     return _file(tests)
 
 
