@@ -21,7 +21,8 @@ from typing import TextIO
 
 from crashloop_exporter.catalog import BY_ID
 from crashloop_exporter.findings import INVISIBLE_CHARS, Finding, encode_findings, sort_key
-from crashloop_exporter.model import PodRecord
+from crashloop_exporter.model import NodeRecord, PodRecord
+from crashloop_exporter.render_nodes import node_groups, render_node_groups
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), other two-byte escapes, and the 8-bit CSI.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
@@ -156,11 +157,13 @@ def render_table(
     width: int = DEFAULT_WIDTH,
     as_of: float | None = None,
     context: Sequence[Finding] | None = None,
+    nodes: Mapping[str, NodeRecord] | None = None,
 ) -> str:
     """`-o table` / `-o wide`. `pods` are the pods in scope (for replica counts), `checked` how many
     were shown, `as_of` the time the input describes (a dump's time), if not now. `context` are the
     findings of every pod in scope, for the per-workload verdict when only one pod's rows are shown
-    (default: `findings`)."""
+    (default: `findings`). With `pods`, nodes that run two or more failing pods get a section of
+    their own, with their pressure conditions from `nodes`."""
     style = _Style(color)
     if not findings:
         return f"No failing containers found ({_plural(checked, 'pod')} checked).\n"
@@ -247,6 +250,9 @@ def render_table(
             if wide:
                 out.append(f"{indent}    runbook: {printable(f.runbook_url)}")
         out.append("")
+    if pods is not None:
+        section = render_node_groups(node_groups(findings, pods, nodes or {}), indent=indent)
+        out.extend(style("1", printable(ln)) if not ln.startswith(" ") and ln else printable(ln) for ln in section)
     return "\n".join(out)
 
 

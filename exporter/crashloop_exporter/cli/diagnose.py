@@ -231,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
                 width=width,
                 as_of=as_of,
                 context=context,
+                nodes=snapshot.nodes,
             )
         )
     return 1 if args.exit_code and any(f.failing for f in findings) else 0
