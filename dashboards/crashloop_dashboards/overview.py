@@ -2,7 +2,8 @@
 
 Reading order matches the 3 a.m. questions: which causes are failing now (one tile per catalog
 cause, coloured by its severity), since when and how often, which workloads crash most and
-whether all their replicas fail or one pod does, and finally the failing containers themselves
+whether all their replicas fail or one pod does, which failing workloads take others down with
+them (the roots of dependency chains), and finally the failing containers themselves
 with exit codes, each linked to its runbook and to the workload drill-down.
 
 Needs the rules pack's recording rules (`namespace_workload_cause:*`) for the tiles and graphs;
@@ -259,6 +260,37 @@ def build() -> dash.Dashboard:
         ),
         w=12,
         h=9,
+    )
+
+    grid.row("Root causes")
+    roots = (
+        "count by (cluster, dependency_namespace, dependency_workload_kind, dependency_workload, dependency_cause) "
+        f"(crashloop_container_dependency_failing{selector(CLUSTER, NAMESPACE)})"
+    )
+    grid.add(
+        table_panel(
+            title="Root causes: failing dependencies and what they take down",
+            description=(
+                "Workloads that other failing containers need (their logs could not reach it) and that are "
+                "failing themselves: the root of a dependency chain. Fix the root first; its dependents' "
+                "dependency_unavailable alerts are muted while its own alert fires. `dependents` counts the "
+                "failing containers (in the selected namespaces) that wait on it."
+            ),
+            unit=units.Short,
+            targets=[query(roots, kind="table")],
+            order=("cluster", "dependency_namespace", "dependency_workload_kind", "dependency_workload",
+                   "dependency_cause", "Value"),
+            columns=[
+                Column(field="dependency_namespace", header="root namespace"),
+                Column(field="dependency_workload_kind", header="kind"),
+                Column(field="dependency_workload", header="root workload"),
+                cause_column("dependency_cause"),
+                Column(field="Value", header="dependents", unit=units.Short),
+            ],
+            sort_by=("dependents", True),
+        ),
+        w=24,
+        h=6,
     )
 
     grid.row("Failing containers")

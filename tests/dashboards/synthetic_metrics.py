@@ -145,6 +145,9 @@ SCENARIOS = (
     Scenario("tools", "Deployment", "batch-runner", 1, 1, "runner", "clean_exit", "CrashLoopBackOff", 0, 300, 4830),
 )
 
+DEPENDS_ON = {("monitoring", "node-agent"): ("data", "redis")}
+"""Dependency chains: the dependent's logs could not reach the root, which is failing itself."""
+
 
 # Value functions: each takes `ago`, seconds before the end, last; bound with functools.partial.
 
@@ -263,6 +266,27 @@ def _crash_series(w: _Writer) -> None:
                     per_pod,
                     partial(_last_termination, s, w.end),
                 )
+
+
+def _both_failing(dependent: Scenario, root: Scenario, ago: float) -> float | None:
+    return 1.0 if dependent.failing_at(ago) and root.failing_at(ago) else None
+
+
+def _dependency_series(w: _Writer) -> None:
+    """crashloop_container_dependency_failing for each failing pod of a dependent, while its root fails."""
+    by_workload = {(s.namespace, s.workload): s for s in SCENARIOS}
+    for (namespace, workload), root_key in DEPENDS_ON.items():
+        dependent, root = by_workload[(namespace, workload)], by_workload[root_key]
+        for pod in dependent.pods()[: dependent.failing]:
+            w.series(
+                "crashloop_container_dependency_failing",
+                {**EXPORTER, "namespace": dependent.namespace, "pod": pod, "container": dependent.container,
+                 "container_type": dependent.container_type, "workload_kind": dependent.kind,
+                 "workload": dependent.workload, "dependency_namespace": root.namespace,
+                 "dependency_workload_kind": root.kind, "dependency_workload": root.workload,
+                 "dependency_cause": root.cause},
+                partial(_both_failing, dependent, root),
+            )
 
 
 def _recording_rules(w: _Writer) -> None:
@@ -420,6 +444,7 @@ def openmetrics(*, end: float) -> str:
     """Three hours of every series the dashboards read, ending at `end` (Unix seconds)."""
     w = _Writer(end)
     _crash_series(w)
+    _dependency_series(w)
     _recording_rules(w)
     _kube_state_metrics(w)
     _exporter_health(w)
