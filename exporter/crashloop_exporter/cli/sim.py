@@ -41,6 +41,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--bookmark-interval", type=float, default=60.0, metavar="SECONDS",
                    help="BOOKMARK period on idle watches that ask for them (default 60)")
     p.add_argument("--seed", type=int, default=0, help="seed of generated names and ids (default 0)")
+    p.add_argument("--replay-dump", action="append", default=[], metavar="PATH",
+                   help="serve a recorded incident (`kubectl cluster-info dump` directory or stream) as live pods "
+                        "that keep crashing like the kubelet restarts them; repeatable. With a replay and no "
+                        "--scenarios, no scenario pods are added")
+    p.add_argument("--replay-file", action="append", default=[], metavar="PATH",
+                   help="the same for a `kubectl get pods,events -o yaml|json` file; repeatable")
+    p.add_argument("--replay-cases", metavar="FILE",
+                   help="the same for a JSON list of cases ({name, as_of, pods, events, nodes, logs})")
+    p.add_argument("--replay-tick", type=float, default=1.0, metavar="SECONDS",
+                   help="seconds between the replay's kubelet steps (restart, death, back-off); default 1")
+    p.add_argument("--paused", action="store_true",
+                   help="start with the clock stopped: nothing crashes until POST /_sim/resume")
+    p.add_argument("--replay-cycles", type=int, default=0, metavar="N",
+                   help="stop after N crashes of every looping container (default 0: never stop)")
     p.set_defaults(func=run)
 
 
@@ -65,8 +79,20 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise InputError(f"--scenarios: unknown scenario(s) {', '.join(unknown)}; known: "
                              f"{', '.join(scenario_names())}")
-    cluster = SimCluster(args.scenarios, time_scale=args.time_scale, filler_pods=args.filler_pods, seed=args.seed,
-                         churn_rate=args.churn_rate)
+    if args.replay_tick <= 0 or args.replay_cycles < 0:
+        raise InputError("--replay-tick must be > 0 and --replay-cycles >= 0")
+    from crashloop_exporter.sim.replay import load_case, load_cases_file
+
+    cases = [load_case(path, dump=path) for path in args.replay_dump]
+    cases += [load_case(path, files=[path]) for path in args.replay_file]
+    if args.replay_cases:
+        cases += load_cases_file(args.replay_cases)
+    scenarios = args.scenarios if args.scenarios is not None or not cases else []
+    cluster = SimCluster(scenarios, time_scale=args.time_scale, filler_pods=args.filler_pods, seed=args.seed,
+                         churn_rate=args.churn_rate, replay=cases, replay_tick=args.replay_tick,
+                         replay_cycles=args.replay_cycles)
+    if args.paused:
+        cluster.pause()
     asyncio.run(_serve(args, cluster, host=host, port=port))
     return 0
 

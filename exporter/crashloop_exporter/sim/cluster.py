@@ -27,6 +27,7 @@ from crashloop_exporter.sim.objects import (
     ts_nano,
 )
 from crashloop_exporter.sim.pods import LogRun
+from crashloop_exporter.sim.replay import Replay, ReplayCase
 from crashloop_exporter.sim.scenarios import NodeScenario, ObjectScenario, Scenario, load_cluster, load_scenarios
 from crashloop_exporter.sim.stats import SimStats
 from crashloop_exporter.sim.store import Store
@@ -59,6 +60,9 @@ class SimCluster:
         churn_rate: float = 0.0,
         history_seconds: float = 300.0,
         history_limit: int = 200_000,
+        replay: Sequence[ReplayCase] = (),
+        replay_tick: float = 1.0,
+        replay_cycles: int = 0,
     ) -> None:
         if filler_pods < 0:
             raise SimError(f"filler_pods must be >= 0, got {filler_pods}")
@@ -78,6 +82,8 @@ class SimCluster:
         self.lifecycle = Lifecycle(store=self.store, clock=self.clock, ids=self.ids, stats=self.stats,
                                    nodes=self.nodes)
         self._populate(base.namespaces, base.objects, nodes, filler_pods)
+        self.replay = Replay(self.store, replay, tick=replay_tick, cycles=replay_cycles, clock=self.clock)
+        self.replay.populate(time.time())
         self.churn = Churn(self.store["pods"], self._filler_keys, self.clock)
         self._churn_rate = churn_rate
         self._started = False
@@ -136,8 +142,10 @@ class SimCluster:
             self.lifecycle.scheduler.wake()
         if self._churn_rate:
             self.churn.set_rate(self._churn_rate)
+        self.replay.start()
 
     async def stop(self) -> None:
+        await self.replay.stop()
         await self.churn.stop()
         await self.lifecycle.scheduler.stop()
         for coll in self.store.collections.values():
@@ -241,6 +249,8 @@ class SimCluster:
         out["paused"] = self.paused
         out["faults_pending"] = [f.to_json() for f in self.faults.pending()]
         out["faults_consumed"] = {str(k): v for k, v in sorted(self.faults.consumed.items())}
+        if self.replay.cases:
+            out["replay"] = self.replay.stats_json()
         return out
 
     def expectations(self) -> list[dict[str, Any]]:
@@ -276,7 +286,10 @@ class SimCluster:
             raise SimRequestError(404, "NotFound", f'pods "{pod}" not found',
                                   details={"name": pod, "kind": "pods"})
         p = self.lifecycle.pods.get((namespace, pod))
-        if p is None:
+        if self.replay.serves(namespace, pod):
+            self.stats.log_fetch(namespace=namespace, pod=pod, container=container or "", previous=previous)
+            run = LogRun(time.time() - 1, self.replay.container_log(namespace, pod, container, previous=previous))
+        elif p is None:
             if not isinstance(obj, FillerPod) or container not in (None, "app"):
                 raise SimRequestError(400, "BadRequest", f"container {container} is not valid for pod {pod}")
             self.stats.log_fetch(namespace=namespace, pod=pod, container="app", previous=previous)

@@ -1,0 +1,163 @@
+"""Live/offline parity: every recorded case classified by `diagnose` and by the live exporter.
+
+A case is a classifier fixture (`tests/fixtures`), a held-out dump (`tests/heldout`), the bundled
+example dump, or a real-world incident (`tests/realworld`). Offline, it goes through the same code
+as `diagnose` (a Snapshot, `classify_snapshot` as of the case's own time). Live, the simulator
+replays it (`crashloop_exporter.sim.replay`: timestamps rebased to now, crash loops continued in
+the kubelet's order, events refreshed with count + 1) and a real exporter process watches it.
+
+Cases whose pods, events or nodes share a name cannot be served by one simulator, so they are
+split into batches that can.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crashloop_exporter.cli.diagnose import classify_snapshot
+from crashloop_exporter.findings import Finding
+from crashloop_exporter.inputs.snapshot import SnapshotBuilder
+from crashloop_exporter.parse import parse_time
+from crashloop_exporter.sim.replay import ReplayCase, load_case
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+HELDOUT = REPO / "tests" / "heldout"
+REALWORLD = REPO / "tests" / "realworld"
+EXAMPLE = REPO / "exporter" / "crashloop_exporter" / "examples" / "dump"
+
+ContainerKey = tuple[str, str, str]
+"""(namespace, pod, container)."""
+
+
+def fixture_case(path: Path) -> ReplayCase:
+    """A classifier fixture (tests/fixtures/README.md) as a replay case, captured at its `now`."""
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pod = data["pod"]
+    meta = pod["metadata"]
+    logs = {(meta["namespace"], meta["name"]): {str(k): str(v) for k, v in (data.get("logs") or {}).items()}}
+    return ReplayCase(
+        name=f"fixture:{path.relative_to(FIXTURES)}",
+        pods=[pod],
+        events=list(data.get("events") or []),
+        nodes=[data["node"]] if data.get("node") else [],
+        logs=logs,
+        as_of=parse_time(data["now"]),
+    )
+
+
+def all_cases() -> Iterator[ReplayCase]:
+    """Every fixture, held-out dump and stream, the example dump, and every real-world case."""
+    for path in sorted((FIXTURES / "causes").glob("*/*.yaml")) + sorted((FIXTURES / "healthy").glob("*.yaml")):
+        yield fixture_case(path)
+    for path in sorted(p for p in (HELDOUT / "dumps").iterdir() if p.is_dir()):
+        yield load_case(f"heldout:{path.name}", dump=str(path))
+    for path in sorted((HELDOUT / "streams").glob("*.txt")):
+        yield load_case(f"heldout:{path.name}", dump=str(path))
+    yield load_case("example", dump=str(EXAMPLE))
+    for path in sorted((REALWORLD / "cases").glob("*/dump")) if (REALWORLD / "cases").is_dir() else ():
+        yield load_case(f"realworld:{path.parent.name}", dump=str(path))
+
+
+def offline_findings(case: ReplayCase) -> list[Finding]:
+    """What `diagnose` says of the case, as of the time it was captured."""
+    warnings: list[str] = []
+    builder = SnapshotBuilder(warn=warnings.append)
+    for kind, objects in (("Node", case.nodes), ("Pod", case.pods), ("Event", case.events)):
+        for i, raw in enumerate(objects):
+            builder.add(kind, raw, where=f"{case.name} {kind} {i}")
+    for (namespace, pod), per_container in case.logs.items():
+        for container, text in per_container.items():
+            builder.add_logs(namespace=namespace, pod=pod, container=container, text=text)
+    snapshot = builder.build()
+    now = case.as_of if case.as_of is not None else snapshot.latest
+    assert now is not None, f"{case.name}: no time to classify it at"
+    return classify_snapshot(snapshot, snapshot.pods, now=now, use_logs=True, rules=None)
+
+
+def failing_causes(findings: Iterable[Finding]) -> dict[ContainerKey, str]:
+    return {(f.namespace, f.pod, f.container): f.cause for f in findings if f.failing}
+
+
+def _names(case: ReplayCase) -> set[tuple[str, str, str]]:
+    out: set[tuple[str, str, str]] = set()
+    for kind, objects in (("pod", case.pods), ("event", case.events), ("node", case.nodes)):
+        for obj in objects:
+            meta = obj.get("metadata") or {}
+            out.add((kind, str(meta.get("namespace", "")), str(meta.get("name", ""))))
+    return out
+
+
+def batches(cases: Iterable[ReplayCase]) -> list[list[ReplayCase]]:
+    """Cases grouped so that no two in a batch share a pod, event or node name (first fit)."""
+    out: list[tuple[set[tuple[str, str, str]], list[ReplayCase]]] = []
+    for case in cases:
+        names = _names(case)
+        for taken, members in out:
+            if not taken & names:
+                taken |= names
+                members.append(case)
+                break
+        else:
+            out.append((set(names), [case]))
+    return [members for _, members in out]
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What the live exporter must show for one batch once the replay is done."""
+
+    failing: dict[ContainerKey, str]
+    """Failing containers and their cause, as `diagnose` says."""
+    crashes: dict[tuple[str, ...], float]
+    """crashloop_crashes_total (namespace, kind, workload, container, type, cause): the deaths the
+    replay performed, under the cause `diagnose` gives their container."""
+    case_of: dict[ContainerKey, str]
+
+
+def expected_for(batch: list[ReplayCase], offline: dict[str, list[Finding]],
+                 deaths: dict[str, dict[str, int]]) -> Expected:
+    failing: dict[ContainerKey, str] = {}
+    crashes: Counter[tuple[str, ...]] = Counter()
+    case_of: dict[ContainerKey, str] = {}
+    for case in batch:
+        by_container = {(f.namespace, f.pod, f.container): f for f in offline[case.name]}
+        for key, cause in failing_causes(offline[case.name]).items():
+            failing[key] = cause
+            case_of[key] = case.name
+        for path, n in deaths.get(case.name, {}).items():
+            namespace, pod, container = path.split("/", 2)
+            f = by_container.get((namespace, pod, container))
+            if f is None or not f.failing:
+                # diagnose does not call it failing: a death of it is still a crash, under its cause.
+                cause = f.cause if f is not None else "unclassified"
+                kind, workload, ctype = (f.workload_kind, f.workload, f.container_type) if f else ("?", "?", "?")
+            else:
+                cause, kind, workload, ctype = f.cause, f.workload_kind, f.workload, f.container_type
+            crashes[(namespace, kind, workload, container, ctype, cause)] += n
+            case_of[(namespace, pod, container)] = case.name
+    return Expected(failing, {k: float(v) for k, v in crashes.items()}, case_of)
+
+
+def mismatch_table(expected: Expected, failing: dict[ContainerKey, str],
+                   crashes: dict[tuple[str, ...], float]) -> tuple[list[str], set[str]]:
+    """Rows naming each container whose live answer differs from diagnose's, and the cases they belong to."""
+    rows: list[str] = []
+    cases: set[str] = set()
+    for key in sorted(set(expected.failing) | set(failing)):
+        e, g = expected.failing.get(key, "-"), failing.get(key, "-")
+        if e != g:
+            case = expected.case_of.get(key, "?")
+            cases.add(case)
+            rows.append(f"  {case}: {'/'.join(key)}: diagnose {e}, live {g}")
+    for key in sorted(set(expected.crashes) | set(crashes)):
+        e_n, g_n = expected.crashes.get(key, 0.0), crashes.get(key, 0.0)
+        if e_n != g_n:
+            rows.append(f"  crashes {'/'.join(key)}: replay performed {e_n:g}, exporter counted {g_n:g}")
+    return rows, cases
