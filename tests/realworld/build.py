@@ -25,6 +25,8 @@ from ..heldout import kube
 
 NOW = kube.utc("2024-05-14T09:30:00Z")
 """Every case's dump is taken at this instant; case times are offsets from it."""
+GRACE_S = 30
+"""terminationGracePeriodSeconds of every built pod (the API default, as the held-out builder writes it)."""
 _OFFSET = re.compile(r"^-(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 CASE_KEYS = {
@@ -211,7 +213,9 @@ def build_cluster(case: Case) -> kube.Cluster:
         reason=p.get("reason", ""),
         message=p.get("message", ""),
         restart_policy=p.get("restartPolicy", "Always"),
-        deleting=when(p["deleting"]) if "deleting" in p else None,
+        # `deleting` is when the delete was requested; the API server sets deletionTimestamp to
+        # that instant plus the grace period (30 s), the deadline by which the pod must be gone.
+        deleting=when(p["deleting"]) + timedelta(seconds=GRACE_S) if "deleting" in p else None,
     )
     cluster.scheduled(ns, pod, created)
     if d.get("auto_events", True):
