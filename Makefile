@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps tools demo test lint typecheck unit generate heldout bench
+.PHONY: setup system-deps tools demo test lint typecheck unit generate heldout realworld bench
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -46,6 +46,10 @@ generate: setup
 # The held-out evaluation: dumps the classifier was not written against (scored, not a CI gate).
 heldout: setup
 	$(BIN)/pytest -q -m heldout tests/heldout
+
+# The real-world corpus (tests/realworld/cases): prints score N/M and each miss with its class.
+realworld: setup
+	$(PY) -m tests.realworld.score cases
 
 bench: setup
 	$(PY) benchmarks/run.py
