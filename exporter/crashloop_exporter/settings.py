@@ -181,9 +181,21 @@ class Settings:
         bounds=Bounds(1024, 16 * 1024 * 1024),
     )
     """`limitBytes` of each previous-log fetch."""
-    log_fetch_concurrency: int = setting(4, bounds=Bounds(1, 64), label="log fetch concurrency")
+    log_fetch_concurrency: int = setting(
+        4,
+        flag=Flag("--log-fetch-concurrency", "previous-log reads in flight at most", metavar="N"),
+        bounds=Bounds(1, 64),
+        label="log fetch concurrency",
+    )
     """At most this many log fetches in flight."""
-    log_fetch_rate: float = 10.0
+    log_fetch_rate: float = setting(
+        10.0,
+        flag=Flag("--log-fetch-rate", "previous-log reads started per second at most (a crash wave of 5,000 "
+                  "containers waits 500 s for its logs at 10/s; status and events classify it meanwhile)",
+                  metavar="N"),
+        bounds=Bounds(0.1, 1000, "per second"),
+        label="log fetch rate",
+    )
     """At most this many log fetches started per second (token bucket)."""
     log_fetch_node_concurrency: int = setting(2, bounds=Bounds(1, 64), label="log fetch concurrency per node")
     """At most this many of those in flight for the pods of one node: the kubelet serves them, and

@@ -117,7 +117,7 @@ class _NullStats:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        (Settings(log_fetch_concurrency=0), "log fetch concurrency 0: must be 1..64"),
+        (Settings(log_fetch_concurrency=0), "--log-fetch-concurrency 0: must be 1..64"),
         (Settings(watch_timeout_seconds=5), "watch timeout 5: must be 10..3600 seconds"),
         (Settings(log_tail_lines=0), "--log-tail-lines 0: must be 1..10000"),
         (Settings(log_level="loud"), "--log-level 'loud': expected debug, info, warning or error"),

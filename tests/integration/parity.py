@@ -52,8 +52,23 @@ def fixture_case(path: Path) -> ReplayCase:
     )
 
 
-def all_cases() -> Iterator[ReplayCase]:
-    """Every fixture, held-out dump and stream, the example dump, and every real-world case."""
+def realworld_cases(directory: Path, workdir: Path) -> Iterator[ReplayCase]:
+    """The real-world corpus (`cases/` or `heldback/`), each case built into its dump under `workdir`."""
+    from tests.realworld import build
+
+    for case in build.load_cases(directory):
+        dump = build.write_dump(case, workdir / directory.name / case.id)
+        yield load_case(f"realworld:{case.id}", dump=str(dump))
+
+
+def all_cases(workdir: Path) -> Iterator[ReplayCase]:
+    for i, case in enumerate(_all_cases(workdir)):
+        yield own_nodes(case, f"c{i}")
+
+
+def _all_cases(workdir: Path) -> Iterator[ReplayCase]:
+    """Every fixture, held-out dump and stream, the example dump, and every real-world case of
+    `cases/` (the held-back third is scored on its own)."""
     for path in sorted((FIXTURES / "causes").glob("*/*.yaml")) + sorted((FIXTURES / "healthy").glob("*.yaml")):
         yield fixture_case(path)
     for path in sorted(p for p in (HELDOUT / "dumps").iterdir() if p.is_dir()):
@@ -61,8 +76,7 @@ def all_cases() -> Iterator[ReplayCase]:
     for path in sorted((HELDOUT / "streams").glob("*.txt")):
         yield load_case(f"heldout:{path.name}", dump=str(path))
     yield load_case("example", dump=str(EXAMPLE))
-    for path in sorted((REALWORLD / "cases").glob("*/dump")) if (REALWORLD / "cases").is_dir() else ():
-        yield load_case(f"realworld:{path.parent.name}", dump=str(path))
+    yield from realworld_cases(REALWORLD / "cases", workdir)
 
 
 def offline_findings(case: ReplayCase) -> list[Finding]:
@@ -79,6 +93,31 @@ def offline_findings(case: ReplayCase) -> list[Finding]:
     now = case.as_of if case.as_of is not None else snapshot.latest
     assert now is not None, f"{case.name}: no time to classify it at"
     return classify_snapshot(snapshot, snapshot.pods, now=now, use_logs=True, rules=None)
+
+
+def own_nodes(case: ReplayCase, suffix: str) -> ReplayCase:
+    """The case with its node names made its own (`<node>-<suffix>`), so cases recorded on
+    same-named nodes can share one simulator: the node is renamed wherever the API names it."""
+    names = {str((n.get("metadata") or {}).get("name", "")) for n in case.nodes}
+    names |= {str((p.get("spec") or {}).get("nodeName", "")) for p in case.pods}
+    rename = {n: f"{n}-{suffix}" for n in names if n}
+    for node in case.nodes:
+        meta = node.setdefault("metadata", {})
+        meta["name"] = rename.get(meta.get("name", ""), meta.get("name", ""))
+        labels = meta.get("labels")
+        if isinstance(labels, dict) and labels.get("kubernetes.io/hostname") in rename:
+            labels["kubernetes.io/hostname"] = rename[labels["kubernetes.io/hostname"]]
+    for pod in case.pods:
+        spec = pod.get("spec") or {}
+        if spec.get("nodeName") in rename:
+            spec["nodeName"] = rename[spec["nodeName"]]
+    for event in case.events:
+        source = event.get("source")
+        if isinstance(source, dict) and source.get("host") in rename:
+            source["host"] = rename[source["host"]]
+        if event.get("reportingInstance") in rename:
+            event["reportingInstance"] = rename[event["reportingInstance"]]
+    return case
 
 
 def failing_causes(findings: Iterable[Finding]) -> dict[ContainerKey, str]:
