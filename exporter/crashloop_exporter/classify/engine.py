@@ -132,7 +132,8 @@ def _state(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRecord], no
         return True, "Evicted"
     if c.waiting is not None:
         reason = c.waiting.reason
-        if reason in FAILING_WAITING:
+        if reason in FAILING_WAITING or any(reason in cause.waiting_reasons for cause in CAUSES):
+            # A waiting reason that decides a cause is a failure by the catalog's word.
             return True, reason
         if reason == CREATING:
             return _held_creating(pod, events, now), reason
