@@ -42,7 +42,9 @@ NOW = 1_704_067_800.0  # 2024-01-01T00:10:00Z
 
 def _pod(reason: str) -> dict[str, object]:
     return {
-        "metadata": {"name": "api-1", "namespace": "production", "uid": "u1", "creationTimestamp": "2024-01-01T00:09:00Z"},
+        "metadata": {
+            "name": "api-1", "namespace": "production", "uid": "u1", "creationTimestamp": "2024-01-01T00:09:00Z"
+        },
         "spec": {"containers": [{"name": "api", "image": "api:1"}], "restartPolicy": "Always"},
         "status": {
             "phase": "Pending",

@@ -135,6 +135,9 @@ def _state(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRecord], no
         if reason in FAILING_WAITING or any(reason in cause.waiting_reasons for cause in CAUSES):
             # A waiting reason that decides a cause is a failure by the catalog's word.
             return True, reason
+        if " " in reason and _message_explains(reason):
+            # Kubelets before v1.8 put the error itself in the reason (`Couldn't find key ...`).
+            return True, reason
         if reason == CREATING:
             return _held_creating(pod, events, now), reason
         return _recent_crash(pod, c, now), reason
@@ -157,6 +160,16 @@ def _state(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRecord], no
     if _recent_crash(pod, c, now) and last is not None:
         return True, last.reason or "Error"
     return False, "Running"
+
+
+def _message_explains(text: str) -> bool:
+    """A waiting text that a catalog waiting wording explains."""
+    return any(
+        CAUSES.rx(s.wording).search(text)
+        for cause in CAUSES
+        for s in cause.detect
+        if s.on == "waiting" and s.wording is not None and not s.reasons
+    )
 
 
 def _recent_crash(pod: PodRecord, c: ContainerRecord, now: float) -> bool:
