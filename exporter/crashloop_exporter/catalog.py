@@ -1,25 +1,139 @@
-"""The cause catalog: the one table in which a crash cause exists.
+"""The cause catalog: the one table in which a crash cause, and every signal that detects it, exists.
 
 Metric label values, alert rules, Alertmanager routes, dashboard panels and the runbook
-(`docs/causes.md`) are generated from, or checked against, this table. Adding a cause is one
-entry here plus one fixture under `tests/fixtures/causes/`.
+(`docs/causes.md`) are generated from, or checked against, this table. So are the classifier's
+signals: waiting and terminated reasons, message wordings, event reasons, exit codes and container
+types are declared here as data (`Signal`, `ExitSignal`), each wording with the Kubernetes or
+runtime source that writes it, and `classify.engine` evaluates them without spelling any of them.
+Adding a cause, or a kubelet wording of an old version, is one entry here plus one fixture under
+`tests/fixtures/causes/`.
 
 Order matters: `CAUSES` is sorted by `priority`, and the classifier takes the first cause whose
 signals match (see `classify.engine`). Remediations are `string.Template`s (`${secret}`), filled by
 `classify.remediation` with the names the evidence found; `$(...)` shell substitutions survive
-because `safe_substitute` leaves them alone.
+because `safe_substitute` leaves them alone. Every wording is compiled when the catalog is built
+(`Catalog`), so a pattern that does not compile fails at import with one sentence naming it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, overload
+
+from crashloop_exporter.errors import CatalogError
+from crashloop_exporter.model import ContainerType
 
 Severity = Literal["critical", "warning", "info"]
 Team = Literal["capacity", "platform", "cicd", "app"]
 
 RUNBOOK_BASE_URL = "https://github.com/crashloop-exporter/crashloop-exporter/blob/main/docs/causes.md"
+
+FLAGS = re.IGNORECASE | re.MULTILINE
+"""Every catalog wording matches case-insensitively: kubelet and runtime messages changed case
+across versions (`Couldn't find key` before `couldn't find key`)."""
+
+
+class CauseId(StrEnum):
+    """The built-in cause ids; the `cause` label takes only these (and test-only catalog additions)."""
+
+    IMAGE_PULL = "image_pull"
+    MISSING_SECRET = "missing_secret"
+    MISSING_SECRET_KEY = "missing_secret_key"
+    MISSING_CONFIGMAP = "missing_configmap"
+    MISSING_CONFIGMAP_KEY = "missing_configmap_key"
+    START_ERROR = "start_error"
+    OOMKILLED = "oomkilled"
+    NODE_PRESSURE = "node_pressure"
+    LIVENESS_PROBE = "liveness_probe"
+    STARTUP_PROBE = "startup_probe"
+    MISSING_RUNTIME_DEPENDENCY = "missing_runtime_dependency"
+    BAD_CONFIG = "bad_config"
+    DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
+    SEGFAULT = "segfault"
+    SIGKILL = "sigkill"
+    SIGTERM = "sigterm"
+    CLEAN_EXIT = "clean_exit"
+    INIT_CONTAINER_FAILED = "init_container_failed"
+    APP_CRASH = "app_crash"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """A message pattern and where it comes from.
+
+    `regex` is matched case-insensitively (`FLAGS`); named groups (`secret`, `configmap`, `key`,
+    `volume`, `var`, `host`, `port`, `module`, `resource`) are lifted into the remediation.
+    `source` names the file that writes the message (Kubernetes, a runtime, a library) and the
+    versions that emit it, so a reviewer can check the wording against the real one."""
+
+    regex: str
+    source: str
+
+
+SignalOn = Literal["waiting", "terminated", "pod", "event"]
+When = Literal["always", "during_run", "not_running", "starting"]
+"""When an event signal applies to a container:
+- `always`;
+- `during_run`: the event happened during (or after the start of) the run that last terminated;
+- `not_running`: the container is not running (a missing config object holds back only a start);
+- `starting`: the container has no status yet, waits in ContainerCreating, or waits with one of
+  its cause's own waiting reasons (an image pull failure explains a start, not a crash loop)."""
+ANY_TYPE: frozenset[ContainerType] = frozenset({"regular", "init", "ephemeral"})
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One status or event fact that identifies a cause.
+
+    `on` says what is read: the container's `state.waiting` (reason, message), its last
+    termination (`state.terminated` or `lastState.terminated`), the pod's `status.reason/message`,
+    or an Event about the pod. `reasons` empty means any reason (for events: any Warning event);
+    `wording` None means the reason decides on its own; both set means both must match."""
+
+    on: SignalOn
+    reasons: frozenset[str] = frozenset()
+    wording: Wording | None = None
+    when: When = "always"
+    probe: Literal["", "liveness", "startup"] = ""
+    """For probe kills: whose path/port the remediation names."""
+    corroborates: bool = False
+    """Adds evidence only to a cause another signal already decided (an Unhealthy event quoted
+    under the Killing event it led to)."""
+    memory: bool = False
+    """The evidence names the container's memory limit (an OOM kill)."""
+    source: str = ""
+    """Where a reason-only signal's reason comes from (wordings carry their own)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExitSignal:
+    """The last termination's exit code (or signal) identifies a cause on its own."""
+
+    codes: frozenset[int] | None
+    """None: any non-zero code."""
+    signals: frozenset[int] = frozenset()
+    """Signal numbers (`state.terminated.signal`) that mean the same."""
+    container_types: frozenset[ContainerType] = ANY_TYPE
+    restarted: bool = False
+    """Only a restarted container under restartPolicy Always (an exit 0 that loops)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSignal:
+    """The node's pressure conditions explain a kill that happened while they held."""
+
+    conditions: Mapping[str, str]
+    """Node condition type -> the resource the remediation names."""
+    killed_codes: frozenset[int]
+    """Exit codes of a container killed from outside."""
+    killed_reasons: frozenset[str]
+    exhaustion: tuple[Wording, ...] = ()
+    """Log lines of a process that died because the node ran out of PIDs, memory or disk."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +141,7 @@ class Cause:
     """One crash cause: how to recognise it, how bad it is, and how to fix it."""
 
     id: str
-    """snake_case label value exported as `cause`."""
+    """snake_case label value exported as `cause` (a `CauseId` for the built-ins)."""
     title: str
     """Short human name for tables and dashboard tiles."""
     help: str
@@ -38,7 +152,7 @@ class Cause:
     """Alert severity: critical pages, warning tickets, info is dashboard-only."""
     team: Team
     """Who owns the fix; the Alertmanager example routes on this."""
-    signals: tuple[str, ...]
+    summary: tuple[str, ...]
     """Human-readable list of the signals that identify the cause (runbook docs)."""
     remediation: str
     """The exact commands an SRE runs, as a `string.Template`."""
@@ -50,13 +164,24 @@ class Cause:
     running and crashing so the failing gauge alone would be noisy."""
     alert_window: str = "30m"
     """Range of the crash-count alert when `alert_min_crashes` > 0."""
-    waiting_reasons: frozenset[str] = field(default_factory=frozenset)
-    """Kubelet `state.waiting.reason` values that decide this cause on their own."""
-    terminated_reasons: frozenset[str] = field(default_factory=frozenset)
-    """Kubelet `lastState/state.terminated.reason` values that decide this cause."""
-    log_patterns: tuple[str, ...] = ()
-    """Case-insensitive regexes tried on the tail of the previous container's log. A named group
-    (`var`, `secret`, `configmap`, `key`, `host`, `port`, `module`) is lifted into the remediation."""
+    detect: tuple[Signal, ...] = ()
+    """Status and event signals."""
+    exits: tuple[ExitSignal, ...] = ()
+    """Exit-code signals."""
+    node: NodeSignal | None = None
+    """Node-condition correlation."""
+    log_patterns: tuple[Wording, ...] = ()
+    """Tried on the tail of the previous container's log (see `classify.logs`)."""
+    config_object: Literal["", "Secret", "ConfigMap"] = ""
+    """The kind of object the cause says is missing: names found in a message are looked up in the
+    pod spec (which env var reads that key, which Secret a volume mounts)."""
+    optional_ref: bool = False
+    """The log names an env var filled from an `optional: true` ref of `config_object`: the
+    object (or its key) is missing and the container started with the variable empty."""
+
+    def __post_init__(self) -> None:
+        # A plain str, not the enum: YAML and JSON writers and label sets want the value itself.
+        object.__setattr__(self, "id", str(self.id))
 
     @property
     def anchor(self) -> str:
@@ -73,19 +198,212 @@ class Cause:
         special = {"oomkilled": "OOMKilled", "sigkill": "SIGKILL", "sigterm": "SIGTERM"}
         return "CrashLoop" + special.get(self.id, "".join(p.capitalize() for p in self.id.split("_")))
 
+    @property
+    def waiting_reasons(self) -> frozenset[str]:
+        """Waiting reasons that decide this cause on their own."""
+        return frozenset(r for s in self.detect if s.on == "waiting" and s.wording is None for r in s.reasons)
+
+    @property
+    def terminated_reasons(self) -> frozenset[str]:
+        """Terminated reasons that decide this cause on their own."""
+        return frozenset(r for s in self.detect if s.on == "terminated" and s.wording is None for r in s.reasons)
+
+    @property
+    def wordings(self) -> tuple[Wording, ...]:
+        """Every message pattern of the cause: status, event, node and log."""
+        own = tuple(s.wording for s in self.detect if s.wording is not None)
+        node = self.node.exhaustion if self.node is not None else ()
+        return (*own, *node, *self.log_patterns)
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        """What the runbook lists: the summary, then each wording with its source."""
+        seen: dict[str, str] = {}
+        for w in self.wordings:
+            seen.setdefault(w.regex, w.source)
+        return (*self.summary, *(f"`` {rx} `` ({src})" for rx, src in seen.items()))
+
+    @property
+    def quotes_log_errors(self) -> bool:
+        """Decided by a non-zero exit code alone: the log's last error line still tells a human most."""
+        return any(e.codes is None or 0 not in e.codes for e in self.exits)
+
+
+def _check(causes: Sequence[Cause]) -> dict[str, re.Pattern[str]]:
+    """Compile every wording; CatalogError names the first bad one."""
+    compiled: dict[str, re.Pattern[str]] = {}
+    ids: set[str] = set()
+    for c in causes:
+        if c.id in ids:
+            raise CatalogError(f"catalog: cause {c.id!r} is declared twice")
+        ids.add(c.id)
+        for w in c.wordings:
+            if not w.source.strip():
+                raise CatalogError(f"catalog cause {c.id}: pattern {w.regex!r} does not name its source")
+            try:
+                compiled[w.regex] = re.compile(w.regex, FLAGS)
+            except re.error as e:
+                raise CatalogError(f"catalog cause {c.id}: pattern {w.regex!r} does not compile ({e})") from e
+    return compiled
+
+
+class Catalog(Sequence[Cause]):
+    """The causes in priority order, their compiled wordings, and the fallback causes.
+
+    Generators and the classifier read this object when they run, not a copy taken at import, so
+    `added()` (for tests) makes a new cause classified, alerted, routed and documented at once."""
+
+    def __init__(self, causes: Sequence[Cause], *, unexplained: str, crashed: str) -> None:
+        self._causes: tuple[Cause, ...] = ()
+        self._rx: dict[str, re.Pattern[str]] = {}
+        self._by_id: dict[str, Cause] = {}
+        self.version = 0
+        """Bumped on every change, so derived caches (compiled log rules) know to rebuild."""
+        self._set(tuple(causes))
+        for name, cid in (("unexplained", unexplained), ("crashed", crashed)):
+            if cid not in self._by_id:
+                raise CatalogError(f"catalog: fallback {name} names {cid!r}, which is not a cause")
+        self.unexplained = unexplained
+        """The cause of a failing container that no signal explains."""
+        self.crashed = crashed
+        """The cause of a non-zero exit that no more specific signal explains."""
+
+    def _set(self, causes: tuple[Cause, ...]) -> None:
+        rx = _check(causes)
+        self._causes = tuple(sorted(causes, key=lambda c: c.priority))
+        self._rx = rx
+        self._by_id = {c.id: c for c in self._causes}
+        self.version += 1
+
+    @overload
+    def __getitem__(self, index: int) -> Cause: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Cause]: ...
+    def __getitem__(self, index: int | slice) -> Cause | Sequence[Cause]:
+        return self._causes[index]
+
+    def __len__(self) -> int:
+        return len(self._causes)
+
+    def __iter__(self) -> Iterator[Cause]:
+        return iter(self._causes)
+
+    @property
+    def by_id(self) -> Mapping[str, Cause]:
+        return self._by_id
+
+    def rx(self, wording: Wording) -> re.Pattern[str]:
+        """The compiled pattern of one of this catalog's wordings."""
+        return self._rx[wording.regex]
+
+    @contextmanager
+    def added(self, *extra: Cause) -> Iterator[None]:
+        """The catalog with `extra` causes for the duration of the block (tests: a new cause goes
+        through classification, rules, routes and docs without editing them)."""
+        before = self._causes
+        self._set((*before, *extra))
+        try:
+            yield
+        finally:
+            self._set(before)
+
+
+class _ById(Mapping[str, Cause]):
+    """`BY_ID`: a live view of the catalog by id."""
+
+    def __getitem__(self, key: str) -> Cause:
+        return CAUSES.by_id[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CAUSES.by_id)
+
+    def __len__(self) -> int:
+        return len(CAUSES.by_id)
+
+
+def W(regex: str, source: str) -> Wording:
+    return Wording(regex, source)
+
+
+def waiting(*reasons: str, wording: Wording | None = None, source: str = "") -> Signal:
+    return Signal("waiting", frozenset(reasons), wording, source=source)
+
+
+def terminated(*reasons: str, wording: Wording | None = None, memory: bool = False, source: str = "") -> Signal:
+    return Signal("terminated", frozenset(reasons), wording, memory=memory, source=source)
+
+
+def event(
+    *reasons: str,
+    wording: Wording | None = None,
+    when: When = "always",
+    probe: Literal["", "liveness", "startup"] = "",
+    corroborates: bool = False,
+) -> Signal:
+    return Signal("event", frozenset(reasons), wording, when=when, probe=probe, corroborates=corroborates)
+
+
+def _config(*wordings: Wording) -> tuple[Signal, ...]:
+    """A missing config object: the kubelet says so in the waiting message (any reason: it is
+    CreateContainerConfigError since v1.8, RunContainerError or the reason itself before) and in
+    Failed/FailedMount/FailedSync events while the container is not running."""
+    return tuple(
+        s for w in wordings for s in (Signal("waiting", wording=w), Signal("event", wording=w, when="not_running"))
+    )
+
+
+# ---- sources ------------------------------------------------------------------------------------
+_K_ENV = (
+    "kubelet pkg/kubelet/kubelet_pods.go makeEnvironmentVariables: `couldn't find key %v in Secret %v/%v` "
+    "v1.8+ (`Couldn't` in v1.5-v1.7), as waiting message (CreateContainerConfigError) and Failed event "
+    "`Error: ...`; dockershim `GenerateRunContainerOptions: ...` in RunContainerError/FailedSync (<= v1.9)"
+)
+_K_NOTFOUND = (
+    'apiserver NotFound (`<resource> "<name>" not found`, staging/src/k8s.io/apimachinery/pkg/api/errors) '
+    "through the kubelet's secret/configmap managers (singular `secret`) or a client GET (plural "
+    "`secrets`), v1.6+; quoted and escaped inside FailedSync/StartContainer wrappers"
+)
+_K_MOUNT = (
+    "kubelet pkg/volume/secret/secret.go and pkg/volume/configmap/configmap.go SetUpAt, FailedMount "
+    '`MountVolume.SetUp failed for volume "v" : ...`, v1.7+'
+)
+_K_IMAGES = "kubelet pkg/kubelet/images/image_manager.go (Failed / BackOff events), v1.10+"
+_K_PROBE = "kubelet pkg/kubelet/kuberuntime/kuberuntime_manager.go computePodActions (Killing event), v1.16+"
+_K_PROBER = "kubelet pkg/kubelet/prober/prober.go (Unhealthy event `<Kind> probe failed: ...`), v1.14+"
+_K_REASONS = "kubelet pkg/kubelet/kuberuntime/kuberuntime_container.go and pkg/kubelet/images/types.go"
+_RUNTIME_REASONS = (
+    "runtime terminated reasons: containerd/CRI-O `StartError` (v1.20+ with CRI), dockershim "
+    "`ContainerCannotRun` (<= v1.23)"
+)
+_RUNTIME_EXEC = (
+    'runc libcontainer `exec: "%s": executable file not found in $PATH` / `no such file or '
+    "directory`, wrapped by containerd `failed to create shim task: OCI runtime create failed: runc "
+    "create failed: unable to start container process: ...` (runc 1.1+), docker `starting container "
+    "process caused: ...` (runc <= 1.0) and CRI-O `container create failed: ...`"
+)
+_K_EVICT = (
+    "kubelet pkg/kubelet/eviction/helpers.go: status.reason `Evicted`, `The node was low on resource: %v. ` "
+    "and `The node had condition: %v. `, v1.9+"
+)
+_LOG = "application log"
+
+
+def _logs(source: str, *regexes: str) -> tuple[Wording, ...]:
+    return tuple(Wording(r, source) for r in regexes)
+
 
 _ROLLBACK = "kubectl rollout undo ${workload_ref} -n ${namespace}   # meanwhile, back to the last good revision"
 _VERIFY = "kubectl rollout status ${workload_ref} -n ${namespace}"
 
-CAUSES: tuple[Cause, ...] = (
+_BUILTIN: tuple[Cause, ...] = (
     Cause(
-        id="image_pull",
+        id=CauseId.IMAGE_PULL,
         title="Image pull failed",
         help="The kubelet cannot pull the container image (wrong name or tag, missing pull secret, registry down).",
         priority=10,
         severity="critical",
         team="cicd",
-        signals=(
+        summary=(
             "waiting reason ErrImagePull, ImagePullBackOff, InvalidImageName or ErrImageNeverPull",
             "Failed event `Failed to pull image ...`",
         ),
@@ -99,16 +417,25 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="5m",
-        waiting_reasons=frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}),
+        detect=(
+            waiting("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", source=_K_REASONS),
+            event(
+                wording=W(
+                    r"Failed to pull image|ErrImagePull|ImagePullBackOff|InvalidImageName|Back-off pulling image",
+                    _K_IMAGES,
+                ),
+                when="starting",
+            ),
+        ),
     ),
     Cause(
-        id="missing_secret",
+        id=CauseId.MISSING_SECRET,
         title="Missing Secret",
         help="A Secret the pod needs does not exist in its namespace (or an optional secret env var is empty).",
         priority=20,
         severity="critical",
         team="platform",
-        signals=(
+        summary=(
             'waiting CreateContainerConfigError with `secret "X" not found`',
             'FailedMount event `secret "X" not found`',
             "the log names an env var that the spec fills from a Secret with `optional: true`",
@@ -123,16 +450,18 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="2m",
-        log_patterns=(),
+        detect=_config(W(r'secrets? \\?"(?P<secret>[^"\\]+)\\?" not found', _K_NOTFOUND)),
+        config_object="Secret",
+        optional_ref=True,
     ),
     Cause(
-        id="missing_secret_key",
+        id=CauseId.MISSING_SECRET_KEY,
         title="Missing key in Secret",
         help="The Secret exists but lacks the key a secretKeyRef asks for.",
         priority=30,
         severity="critical",
         team="platform",
-        signals=("`couldn't find key K in Secret ns/name` (waiting message or Failed event)",),
+        summary=("`couldn't find key K in Secret ns/name` (waiting message or Failed event)",),
         remediation="\n".join(
             (
                 "kubectl get secret ${secret} -n ${namespace} -o jsonpath='{.data}' | "
@@ -144,15 +473,23 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="2m",
+        detect=_config(
+            W(r"couldn't find key (?P<key>[^\s\"\\]+) in Secret (?P<ns>[^/\s]+)/(?P<secret>[^\s\"\\]+)", _K_ENV),
+            W(
+                r'for volume \\?"(?P<volume>[^"\\]+)\\?" : references non-existent secret key: (?P<key>[^\s"\\]+)',
+                _K_MOUNT,
+            ),
+        ),
+        config_object="Secret",
     ),
     Cause(
-        id="missing_configmap",
+        id=CauseId.MISSING_CONFIGMAP,
         title="Missing ConfigMap",
         help="A ConfigMap the pod needs does not exist in its namespace.",
         priority=40,
         severity="critical",
         team="platform",
-        signals=(
+        summary=(
             '`configmap "X" not found` (CreateContainerConfigError or FailedMount)',
             "the log names an env var filled from a ConfigMap ref with `optional: true`",
         ),
@@ -165,15 +502,18 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="2m",
+        detect=_config(W(r'configmaps? \\?"(?P<configmap>[^"\\]+)\\?" not found', _K_NOTFOUND)),
+        config_object="ConfigMap",
+        optional_ref=True,
     ),
     Cause(
-        id="missing_configmap_key",
+        id=CauseId.MISSING_CONFIGMAP_KEY,
         title="Missing key in ConfigMap",
         help="The ConfigMap exists but lacks the key a configMapKeyRef asks for.",
         priority=50,
         severity="critical",
         team="platform",
-        signals=("`couldn't find key K in ConfigMap ns/name`",),
+        summary=("`couldn't find key K in ConfigMap ns/name`",),
         remediation="\n".join(
             (
                 "kubectl get configmap ${configmap} -n ${namespace} -o jsonpath='{.data}'",
@@ -183,15 +523,24 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="2m",
+        detect=_config(
+            W(r"couldn't find key (?P<key>[^\s\"\\]+) in ConfigMap (?P<ns>[^/\s]+)/(?P<configmap>[^\s\"\\]+)", _K_ENV),
+            W(
+                r'for volume \\?"(?P<volume>[^"\\]+)\\?" : configmap references non-existent config key: '
+                r'(?P<key>[^\s"\\]+)',
+                _K_MOUNT,
+            ),
+        ),
+        config_object="ConfigMap",
     ),
     Cause(
-        id="start_error",
+        id=CauseId.START_ERROR,
         title="Container cannot start",
         help="The runtime could not start the process: bad entrypoint, missing binary, wrong architecture.",
         priority=60,
         severity="critical",
         team="cicd",
-        signals=(
+        summary=(
             "terminated reason StartError or ContainerCannotRun",
             "waiting reason RunContainerError or CreateContainerError",
             "logs: `exec format error`, `executable file not found in $PATH`, "
@@ -208,24 +557,39 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="5m",
-        waiting_reasons=frozenset({"RunContainerError", "CreateContainerError"}),
-        terminated_reasons=frozenset({"StartError", "ContainerCannotRun"}),
-        log_patterns=(
+        log_patterns=_logs(
+            "runc/shell messages a wrapper entrypoint prints (`exec: ...`, `sh: ...: not found`)",
             r"exec format error",
             r"executable file not found in \$PATH",
             r"exec: \"?(?P<module>[^\s\"]+)\"?: (?:stat [^:]+: )?no such file or directory",
             r"^exec (?P<module>/\S+): no such file or directory",
             r"^(?:/bin/)?(?:ba)?sh: (?:\d+: )?(?:exec: )?(?P<module>\S+): (?:not found|No such file or directory)",
         ),
+        detect=(
+            waiting(
+                "RunContainerError",
+                "CreateContainerError",
+                "PreStartHookError",
+                "PostStartHookError",
+                source=_K_REASONS,
+            ),
+            terminated("StartError", "ContainerCannotRun", source=_RUNTIME_REASONS),
+            Signal(
+                "waiting", wording=W(r'exec: \\?"(?P<module>[^"\\]+)\\?": executable file not found', _RUNTIME_EXEC)
+            ),
+            Signal(
+                "terminated", wording=W(r'exec: \\?"(?P<module>[^"\\]+)\\?": executable file not found', _RUNTIME_EXEC)
+            ),
+        ),
     ),
     Cause(
-        id="oomkilled",
+        id=CauseId.OOMKILLED,
         title="OOMKilled",
         help="The kernel OOM killer stopped the container at its memory limit (exit 137, reason OOMKilled).",
         priority=70,
         severity="warning",
         team="capacity",
-        signals=("last terminated reason OOMKilled (exit code 137)",),
+        summary=("last terminated reason OOMKilled (exit code 137)",),
         remediation="\n".join(
             (
                 "kubectl top pod ${pod} --containers -n ${namespace}",
@@ -240,16 +604,16 @@ CAUSES: tuple[Cause, ...] = (
         alert_for="0m",
         alert_min_crashes=2,
         alert_window="30m",
-        terminated_reasons=frozenset({"OOMKilled"}),
+        detect=(terminated("OOMKilled", memory=True, source=_RUNTIME_REASONS + "; kernel OOM killer via the runtime"),),
     ),
     Cause(
-        id="node_pressure",
+        id=CauseId.NODE_PRESSURE,
         title="Node pressure",
         help="The node ran out of memory, disk or PIDs and evicted or killed the pod.",
         priority=80,
         severity="warning",
         team="capacity",
-        signals=(
+        summary=(
             "pod status reason Evicted (the message names the resource)",
             "the node had MemoryPressure, DiskPressure or PIDPressure when the container was killed",
         ),
@@ -263,15 +627,31 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="5m",
+        detect=(
+            Signal("pod", frozenset({"Evicted"}), W(r"low on resource: (?P<resource>[\w-]+)", _K_EVICT)),
+            Signal("pod", frozenset({"Evicted"}), W(r"had condition: \[?(?P<resource>\w+)", _K_EVICT)),
+            Signal("pod", frozenset({"Evicted"}), source=_K_EVICT),
+        ),
+        node=NodeSignal(
+            conditions={"MemoryPressure": "memory", "DiskPressure": "disk", "PIDPressure": "pids"},
+            killed_codes=frozenset({137, 143}),
+            killed_reasons=frozenset({"ContainerStatusUnknown", "Evicted"}),
+            exhaustion=_logs(
+                "Go runtime, glibc/musl fork, CPython threading, JVM, libc ENOMEM/ENOSPC strerror",
+                r"failed to create new OS thread|pthread_create failed|fork: (?:retry: )?Resource temporarily unavailable|"
+                r"can't start new thread|unable to create (?:new )?native thread|Cannot allocate memory|"
+                r"No space left on device",
+            ),
+        ),
     ),
     Cause(
-        id="liveness_probe",
+        id=CauseId.LIVENESS_PROBE,
         title="Liveness probe kill",
         help="The kubelet restarted the container because its liveness probe failed.",
         priority=90,
         severity="warning",
         team="app",
-        signals=(
+        summary=(
             "Killing event `Container C failed liveness probe, will be restarted`",
             "Unhealthy event `Liveness probe failed: ...`",
         ),
@@ -289,15 +669,19 @@ CAUSES: tuple[Cause, ...] = (
         alert_for="0m",
         alert_min_crashes=3,
         alert_window="30m",
+        detect=(
+            event("Killing", wording=W(r"failed liveness probe", _K_PROBE), when="during_run", probe="liveness"),
+            event("Unhealthy", wording=W(r"^Liveness probe failed", _K_PROBER), when="during_run", corroborates=True),
+        ),
     ),
     Cause(
-        id="startup_probe",
+        id=CauseId.STARTUP_PROBE,
         title="Startup probe kill",
         help="The kubelet restarted the container because its startup probe never succeeded.",
         priority=100,
         severity="warning",
         team="app",
-        signals=("Killing event `Container C failed startup probe, will be restarted`",),
+        summary=("Killing event `Container C failed startup probe, will be restarted`",),
         remediation="\n".join(
             (
                 "kubectl describe pod ${pod} -n ${namespace} | grep -E 'Startup|Unhealthy|Killing'",
@@ -310,15 +694,19 @@ CAUSES: tuple[Cause, ...] = (
         alert_for="0m",
         alert_min_crashes=3,
         alert_window="30m",
+        detect=(
+            event("Killing", wording=W(r"failed startup probe", _K_PROBE), when="during_run", probe="startup"),
+            event("Unhealthy", wording=W(r"^Startup probe failed", _K_PROBER), when="during_run", corroborates=True),
+        ),
     ),
     Cause(
-        id="missing_runtime_dependency",
+        id=CauseId.MISSING_RUNTIME_DEPENDENCY,
         title="Missing runtime dependency",
         help="The image lacks a module, shared library or class the program needs.",
         priority=110,
         severity="critical",
         team="app",
-        signals=(
+        summary=(
             "logs: ModuleNotFoundError / ImportError (Python)",
             "logs: `error while loading shared libraries` (ELF)",
             "logs: `Cannot find module` (Node.js)",
@@ -334,7 +722,8 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="5m",
-        log_patterns=(
+        log_patterns=_logs(
+            "language loaders: CPython import system, glibc ld.so, Node.js module loader, JVM launcher, Ruby require",
             r"ModuleNotFoundError: No module named '(?P<module>[^']+)'",
             r"ImportError: (?:cannot import name '(?P<module>[^']+)'|No module named (?P<module2>\S+)|.*)",
             r"error while loading shared libraries: (?P<module>[^:]+):",
@@ -344,16 +733,25 @@ CAUSES: tuple[Cause, ...] = (
             r"java\.lang\.NoClassDefFoundError: (?P<module>\S+)",
             r"ERR_MODULE_NOT_FOUND.*?'(?P<module>[^']+)'",
             r"cannot load such file -- (?P<module>[^\s()]+)",
+        )
+        + _logs(
+            "glibc elf/dl-version.c `%s: version `%s' not found (required by %s)` (quote style differs by glibc)",
+            r"version [`'\u2018](?P<module>(?:GLIBC|GLIBCXX|CXXABI|OPENSSL)_[\w.]+)['\u2019] not found \(required by",
+        )
+        + _logs(
+            "musl ldso/dynlink.c `Error relocating %s: %s: symbol not found` / `Error loading shared library %s: %m` (Alpine)",
+            r"Error relocating (?P<module>[^:\s]+): \S+: symbol not found",
+            r"Error loading shared library (?P<module>[^:\s]+): No such file or directory",
         ),
     ),
     Cause(
-        id="bad_config",
+        id=CauseId.BAD_CONFIG,
         title="Bad config or env var",
         help="The program rejected its configuration: a required setting is missing or invalid.",
         priority=120,
         severity="critical",
         team="app",
-        signals=(
+        summary=(
             "logs: `environment variable is not set`, `Missing required environment variable`, `invalid value for`",
             "logs: Python `KeyError: 'X'` on os.environ, `invalid literal for int()` from a setting",
             "logs: Spring `Could not resolve placeholder`, YAML/JSON config parse errors, unknown flags",
@@ -367,7 +765,8 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="5m",
-        log_patterns=(
+        log_patterns=_logs(
+            "application config loaders: Go flag/kingpin/cobra, Python os.environ/int(), Spring placeholders, PyYAML, JSON, nginx",
             r"missing required (?:environment|env) variable[:\s]+\"?(?-i:(?P<var>[A-Z][A-Z0-9_]*))",
             r"(?-i:(?P<var>\b[A-Z][A-Z0-9_]{2,}))\b\"? (?:environment variable|env var)? ?(?:is )?(?:not set|unset|missing|"
             r"is required|must be set|is empty)",
@@ -387,16 +786,64 @@ CAUSES: tuple[Cause, ...] = (
             r"unrecognized arguments?: (?P<var>\S+)",
             r"(?:config|configuration) (?:file )?(?:validation )?(?:error|invalid)",
             r"strconv\.Atoi: parsing \"[^\"]*\": invalid syntax",
+        )
+        + _logs("spf13/viper ConfigParseError `While parsing config: %s` (v1.x)", r"While parsing config: ")
+        + _logs(
+            "Rails railties application.rb `Missing `secret_key_base` for '%s' environment` (Rails 4.1+)",
+            r"Missing [`']?secret_key_base[`']? for '\w+' environment",
+        )
+        + _logs(
+            "Elasticsearch BootstrapChecks.java `bootstrap check failure` / `max virtual memory areas "
+            "vm.max_map_count [%d] is too low` (5.x-8.x)",
+            r"max virtual memory areas vm\.max_map_count \[\d+\] is too low",
+            r"bootstrap checks? failed",
+        )
+        + _logs(
+            "nginx src/core/ngx_conf_file.c `nginx: [emerg] ...` (1.x); an unresolvable upstream is a dependency",
+            r"\[emerg\](?!.*host not found in upstream)",
+        )
+        + _logs(
+            "Redis src/config.c `*** FATAL CONFIG FILE ERROR ***` (all), src/sentinel.c config-file checks",
+            r"FATAL CONFIG FILE ERROR",
+            r"Sentinel needs config file on disk|Sentinel config file \S+ is not writable",
+        )
+        + _logs(
+            "Spring Boot BindFailureAnalyzer `Failed to bind properties under '%s'` (2.x-3.x)",
+            r"Failed to bind properties under '(?P<var>[^']+)'",
+        )
+        + _logs(
+            "serde / serde_json / serde_yaml de::Error (`missing field `x` at line 1 column 2`)",
+            r"(?:missing|unknown|duplicate) field `(?P<var>\w+)`",
+        )
+        + _logs(
+            "Go encoding/json UnmarshalTypeError / SyntaxError (Go 1.x)",
+            r"json: cannot unmarshal \w+ into Go (?:struct field|value of type) (?P<var>\S+)",
+            r"invalid character '.{1,4}' (?:looking for beginning of|after|in)",
+        )
+        + _logs(
+            "PostgreSQL src/backend/utils/misc/guc-file.l and guc.c (9.x-17)",
+            r"configuration file \"[^\"]+\" contains errors",
+            r"unrecognized configuration parameter \"(?P<var>[^\"]+)\"",
+        )
+        + _logs(
+            "MySQL mysys/my_getopt.c `unknown variable '%s'` (5.7, 8.0 `[MY-000067]`), mysys/my_default.cc",
+            r"unknown variable '(?P<var>[^'=]+)",
+            r"Found option without preceding group in config file",
+        )
+        + _logs(
+            "Apache Kafka clients ConfigDef.java ConfigException (0.9+)",
+            r"ConfigException: (?:Missing required configuration \"(?P<var>[^\"]+)\"|Invalid value .* for configuration "
+            r"(?P<var2>\S+))",
         ),
     ),
     Cause(
-        id="dependency_unavailable",
+        id=CauseId.DEPENDENCY_UNAVAILABLE,
         title="Dependency unavailable",
         help="The program exited because a service it needs at startup did not answer.",
         priority=130,
         severity="warning",
         team="app",
-        signals=(
+        summary=(
             "logs: connection refused / ECONNREFUSED / `no such host` / ENOTFOUND / `could not connect` / "
             "`i/o timeout` / `context deadline exceeded` toward another service",
             "probe events that say `connection refused` are NOT dependency evidence",
@@ -411,7 +858,8 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="10m",
-        log_patterns=(
+        log_patterns=_logs(
+            "client libraries: Go net dial, Node.js net/dns, libpq/psycopg, JDBC/HikariCP, glibc resolver, curl",
             r"(?:dial tcp|connect to|connecting to|connection to) \[?(?P<host>[\w.-]+)\]?:(?P<port>\d+).*"
             r"(?:connection refused|i/o timeout|no such host|timed out|no route to host)",
             r"connect ECONNREFUSED (?P<host>[\w.:-]+?):(?P<port>\d+)",
@@ -430,16 +878,32 @@ CAUSES: tuple[Cause, ...] = (
             r"curl: \(\d+\) (?:Failed to connect to (?P<host>[\w.-]+) port (?P<port>\d+)|Could not resolve host: "
             r"(?P<host2>[\w.-]+)|Connection timed out)",
             r"(?:kafka|amqp|redis|mongo\w*|postgres\w*|mysql)\S*.*(?:unreachable|unavailable|refused|timed out)",
+        )
+        + _logs(
+            "Envoy router local reply (istio-proxy/Envoy sidecar not ready or no endpoint), Envoy 1.x",
+            r"upstream connect error or disconnect/reset before headers",
+            r"no healthy upstream",
+        )
+        + _logs(
+            "resolvers: Node.js dns EAI_AGAIN, Go net DNSError, JDK UnknownHostException, MySQL CR_UNKNOWN_HOST, "
+            "urllib3 2.x NameResolutionError, Rust getaddrinfo, nginx upstream resolution",
+            r"getaddrinfo EAI_AGAIN (?P<host>[\w.-]+)",
+            r"lookup (?P<host>[\w.-]+)(?: on [\d.:]+)?: (?:server misbehaving|i/o timeout|read udp)",
+            r"java\.net\.UnknownHostException: (?P<host>[\w.-]+)",
+            r"Unknown MySQL server host '(?P<host>[^']+)'",
+            r"Failed to resolve '(?P<host>[^']+)'",
+            r"failed to lookup address information",
+            r"host not found in upstream \"(?P<host>[\w.-]+)(?::(?P<port>\d+))?\"",
         ),
     ),
     Cause(
-        id="segfault",
+        id=CauseId.SEGFAULT,
         title="Segmentation fault",
         help="The process died of SIGSEGV (exit 139): a native crash.",
         priority=140,
         severity="warning",
         team="app",
-        signals=("exit code 139 (SIGSEGV) with no more specific evidence",),
+        summary=("exit code 139 (SIGSEGV) with no more specific evidence",),
         remediation="\n".join(
             (
                 "kubectl logs ${pod} -n ${namespace} -c ${container} --previous",
@@ -449,15 +913,16 @@ CAUSES: tuple[Cause, ...] = (
         ),
         alert_for="0m",
         alert_min_crashes=2,
+        exits=(ExitSignal(frozenset({139}), frozenset({11})),),
     ),
     Cause(
-        id="sigkill",
+        id=CauseId.SIGKILL,
         title="Killed (SIGKILL)",
         help="The process was killed with SIGKILL (exit 137) but not by the OOM killer or a probe.",
         priority=150,
         severity="warning",
         team="app",
-        signals=("exit code 137 without OOMKilled and without a probe kill",),
+        summary=("exit code 137 without OOMKilled and without a probe kill",),
         remediation="\n".join(
             (
                 "kubectl get events -n ${namespace} --field-selector involvedObject.name=${pod} "
@@ -469,15 +934,16 @@ CAUSES: tuple[Cause, ...] = (
         ),
         alert_for="0m",
         alert_min_crashes=3,
+        exits=(ExitSignal(frozenset({137}), frozenset({9})),),
     ),
     Cause(
-        id="sigterm",
+        id=CauseId.SIGTERM,
         title="Terminated (SIGTERM)",
         help="The process exited on SIGTERM (exit 143) without a probe kill: it was asked to stop.",
         priority=160,
         severity="info",
         team="app",
-        signals=("exit code 143 without a probe kill",),
+        summary=("exit code 143 without a probe kill",),
         remediation="\n".join(
             (
                 "kubectl get events -n ${namespace} --field-selector involvedObject.name=${pod} "
@@ -489,15 +955,16 @@ CAUSES: tuple[Cause, ...] = (
         ),
         alert_for="0m",
         alert_min_crashes=3,
+        exits=(ExitSignal(frozenset({143}), frozenset({15})),),
     ),
     Cause(
-        id="clean_exit",
+        id=CauseId.CLEAN_EXIT,
         title="Exited 0 but restarted",
         help="The main process exited 0 (Completed) under restartPolicy Always, so the kubelet restarts it.",
         priority=170,
         severity="warning",
         team="app",
-        signals=("exit code 0 (reason Completed) on a container that is restarted",),
+        summary=("exit code 0 (reason Completed) on a container that is restarted",),
         remediation="\n".join(
             (
                 "kubectl get ${workload_ref} -n ${namespace} -o jsonpath="
@@ -507,16 +974,17 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="15m",
-        terminated_reasons=frozenset({"Completed"}),
+        detect=(),
+        exits=(ExitSignal(frozenset({0}), container_types=frozenset({"regular"}), restarted=True),),
     ),
     Cause(
-        id="init_container_failed",
+        id=CauseId.INIT_CONTAINER_FAILED,
         title="Init container failed",
         help="An init container exited non-zero, so the pod never reaches its app containers (Init:CrashLoopBackOff).",
         priority=180,
         severity="critical",
         team="app",
-        signals=("an init container failed and no more specific cause above applies",),
+        summary=("an init container failed and no more specific cause above applies",),
         remediation="\n".join(
             (
                 "kubectl logs ${pod} -c ${container} --previous -n ${namespace}",
@@ -526,15 +994,16 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="5m",
+        exits=(ExitSignal(None, container_types=frozenset({"init"})),),
     ),
     Cause(
-        id="app_crash",
+        id=CauseId.APP_CRASH,
         title="Application crash",
         help="The program exited non-zero: a traceback, panic, uncaught exception, or exit 1 with no logs.",
         priority=190,
         severity="warning",
         team="app",
-        signals=("any other non-zero exit of a regular container",),
+        summary=("any other non-zero exit of a regular container",),
         remediation="\n".join(
             (
                 "kubectl logs ${pod} -n ${namespace} -c ${container} --previous",
@@ -545,15 +1014,16 @@ CAUSES: tuple[Cause, ...] = (
             )
         ),
         alert_for="10m",
+        exits=(ExitSignal(None, container_types=frozenset({"regular", "ephemeral"})),),
     ),
     Cause(
-        id="unknown",
+        id=CauseId.UNKNOWN,
         title="Unknown",
         help="The container is failing but no termination, waiting reason or event explains it yet.",
         priority=1000,
         severity="info",
         team="app",
-        signals=("failing, but nothing above matched",),
+        summary=("failing, but nothing above matched",),
         remediation="\n".join(
             (
                 "kubectl describe pod ${pod} -n ${namespace}",
@@ -565,9 +1035,56 @@ CAUSES: tuple[Cause, ...] = (
     ),
 )
 
-CAUSES = tuple(sorted(CAUSES, key=lambda c: c.priority))
-BY_ID: Mapping[str, Cause] = {c.id: c for c in CAUSES}
-CAUSE_IDS: frozenset[str] = frozenset(BY_ID)
+CAUSES = Catalog(_BUILTIN, unexplained=CauseId.UNKNOWN, crashed=CauseId.APP_CRASH)
+"""The catalog, in priority order (a live `Sequence[Cause]`, see `Catalog`)."""
+BY_ID: Mapping[str, Cause] = _ById()
+CAUSE_IDS: frozenset[str] = frozenset(CauseId)
+"""The built-in cause ids."""
+
+FAILING_WAITING: frozenset[str] = frozenset(
+    {
+        # SPEC "Rules of classification": the waiting states in which a container is failing.
+        # Reasons from pkg/kubelet/kuberuntime/kuberuntime_container.go, pkg/kubelet/images/types.go
+        # and pkg/kubelet/container/sync_result.go (v1.20+, same names since v1.7).
+        "CrashLoopBackOff",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "PreStartHookError",
+        "PostStartHookError",
+    }
+)
+CREATING = "ContainerCreating"
+"""The waiting reason of a container the kubelet is still setting up (volumes, sandbox, image)."""
+PULLING_EVENT = "Pulling"
+"""kubelet pkg/kubelet/images/image_manager.go `Pulling image "x"`: a pull is under way."""
+HOLDING_EVENTS: frozenset[str] = frozenset(
+    {
+        # Events that hold a container in ContainerCreating (SPEC: "held by a FailedMount or another
+        # failure event"): volume setup (pkg/kubelet/volumemanager, FailedMount/FailedAttachVolume),
+        # sandbox (pkg/kubelet/kuberuntime/kuberuntime_manager.go FailedCreatePodSandBox), image
+        # pulls (Failed, BackOff `Back-off pulling image`), and the pre-1.10 FailedSync wrapper.
+        "FailedMount",
+        "FailedAttachVolume",
+        "FailedMapVolume",
+        "FailedCreatePodSandBox",
+        "FailedCreatePodContainer",
+        "Failed",
+        "BackOff",
+        "FailedSync",
+        "ErrImagePull",
+    }
+)
+EXPLAINING_EVENTS: frozenset[str] = HOLDING_EVENTS.union(
+    {"Killing", "Unhealthy", "Evicted", "Preempting", "OOMKilling"},
+    *(s.reasons for c in _BUILTIN for s in c.detect if s.on == "event"),
+)
+"""Event reasons that can explain a failure: a live event with one of these reclassifies its pod
+whether or not the pod had a finding (SPEC: a pod stuck in ContainerCreating only repeats events)."""
 
 
 def cause(cause_id: str) -> Cause:
@@ -616,7 +1133,7 @@ KNOWN_REASONS: frozenset[str] = frozenset(
         # Pod `status.reason` the classifier reports as the container's reason.
         "Evicted",
     }
-).union(*(c.waiting_reasons | c.terminated_reasons for c in CAUSES))
+).union(*(c.waiting_reasons | c.terminated_reasons for c in _BUILTIN))
 """Every kubelet/runtime reason exported as is in the `reason` label of `crashloop_container_failing`.
 
 The label passes `state.waiting.reason` / `state.terminated.reason` through, and a runtime (or a

@@ -122,3 +122,8 @@ class QueryError(CrashloopError):
 class PreflightError(CrashloopError):
     """`preflight` could not finish its live checks (the API server is unreachable or answers with
     an error other than 404/403); the message names the object it was checking."""
+
+
+class CatalogError(CrashloopError):
+    """The cause catalog is inconsistent (a pattern that does not compile, a duplicate id): a
+    programming error caught at import, named in one sentence."""

@@ -113,6 +113,10 @@ class PodRecord:
     """Secrets/ConfigMaps mounted as volumes (for FailedMount attribution)."""
     created: float | None = None
     """metadata.creationTimestamp, to tell a pod stuck in ContainerCreating from a new one."""
+    terminating: bool = False
+    """metadata.deletionTimestamp is set: the pod is being deleted (a rollout, a scale-down, an
+    eviction someone asked for). Its containers' exits are answers to SIGTERM: never failing,
+    and counting must not count them."""
 
     def container(self, name: str) -> ContainerRecord | None:
         for c in self.containers:

@@ -179,16 +179,19 @@ def test_deleted_pod_without_log_answer_is_flushed_with_the_previous_verdict() -
 
 
 def test_recovered_container_leaves_the_failing_set() -> None:
-    """Ready and running again: no failing finding, the past cause kept with failing=False."""
-    state, _, _ = make_state()
+    """Running again 10 minutes after its last crash: no failing finding, the past cause kept with
+    failing=False; ready a few seconds after the crash, it is still in the loop (SPEC)."""
+    state, clock, _ = make_state()
     initial_list(state, crashing("api-1", 3, exit_code=137, reason="OOMKilled"))
-    state.event(
-        "pods",
-        "MODIFIED",
-        pod("api-1", restarts=3, ready=True, last_exit=(137, "OOMKilled"), finished="2024-01-01T00:09:59Z"),
-    )
+    recovered = pod("api-1", restarts=3, ready=True, last_exit=(137, "OOMKilled"), finished="2024-01-01T00:09:59Z")
+    clock.t = T0 + 30
+    state.event("pods", "MODIFIED", recovered)
     [f] = state.all_findings()
-    assert not f.failing and f.cause == "oomkilled"
+    assert f.failing and f.cause == "oomkilled", f
+    clock.t = T0 + 601
+    state.event("pods", "MODIFIED", recovered)
+    [f] = state.all_findings()
+    assert not f.failing and f.cause == "oomkilled", f
 
 
 def test_malformed_objects_are_counted_and_skipped() -> None:

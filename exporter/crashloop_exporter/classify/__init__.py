@@ -3,8 +3,8 @@
 Imports nothing from aiohttp or the Kubernetes client; the watch layer and `diagnose` feed it.
 """
 
+from crashloop_exporter.catalog import FAILING_WAITING
 from crashloop_exporter.classify.engine import (
-    FAILING_WAITING,
     PodContext,
     classify,
     classify_container,

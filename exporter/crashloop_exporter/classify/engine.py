@@ -15,11 +15,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from crashloop_exporter.catalog import BY_ID, CAUSES
+from crashloop_exporter.catalog import (
+    BY_ID,
+    CAUSES,
+    CREATING,
+    FAILING_WAITING,
+    HOLDING_EVENTS,
+    PULLING_EVENT,
+    Cause,
+    Signal,
+)
 from crashloop_exporter.classify import logs as logtools
 from crashloop_exporter.classify.redact import clean
 from crashloop_exporter.classify.remediation import KEY_SEPARATOR, render, suggest_memory
-from crashloop_exporter.classify.user_rules import DEFAULT_RULES, LogRules
+from crashloop_exporter.classify.user_rules import LogRules, default_rules
 from crashloop_exporter.findings import Evidence, EvidenceSource, Finding
 from crashloop_exporter.model import (
     ContainerRecord,
@@ -31,53 +40,21 @@ from crashloop_exporter.model import (
     Terminated,
 )
 
-FAILING_WAITING = frozenset(
-    {
-        "CrashLoopBackOff",
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "RunContainerError",
-        "ImagePullBackOff",
-        "ErrImagePull",
-        "InvalidImageName",
-        "ErrImageNeverPull",
-        "PreStartHookError",
-        "PostStartHookError",
-    }
-)
 RECENT_CRASH_SECONDS = 600.0
-"""A running-but-not-ready container that crashed less than this ago is still failing: the kubelet
-resets its crash backoff only after 10 minutes of running, so before that it is one crash loop."""
+"""A container whose last abnormal termination is less than this ago is still failing, ready or
+not: the kubelet resets its crash backoff only after 10 minutes of running, so before that it is
+one crash loop (it flaps between Running and CrashLoopBackOff, and the gauge must not)."""
 STUCK_CREATING_SECONDS = 600.0
 """ContainerCreating for longer than this with nothing to explain it is reported as `unknown`."""
 EVENT_SLACK_SECONDS = 5.0
 
-_SECRET_NOT_FOUND = re.compile(r"secrets? \\?\"(?P<name>[^\"\\]+)\\?\" not found")
-_CONFIGMAP_NOT_FOUND = re.compile(r"configmaps? \\?\"(?P<name>[^\"\\]+)\\?\" not found")
-_MISSING_KEY = re.compile(r"couldn't find key (?P<key>\S+) in (?P<kind>Secret|ConfigMap) (?P<ns>[^/\s]+)/(?P<name>\S+)")
-_MOUNT_MISSING_KEY = re.compile(
-    r"for volume \\?\"(?P<volume>[^\"\\]+)\\?\" : (?P<kind>configmap|)\s*references non-existent "
-    r"(?:secret|config) key: (?P<key>\S+)"
-)
-_CONFIG_HINT = re.compile(r"not found|couldn't find key|non-existent")
-_EVICTED_RESOURCE = re.compile(r"low on resource: (?P<resource>[\w-]+)")
 _ENV_COMPLAINT = re.compile(
     r"missing|not set|unset|required|empty|invalid|undefined|not defined|not found|KeyError|must be set|no value|"
     r"could not resolve|unresolvable|placeholder",
     re.IGNORECASE,
 )
-_EXHAUSTION = re.compile(
-    r"failed to create new OS thread|pthread_create failed|fork: (?:retry: )?Resource temporarily unavailable|"
-    r"can't start new thread|unable to create (?:new )?native thread|Cannot allocate memory|No space left on device",
-    re.IGNORECASE,
-)
-"""A process that died because the node ran out of PIDs, memory or disk says so in its last words."""
-_LIVENESS_KILL = re.compile(r"failed liveness probe", re.IGNORECASE)
-_STARTUP_KILL = re.compile(r"failed startup probe", re.IGNORECASE)
-_IMAGE_EVENT = re.compile(r"Failed to pull image|ErrImagePull|ImagePullBackOff|InvalidImageName", re.IGNORECASE)
-_GENERIC_CAUSES = frozenset({"app_crash", "init_container_failed", "segfault", "sigkill", "sigterm"})
-"""Causes decided by the exit code alone; the log's last error line still tells a human most."""
 _SIGNAL_EXIT = {137: "SIGKILL", 139: "SIGSEGV", 143: "SIGTERM", 134: "SIGABRT"}
+_FACT_GROUPS = ("secret", "configmap", "key", "volume", "resource", "module", "var", "host", "port")
 
 
 @dataclass(slots=True)
@@ -105,38 +82,65 @@ def _event_text(e: EventRecord) -> str:
 def needs_logs(container: ContainerRecord) -> bool:
     """True when the previous run's log could change this container's cause.
 
-    Not for OOM kills (the status decides) and not for runs that never started a process
-    (StartError/ContainerCannotRun leave no log), nor for clean exits.
+    Not for terminations whose reason decides the cause on its own (an OOM kill; a StartError or
+    ContainerCannotRun run that never started a process), nor for clean exits.
     """
     term = container.terminated or container.last_terminated
     if term is None:
         return False
-    if term.reason in ("OOMKilled", "StartError", "ContainerCannotRun"):
+    if term.reason in _decisive_terminated():
         return False
     return term.exit_code != 0
+
+
+def _decisive_terminated() -> frozenset[str]:
+    return frozenset(r for c in CAUSES for r in c.terminated_reasons)
 
 
 def _last_termination(c: ContainerRecord) -> Terminated | None:
     return c.terminated or c.last_terminated
 
 
+def _abnormal(pod: PodRecord, c: ContainerRecord, t: Terminated) -> bool:
+    """A termination the kubelet answers with a restart: non-zero, an OOM kill, or exit 0 under
+    restartPolicy Always (a regular container that must not stop)."""
+    return t.exit_code != 0 or t.reason == "OOMKilled" or (pod.restart_policy == "Always" and c.type == "regular")
+
+
+def _held_creating(pod: PodRecord, events: Sequence[EventRecord], now: float) -> bool:
+    """ContainerCreating (or no status yet) held back by a failure event, or stuck with nothing to
+    explain it. A pull under way (a `Pulling` event with no failure after it) is not a failure,
+    however long a big image takes; events are newest first."""
+    for e in events:
+        if e.reason in HOLDING_EVENTS:
+            return True
+        if e.reason == PULLING_EVENT:
+            return False
+    return pod.created is not None and now - pod.created > STUCK_CREATING_SECONDS
+
+
 def _failing_state(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRecord], now: float) -> tuple[bool, str]:
     """(failing, kubelet reason) following SPEC: failing waiting states, Evicted, or an abnormal
-    termination not followed by readiness. Readiness failures alone never make a container failing."""
+    termination less than 10 minutes ago, ready or not. Readiness failures alone never make a
+    container failing, and nothing of a pod being deleted does."""
+    failing, reason = _state(pod, c, events, now)
+    return failing and not pod.terminating, reason
+
+
+def _state(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRecord], now: float) -> tuple[bool, str]:
     if pod.reason == "Evicted":
         return True, "Evicted"
     if c.waiting is not None:
         reason = c.waiting.reason
-        if reason in FAILING_WAITING:
+        if reason in FAILING_WAITING or any(reason in cause.waiting_reasons for cause in CAUSES):
+            # A waiting reason that decides a cause is a failure by the catalog's word.
             return True, reason
-        if reason == "ContainerCreating":
-            if any(e.reason == "FailedMount" for e in events):
-                return True, reason
-            if pod.created is not None and now - pod.created > STUCK_CREATING_SECONDS:
-                return True, reason
-        if reason == "PodInitializing":
-            return False, reason
-        return False, reason
+        if " " in reason and _message_explains(reason):
+            # Kubelets before v1.8 put the error itself in the reason (`Couldn't find key ...`).
+            return True, reason
+        if reason == CREATING:
+            return _held_creating(pod, events, now), reason
+        return _recent_crash(pod, c, now), reason
     if c.terminated is not None:
         t = c.terminated
         if c.type == "init":
@@ -148,16 +152,32 @@ def _failing_state(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRec
         # Exit 0: fine for Jobs; a restart loop under restartPolicy Always waits in CrashLoopBackOff.
         return (pod.restart_policy == "Always" and c.restart_count > 0 and c.type == "regular"), t.reason
     if c.running_since is None and c.last_terminated is None:
-        # No status at all yet (pending pod); a FailedMount event still explains a stuck start.
-        if c.type != "ephemeral" and any(e.reason in ("FailedMount", "Failed") for e in events):
-            return True, "ContainerCreating"
+        # No status at all yet (pending pod); a failure event still explains a stuck start.
+        if c.type != "ephemeral" and any(e.reason in HOLDING_EVENTS for e in events):
+            return _held_creating(pod, events, now), CREATING
         return False, ""
     last = c.last_terminated
-    if last is not None and not c.ready and c.type == "regular":
-        crashed_at = last.finished_at
-        if crashed_at is not None and now - crashed_at < RECENT_CRASH_SECONDS:
-            return True, last.reason or "Error"
+    if _recent_crash(pod, c, now) and last is not None:
+        return True, last.reason or "Error"
     return False, "Running"
+
+
+def _message_explains(text: str) -> bool:
+    """A waiting text that a catalog waiting wording explains."""
+    return any(
+        CAUSES.rx(s.wording).search(text)
+        for cause in CAUSES
+        for s in cause.detect
+        if s.on == "waiting" and s.wording is not None and not s.reasons
+    )
+
+
+def _recent_crash(pod: PodRecord, c: ContainerRecord, now: float) -> bool:
+    """The last abnormal termination was less than RECENT_CRASH_SECONDS ago (ready or not)."""
+    last = c.last_terminated
+    if last is None or c.type != "regular" or not _abnormal(pod, c, last):
+        return False
+    return last.finished_at is not None and now - last.finished_at < RECENT_CRASH_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,34 +275,25 @@ class _Collector:
         return None
 
 
-def _config_refs(col: _Collector, c: ContainerRecord, pod: PodRecord, text: str, source: EvidenceSource) -> None:
-    """Secret/ConfigMap problems named in a waiting message or an event."""
-    m = _MOUNT_MISSING_KEY.search(text)
-    if m:
-        is_cm = m.group("kind") == "configmap"
-        kind: ObjectKind = "ConfigMap" if is_cm else "Secret"
-        name = next((r.name for r in pod.volume_refs if r.var == m.group("volume") and r.kind == kind), "")
-        col.add(
-            "missing_configmap_key" if is_cm else "missing_secret_key",
-            source,
-            text,
-            **{"configmap" if is_cm else "secret": name, "key": m.group("key")},
-        )
-        return
-    m = _MISSING_KEY.search(text)
-    if m:
-        cause = "missing_secret_key" if m.group("kind") == "Secret" else "missing_configmap_key"
-        name_key = "secret" if m.group("kind") == "Secret" else "configmap"
-        var = next((r.var for r in _env_refs(c) if r.name == m.group("name") and r.key == m.group("key")), "")
-        col.add(cause, source, text, **{name_key: m.group("name"), "key": m.group("key"), "env_var": var})
-        return
-    m = _SECRET_NOT_FOUND.search(text)
-    if m:
-        col.add("missing_secret", source, text, secret=m.group("name"), key=_keys_for(c, pod, "Secret", m["name"]))
-        return
-    m = _CONFIGMAP_NOT_FOUND.search(text)
-    if m:
-        col.add("missing_configmap", source, text, configmap=m.group("name"))
+def _collector_facts(cause: Cause, c: ContainerRecord, pod: PodRecord, groups: Mapping[str, str]) -> dict[str, str]:
+    """Facts for the remediation from a wording's named groups, completed from the pod spec: the
+    env var that reads a missing key, the Secret a volume mounts, the keys read from an object."""
+    facts = {k: v for k, v in groups.items() if k in _FACT_GROUPS and v}
+    if "var" in facts:
+        facts["env_var"] = facts.pop("var")
+    kind: ObjectKind | None = cause.config_object or None
+    if kind is None:
+        return facts
+    name_key = "secret" if kind == "Secret" else "configmap"
+    volume = facts.pop("volume", "")
+    if volume and not facts.get(name_key):
+        facts[name_key] = next((r.name for r in pod.volume_refs if r.var == volume and r.kind == kind), "")
+    name, key = facts.get(name_key, ""), facts.get("key", "")
+    if name and key and "env_var" not in facts:
+        facts["env_var"] = next((r.var for r in _env_refs(c) if r.kind == kind and r.name == name and r.key == key), "")
+    if name and not key:
+        facts["key"] = _keys_for(c, pod, kind, name)
+    return facts
 
 
 def _env_refs(c: ContainerRecord) -> tuple[EnvRef, ...]:
@@ -299,124 +310,139 @@ def _keys_for(c: ContainerRecord, pod: PodRecord, kind: ObjectKind, name: str) -
     return KEY_SEPARATOR.join(dict.fromkeys(keys)) if keys else ""
 
 
+def _matches(s: Signal, reason: str, text: str) -> dict[str, str] | None:
+    """The wording's named groups when the signal matches (`reason`, then `text`), else None."""
+    if s.reasons and reason not in s.reasons:
+        return None
+    if s.wording is None:
+        return {}
+    m = CAUSES.rx(s.wording).search(text)
+    return {k: v for k, v in m.groupdict().items() if v} if m else None
+
+
+def _applies(s: Signal, cause: Cause, c: ContainerRecord, term: Terminated | None, e: EventRecord) -> bool:
+    if s.when == "during_run":
+        return _during(term, e)
+    if s.when == "not_running":
+        return c.running_since is None
+    if s.when == "starting":
+        w = c.waiting
+        return c.running_since is None and (w is None or w.reason == CREATING or w.reason in cause.waiting_reasons)
+    return True
+
+
+def _memory_facts(c: ContainerRecord) -> dict[str, str]:
+    limit = c.spec.memory_limit if c.spec is not None else ""
+    request = c.spec.memory_request if c.spec is not None else ""
+    new_limit, new_request = suggest_memory(limit, request)
+    return {"memory_limit": limit, "suggested_memory_limit": new_limit, "suggested_memory_request": new_request}
+
+
 def _status_signals(col: _Collector, pod: PodRecord, c: ContainerRecord, term: Terminated | None) -> None:
+    """Waiting, terminated and pod-status signals of every cause."""
     w = c.waiting
-    if w is not None:
-        text = f"waiting {w.reason}: {w.message}" if w.message else f"waiting {w.reason}"
-        if w.reason in BY_ID["image_pull"].waiting_reasons:
-            image = c.spec.image if c.spec is not None else ""
-            col.add("image_pull", "status", text, image=image)
-        elif w.reason == "CreateContainerConfigError":
-            # Only the Secret/ConfigMap messages have a catalog cause; others (a runAsNonRoot
-            # image running as root, a bad subPath) fall through to `unknown`, whose evidence is
-            # this message, rather than borrowing start_error's entrypoint/architecture fix.
-            _config_refs(col, c, pod, text, "status")
-            if not col.decisions:
-                col.context.append(_ev("status", text))
-        elif w.reason in BY_ID["start_error"].waiting_reasons or w.reason in (
-            "PreStartHookError",
-            "PostStartHookError",
-        ):
-            col.add("start_error", "status", text)
+    wtext = (f"waiting {w.reason}: {w.message}" if w.message else f"waiting {w.reason}") if w is not None else ""
+    tdesc = ""
     if term is not None:
-        desc = f"terminated {term.reason or 'Error'} (exit code {term.exit_code})"
+        tdesc = f"terminated {term.reason or 'Error'} (exit code {term.exit_code})"
         if term.message:
-            desc += f": {term.message}"
-        if term.reason in BY_ID["start_error"].terminated_reasons:
-            col.add("start_error", "status", desc)
-        elif term.reason == "OOMKilled":
-            limit = c.spec.memory_limit if c.spec is not None else ""
-            request = c.spec.memory_request if c.spec is not None else ""
-            new_limit, new_request = suggest_memory(limit, request)
-            col.add(
-                "oomkilled",
-                "status",
-                desc + (f"; memory limit {limit}" if limit else "; no memory limit set"),
-                memory_limit=limit,
-                suggested_memory_limit=new_limit,
-                suggested_memory_request=new_request,
-            )
+            tdesc += f": {term.message}"
+    ptext = f"pod {pod.reason}: {pod.message}" if pod.reason else ""
+    for cause in CAUSES:
+        for s in cause.detect:
+            if s.on == "waiting" and w is not None:
+                # Old kubelets put the whole message in the reason; match both.
+                groups = _matches(s, w.reason, f"{w.reason}: {w.message}")
+                text = wtext
+            elif s.on == "terminated" and term is not None:
+                groups = _matches(s, term.reason, f"{term.reason}: {term.message}")
+                text = tdesc
+            elif s.on == "pod" and pod.reason:
+                groups = _matches(s, pod.reason, pod.message)
+                text = ptext
+            else:
+                continue
+            if groups is None:
+                continue
+            facts = _collector_facts(cause, c, pod, groups)
+            if s.memory:
+                facts.update(_memory_facts(c))
+                limit = facts["memory_limit"]
+                text += f"; memory limit {limit}" if limit else "; no memory limit set"
+            if s.on == "pod":
+                facts.setdefault("node", pod.node_name)
+            col.add(cause.id, "status", text, **facts)
+    if w is not None and w.message and not col.decisions:
+        # A waiting message no cause explains (a runAsNonRoot image running as root, a bad
+        # subPath) is the evidence of `unknown`, rather than borrowing another cause's fix.
+        col.context.append(_ev("status", wtext))
 
 
-def _pod_signals(
+def _node_signals(
     col: _Collector,
     pod: PodRecord,
-    c: ContainerRecord,
     term: Terminated | None,
     node: NodeRecord | None,
     log_text: str,
 ) -> None:
-    if pod.reason == "Evicted":
-        m = _EVICTED_RESOURCE.search(pod.message)
-        col.add(
-            "node_pressure",
-            "status",
-            f"pod Evicted: {pod.message}",
-            node=pod.node_name,
-            resource=m.group("resource") if m else "",
-        )
+    """A kill (or a process that died of exhaustion) while the node's pressure conditions held."""
+    if pod.reason == "Evicted" or node is None or not node.pressures or term is None:
         return
-    if node is None or not node.pressures or term is None:
-        return
-    killed = term.exit_code in (137, 143) or term.reason in ("ContainerStatusUnknown", "Evicted") or term.signal == 9
-    exhausted = None
-    if not killed and log_text:
-        exhausted = next((ln for ln in reversed(logtools.tail_lines(log_text)) if _EXHAUSTION.search(ln)), None)
-    if not (killed or exhausted) or term.reason == "OOMKilled":
-        return
-    if exhausted:
-        col.add("node_pressure", "log", exhausted)
-    for p in node.pressures:
-        if p.since is None or term.finished_at is None or p.since <= term.finished_at:
-            resource = {"MemoryPressure": "memory", "DiskPressure": "disk", "PIDPressure": "pids"}.get(p.type, p.type)
-            col.add(
-                "node_pressure",
-                "node",
-                f"node {node.name} {p.type}=True since {_ts(p.since)}" + (f": {p.message}" if p.message else ""),
-                node=node.name,
-                resource=resource,
+    for cause in CAUSES:
+        ns = cause.node
+        if ns is None or term.reason in _decisive_terminated():
+            continue
+        killed = term.exit_code in ns.killed_codes or term.reason in ns.killed_reasons or term.signal == 9
+        exhausted = None
+        if not killed and log_text:
+            patterns = [CAUSES.rx(w) for w in ns.exhaustion]
+            exhausted = next(
+                (ln for ln in reversed(logtools.tail_lines(log_text)) if any(p.search(ln) for p in patterns)), None
             )
+        if not (killed or exhausted):
+            continue
+        if exhausted:
+            col.add(cause.id, "log", exhausted)
+        for p in node.pressures:
+            if p.since is None or term.finished_at is None or p.since <= term.finished_at:
+                col.add(
+                    cause.id,
+                    "node",
+                    f"node {node.name} {p.type}=True since {_ts(p.since)}" + (f": {p.message}" if p.message else ""),
+                    node=node.name,
+                    resource=ns.conditions.get(p.type, p.type),
+                )
 
 
 def _event_signals(
     col: _Collector, pod: PodRecord, c: ContainerRecord, term: Terminated | None, events: Sequence[EventRecord]
 ) -> None:
-    unhealthy: dict[str, EventRecord | None] = {"liveness": None, "startup": None}
-    for e in events:
-        msg = e.message
-        if e.reason == "Unhealthy":
-            low = msg.lower()
-            for kind in unhealthy:
-                if low.startswith(f"{kind} probe failed") and unhealthy[kind] is None and _during(term, e):
-                    unhealthy[kind] = e
-            continue
-        if e.reason == "Killing" and _during(term, e):
-            for pattern, cause_id, kind in (
-                (_LIVENESS_KILL, "liveness_probe", "liveness"),
-                (_STARTUP_KILL, "startup_probe", "startup"),
-            ):
-                if pattern.search(msg):
-                    probe = getattr(c.spec, kind) if c.spec is not None else None
-                    col.add(
-                        cause_id,
-                        "event",
-                        _event_text(e),
-                        probe_path=probe.path if probe else "",
-                        probe_port=probe.port if probe else "",
-                    )
+    """Event signals of every cause; corroborating ones (an Unhealthy under its Killing) last,
+    and only the newest of each."""
+    later: list[tuple[Cause, str]] = []
+    for cause in CAUSES:
+        for s in cause.detect:
+            if s.on != "event":
+                continue
+            for e in events:
+                if not s.reasons and e.type != "Warning":
+                    continue
+                groups = _matches(s, e.reason, e.message)
+                if groups is None or not _applies(s, cause, c, term, e):
+                    continue
+                if s.corroborates:
+                    later.append((cause, _event_text(e)))
                     break
-            continue
-        if e.reason in ("Failed", "FailedMount", "FailedCreatePodContainer") or e.type == "Warning":
-            pulling = c.waiting is not None and c.waiting.reason in BY_ID["image_pull"].waiting_reasons
-            if _IMAGE_EVENT.search(msg) and pulling:
-                col.add("image_pull", "event", _event_text(e))
-            elif _CONFIG_HINT.search(msg) and c.running_since is None:
-                # Only a container that is not running can be held back by a missing config object.
-                _config_refs(col, c, pod, _event_text(e), "event")
-    for kind, cause in (("liveness", "liveness_probe"), ("startup", "startup_probe")):
-        probe_event = unhealthy[kind]
-        if probe_event is not None and cause in col.decisions:
-            col.add(cause, "event", _event_text(probe_event))
+                facts = _collector_facts(cause, c, pod, groups)
+                if s.probe:
+                    probe = getattr(c.spec, s.probe) if c.spec is not None else None
+                    facts.update(probe_path=probe.path if probe else "", probe_port=probe.port if probe else "")
+                col.add(cause.id, "event", _event_text(e), **facts)
+                if s.probe:
+                    break
+    for cause, text in later:
+        if cause.id in col.decisions:
+            col.add(cause.id, "event", text)
 
 
 def _optional_ref_signal(col: _Collector, c: ContainerRecord, lines: Sequence[str]) -> None:
@@ -427,17 +453,20 @@ def _optional_ref_signal(col: _Collector, c: ContainerRecord, lines: Sequence[st
     optional = [r for r in c.spec.env_refs if r.optional and r.var]
     if not optional:
         return
+    by_kind = {cause.config_object: cause for cause in CAUSES if cause.optional_ref and cause.config_object}
     for ln in lines:
         if not _ENV_COMPLAINT.search(ln) or logtools.is_non_fatal(ln):
             continue
         for ref in optional:
+            cause = by_kind.get(ref.kind)
+            if cause is None:
+                continue
             if re.search(rf"(?<![A-Za-z0-9_]){re.escape(ref.var)}(?![A-Za-z0-9_])", ln):
-                cause = "missing_secret" if ref.kind == "Secret" else "missing_configmap"
                 name_key = "secret" if ref.kind == "Secret" else "configmap"
-                col.add(cause, "log", ln, env_var=ref.var, key=ref.key, **{name_key: ref.name})
+                col.add(cause.id, "log", ln, env_var=ref.var, key=ref.key, **{name_key: ref.name})
                 ref_kind = "secretKeyRef" if ref.kind == "Secret" else "configMapKeyRef"
                 col.add(
-                    cause,
+                    cause.id,
                     "spec",
                     f"env {ref.var} <- {ref_kind} {ref.name}/{ref.key} (optional: true): the container starts "
                     f"with {ref.var} empty when the {ref.kind.lower()} or its key is missing",
@@ -477,20 +506,19 @@ def _exit_signals(col: _Collector, pod: PodRecord, c: ContainerRecord, term: Ter
     code = term.exit_code
     desc = f"terminated {term.reason or 'Error'} (exit code {code}"
     desc += f", {_SIGNAL_EXIT[code]})" if code in _SIGNAL_EXIT else ")"
-    if code == 139 or term.signal == 11:
-        col.add("segfault", "status", desc)
-    elif code == 137 or term.signal == 9:
-        col.add("sigkill", "status", desc, node=pod.node_name)
-    elif code == 143 or term.signal == 15:
-        col.add("sigterm", "status", desc)
-    elif code == 0:
-        if c.type == "regular" and (failing or c.restart_count > 0) and pod.restart_policy == "Always":
-            col.add("clean_exit", "status", desc)
-        return
-    if c.type == "init":
-        col.add("init_container_failed", "status", f"init container {desc}")
-    else:
-        col.add("app_crash", "status", desc)
+    matched = False
+    for cause in CAUSES:
+        for x in cause.exits:
+            if c.type not in x.container_types:
+                continue
+            if not (code in x.codes if x.codes is not None else code != 0) and term.signal not in x.signals:
+                continue
+            if x.restarted and not (pod.restart_policy == "Always" and (failing or c.restart_count > 0)):
+                continue
+            matched = True
+            col.add(cause.id, "status", f"init container {desc}" if c.type == "init" and x.codes is None else desc)
+    if not matched and code != 0:
+        col.add(CAUSES.crashed, "status", desc)
 
 
 def _classify_container(
@@ -509,25 +537,25 @@ def _classify_container(
         return None
     col = _Collector()
     _status_signals(col, pod, c, term)
-    _pod_signals(col, pod, c, term, node, log_text)
+    _node_signals(col, pod, term, node, log_text)
     _event_signals(col, pod, c, term, cevents)
-    if term is not None and term.reason not in ("OOMKilled",):
+    if term is not None and term.reason not in _decisive_terminated():
         _log_signals(col, c, log_text, rules)
     _exit_signals(col, pod, c, term, failing)
     best = col.best()
-    if best is not None and best.cause in _GENERIC_CAUSES and log_text:
+    if best is not None and BY_ID[best.cause].quotes_log_errors and log_text:
         for i, line in enumerate(logtools.error_lines(log_text)):
             best.evidence.insert(i, _ev("log", line))
     if best is None:
         if not failing:
             return None
-        best = _Decision("unknown")
+        best = _Decision(CAUSES.unexplained)
         if col.context:
             best.evidence.extend(col.context)
         else:
             what = f"waiting {reason}" if c.waiting is not None else reason or "no container status"
             best.evidence.append(_ev("status", f"{what}; no termination, waiting message or event explains it"))
-    if term is not None and best.cause not in ("oomkilled",) and not any(e.source == "status" for e in best.evidence):
+    if term is not None and not any(e.source == "status" for e in best.evidence):
         best.evidence.append(
             _ev(
                 "status", f"terminated {term.reason or 'Error'} (exit code {term.exit_code}) at {_ts(term.finished_at)}"
@@ -585,7 +613,7 @@ def classify_container(
         log_text=log_text,
         node=context.node,
         now=now,
-        rules=rules or DEFAULT_RULES,
+        rules=rules or default_rules(),
     )
 
 
@@ -600,7 +628,7 @@ def classify(
 ) -> list[Finding]:
     """Findings for every container of `pod` that is failing, or that crashed before and recovered
     (`failing=False`). `logs` maps container name to the previous run's log text."""
-    rules = rules or DEFAULT_RULES
+    rules = rules or default_rules()
     logs = logs or {}
     context = pod_context(pod, events=events, node=node)
     findings = []

@@ -99,19 +99,28 @@ class UserPattern:
 
 
 def builtin_rules() -> LogRules:
-    """The catalog's patterns, compiled."""
-    return LogRules(
-        patterns={c.id: tuple(_compile(p, f"catalog cause {c.id}") for p in c.log_patterns) for c in CAUSES},
-    )
+    """The catalog's patterns, compiled (the catalog compiled them already, and checked them)."""
+    return LogRules(patterns={c.id: tuple(CAUSES.rx(w) for w in c.log_patterns) for c in CAUSES})
 
 
 DEFAULT_RULES = builtin_rules()
+_default: list[tuple[int, LogRules]] = [(CAUSES.version, DEFAULT_RULES)]
+
+
+def default_rules() -> LogRules:
+    """The built-in rules of the catalog as it is now (rebuilt when a test adds a cause)."""
+    version, rules = _default[0]
+    if version != CAUSES.version:
+        rules = builtin_rules()
+        _default[0] = (CAUSES.version, rules)
+    return rules
 
 
 def rules_from_data(data: Any, *, source: str) -> LogRules:
     """Validate parsed YAML `data` and merge it over the built-in rules."""
     if data is None:
-        return DEFAULT_RULES
+        return default_rules()
+    builtin = default_rules()
     if not isinstance(data, Mapping):
         raise RulesFileError(f"{source}: expected a mapping with a 'rules' list at the top, got {type(data).__name__}")
     unknown = set(data) - _TOP_KEYS
@@ -127,8 +136,9 @@ def rules_from_data(data: Any, *, source: str) -> LogRules:
     if not isinstance(rules, Sequence) or isinstance(rules, str):
         raise RulesFileError(f"{source}: 'rules' must be a list")
     merged: dict[str, list[LogPattern]] = {
-        cid: ([] if cid in replace else list(p)) for cid, p in DEFAULT_RULES.patterns.items()
+        cid: ([] if cid in replace else list(p)) for cid, p in builtin.patterns.items()
     }
+    shadowed = {p.pattern.casefold(): cid for cid, ps in merged.items() for p in ps}
     for i, rule in enumerate(rules):
         where = f"{source}: rules[{i}]"
         if not isinstance(rule, Mapping):
@@ -139,13 +149,19 @@ def rules_from_data(data: Any, *, source: str) -> LogRules:
         cid = rule.get("cause")
         if not isinstance(cid, str) or cid not in BY_ID:
             raise RulesFileError(f"{where}.cause: {cid!r} is not a catalog cause; known: {', '.join(BY_ID)}")
-        if cid == "unknown":
-            raise RulesFileError(f"{where}.cause: 'unknown' is what no rule matching means; pick a real cause")
+        if cid == CAUSES.unexplained:
+            raise RulesFileError(f"{where}.cause: {cid!r} is what no rule matching means; pick a real cause")
         pattern = rule.get("pattern")
         if not isinstance(pattern, str) or not pattern.strip():
             raise RulesFileError(f"{where}.pattern: expected a non-empty regular expression string")
         if len(pattern) > MAX_PATTERN_CHARS:
             raise RulesFileError(f"{where}.pattern: longer than {MAX_PATTERN_CHARS} characters")
+        other = shadowed.get(pattern.casefold())
+        if other is not None:
+            raise RulesFileError(
+                f"{where}.pattern: {pattern!r} shadows the built-in pattern of cause {other}; drop the rule, "
+                f"or list {other} under 'replace' to take its patterns over"
+            )
         # User patterns go first: a site-specific message is more precise than the generic ones.
         merged[cid].insert(0, UserPattern(pattern, f"{where}.pattern"))
     return LogRules(patterns={k: tuple(v) for k, v in merged.items()}, source=source)

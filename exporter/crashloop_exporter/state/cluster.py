@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crashloop_exporter.catalog import BY_ID
+from crashloop_exporter.catalog import BY_ID, EXPLAINING_EVENTS
 from crashloop_exporter.classify import (
     FAILING_WAITING,
     LogRules,
@@ -277,11 +277,12 @@ class ClusterState:
             return None
         self.events.add(e)
         uid = self._by_name.get((e.namespace, e.pod))
-        # Only pods that already have something to explain are reclassified: a healthy pod's
-        # events (Pulled, Started, Scheduled) cannot change its findings, and the status update
-        # that follows a crash reclassifies it anyway. Of those, only the containers whose
+        # Pods that already have something to explain are reclassified, and so is any pod an
+        # event can explain a failure of (a pod stuck in ContainerCreating never changes its
+        # status; only its FailedMount events repeat). A healthy pod's other events (Pulled,
+        # Started, Scheduled) cannot change its findings. Of those pods, only the containers whose
         # events changed (the one the Event names, or all for a pod-wide Event).
-        if uid is not None and uid in self.findings:
+        if uid is not None and (uid in self.findings or e.reason in EXPLAINING_EVENTS):
             yield from self._reclassify(uid)
         return f"{e.namespace}/{e.pod}"
 
