@@ -113,6 +113,9 @@ class PodRecord:
     """Secrets/ConfigMaps mounted as volumes (for FailedMount attribution)."""
     created: float | None = None
     """metadata.creationTimestamp, to tell a pod stuck in ContainerCreating from a new one."""
+    terminating: bool = False
+    """metadata.deletionTimestamp is set: the pod is being deleted, and the kills of its
+    containers that follow are the deletion, never crashes."""
 
     def container(self, name: str) -> ContainerRecord | None:
         for c in self.containers:

@@ -322,6 +322,7 @@ def parse_pod_steps(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> 
         containers=tuple(containers),
         volume_refs=_volume_refs(spec, where + ".spec") if attention or not statuses_by_group["regular"] else (),
         created=parse_time(meta.get("creationTimestamp")),
+        terminating=meta.get("deletionTimestamp") is not None,
     )
 
 
