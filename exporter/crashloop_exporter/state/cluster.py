@@ -15,13 +15,14 @@ Failed starts that never restart a container (CreateContainerConfigError, ImageP
 FailedMount) are counted once per episode; a failed restartPolicy=Never run and an eviction's
 kill are dead runs like any other.
 
-When logs can decide the cause, the count waits (at most `LOG_WAIT_SECONDS`) for the dead run's log
-to arrive (fetched at once: while the run is `state.terminated` or waiting in back-off the
-kubelet serves it as the current log, once restarted as the previous one) so the crash is counted under its real cause; a deleted pod or a failed fetch flushes it
-with the best cause known, so no counted crash is lost. Log text is only held while classifying:
-what survives is the finding (redacted evidence), kept as a *verdict* for that run (its dead-run
-number and the termination it ended with) so a later status-only reclassification (a relist, a MODIFIED
-of the same state, an Event) keeps both the cause and the log line, until the container runs again.
+When logs can decide the cause, the count waits (at most `LOG_WAIT_SECONDS`) for the dead run's
+log, fetched at once (while the run is `state.terminated` the kubelet serves it as the current
+log; once it is lastState, as the previous one), so the crash is counted under its real cause; a
+deleted pod or a failed fetch flushes it with the best cause known, so no counted crash is lost.
+Log text is only held while classifying: what survives is the finding (redacted evidence), kept
+as a *verdict* for that run (its dead-run number and the termination it ended with) so a later
+status-only reclassification (a relist, a MODIFIED of the same state, an Event) keeps both the
+cause and the log line, until the container dies again.
 
 Work per event is bounded by what it concerns, because one pod can hold thousands of containers
 and the event loop also serves /healthz: the per-pod part of classification (the pod's events
