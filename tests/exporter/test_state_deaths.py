@@ -232,3 +232,14 @@ def test_a_superseded_fetch_that_never_answers_is_still_counted() -> None:
     clock.t += LOG_WAIT_SECONDS + 1
     state.tick()
     assert counts(state) == {("api", "app_crash"): 1.0}
+
+
+def test_a_clean_exit_under_restart_policy_always_is_a_death_with_its_cause() -> None:
+    """Exit 0 of a Deployment's container is a death (it will be restarted), counted as clean_exit."""
+    state, _, _ = make_state()
+    initial_list(state, at(1, "running"))
+    state.event("pods", "MODIFIED", at(1, "terminated", exit_code=0))
+    assert counts(state) == {("api", "clean_exit"): 1.0}
+    state.event("pods", "MODIFIED", at(1, "backoff", exit_code=0))
+    state.event("pods", "MODIFIED", at(2, "running"))
+    assert counts(state) == {("api", "clean_exit"): 1.0}

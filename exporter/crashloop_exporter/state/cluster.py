@@ -65,7 +65,7 @@ from crashloop_exporter.parse import parse_event, parse_node, parse_pod_steps
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state.counter import CrashCounter, CrashKey
 from crashloop_exporter.state.events import EventStore
-from crashloop_exporter.state.runs import dead_runs
+from crashloop_exporter.state.runs import dead_runs, latest_run_dead
 from crashloop_exporter.state.shard import owns
 from crashloop_exporter.steps import Steps, chunks, run_steps
 
@@ -731,8 +731,8 @@ def _quiet(rec: PodRecord) -> bool:
     for c in rec.containers:
         if c.restart_count or (c.waiting is not None and c.waiting.reason not in ("PodInitializing", "")):
             return False
-        if c.terminated is not None and c.terminated.exit_code != 0:
-            return False
+        if c.terminated is not None and (c.terminated.exit_code != 0 or latest_run_dead(rec, c)):
+            return False  # a failure, or a clean exit that restartPolicy Always restarts: a death
         if c.running_since is None and c.terminated is None and c.waiting is None and c.type != "ephemeral":
             # No status yet: only interesting if something (FailedMount) is holding it back.
             return False
