@@ -143,7 +143,7 @@ async def serve(
                         pod=req.pod,
                         pod_uid=req.pod_uid,
                         container=req.container,
-                        restart_count=req.restart_count,
+                        restart_count=req.run,
                         previous=req.previous,
                         node=req.node,
                     )

@@ -95,7 +95,8 @@ CONTAINER_LABELS = ("namespace", "pod", "container", "container_type")
 CRASHES = Family(
     "crashloop_crashes_total",
     "counter",
-    "Container restarts and failed-start episodes observed, by the cause of the crash.",
+    "Container deaths (counted when the run exits, not at the restart) and failed-start episodes, "
+    "by the cause of the crash.",
     CrashKey._fields,  # one series per CrashKey: no pod label, so series survive pod churn
     "container",
 )

@@ -117,12 +117,13 @@ def test_ongoing_episode_at_first_sight_is_baseline() -> None:
 
 
 def test_pod_created_after_start_counts_from_zero() -> None:
-    """A pod first seen after the initial list, created after we started, counts all its restarts."""
+    """A pod first seen after the initial list, created after we started, counts all its dead runs:
+    two restarted ones and the one waiting in back-off."""
     state, clock, _ = make_state()
     initial_list(state)
     clock.t += 100
     state.event("pods", "ADDED", crashing("api-9", 2, created="2024-01-01T00:11:00Z"))
-    assert counts(state) == {("api", "app_crash"): 2.0}
+    assert counts(state) == {("api", "app_crash"): 3.0}
 
 
 def test_crash_waits_for_logs_then_counts_under_the_log_cause() -> None:

@@ -230,7 +230,7 @@ MALFORMED: st.SearchStrategy[Mutation] = st.one_of(
 
 @st.composite
 def _history(draw: st.DrawFn) -> tuple[int, list[tuple[int, list[Mutation], bool, bool]]]:
-    """(restarts at first sight, [(restarts added, malformed updates before it, running?, relist?)])."""
+    """(dead runs at first sight, [(deaths added, malformed updates before it, running?, relist?)])."""
     base = draw(st.integers(0, 50))
     steps = draw(
         st.lists(
@@ -241,32 +241,34 @@ def _history(draw: st.DrawFn) -> tuple[int, list[tuple[int, list[Mutation], bool
     return base, steps
 
 
-def _good(restarts: int, *, running: bool) -> dict[str, Any]:
-    if running and restarts:
-        return pod("api-1", restarts=restarts, ready=True, last_exit=(1, "Error"))
-    return crashing("api-1", restarts)
+def _good(dead: int, *, running: bool) -> dict[str, Any]:
+    """The container after `dead` deaths: restarted and running again, or waiting in back-off
+    after the last one (restartCount one less: the kubelet raises it at the restart)."""
+    if running or not dead:
+        return pod("api-1", restarts=dead, ready=True, last_exit=(1, "Error") if dead else None)
+    return crashing("api-1", dead - 1)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_history())
 def test_malformed_updates_never_change_the_crash_count(history: tuple[int, list[Any]]) -> None:
-    """Valid updates of a container that restarts N times, interleaved with malformed ones, count exactly N."""
+    """Valid updates of a container that dies N times, interleaved with malformed ones, count exactly N."""
     base, steps = history
     state, _, _ = make_state()
-    initial_list(state, crashing("api-1", base))
-    restarts = base
+    initial_list(state, _good(base, running=False))
+    dead = base
     for added, malformed, running, relist in steps:
         for mutate in malformed:
-            bad = _good(restarts, running=running)
+            bad = _good(dead, running=running)
             mutate(bad)
             if relist:
                 initial_list(state, bad)
             else:
                 state.event("pods", "MODIFIED", bad)
-        restarts += added
+        dead += added
         if relist:
-            initial_list(state, _good(restarts, running=running))
+            initial_list(state, _good(dead, running=running))
         else:
-            state.event("pods", "MODIFIED", _good(restarts, running=running))
-    assert state.crashes.total() == restarts - base
+            state.event("pods", "MODIFIED", _good(dead, running=running))
+    assert state.crashes.total() == dead - base
     assert set(state.pods) == {"uid-api-1"}

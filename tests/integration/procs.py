@@ -53,6 +53,11 @@ def http(method: str, url: str, body: dict[str, Any] | None = None, *, timeout: 
         return e.code, e.read()
 
 
+COUNTED = ("deaths", "failed_starts", "evictions")
+"""The simulator's tallies that crashloop_crashes_total counts: a death when the run exits (not
+the restart a back-off later), a failed-start episode, an eviction's kill of a live run."""
+
+
 @dataclass
 class Sim:
     url: str
@@ -74,9 +79,9 @@ class Sim:
         return stats
 
     def performed(self) -> int:
-        """Restarts + failed starts + evictions performed so far (what the exporter must count)."""
+        """Deaths + failed starts + evictions performed so far (what the exporter must count)."""
         stats = self.stats()
-        return sum(int(stats[part]["total"]) for part in ("restarts", "failed_starts", "evictions"))
+        return sum(int(stats[part]["total"]) for part in COUNTED)
 
     def wait_consumed(self, faults: dict[int, int], *, timeout: float = 30.0, exporter: Exporter | None = None) -> None:
         """Wait until each fault id has acted at least the given number of times."""
@@ -89,17 +94,17 @@ class Sim:
                    on_timeout=lambda: diagnostics(self, exporter))
 
     def wait_performed(self, more: int, *, timeout: float = 30.0, exporter: Exporter | None = None) -> None:
-        """Wait until the simulator has performed `more` further crashes (restarts/failed starts)."""
+        """Wait until the simulator has performed `more` further crashes (deaths/failed starts)."""
         target = self.performed() + more
         wait_until(lambda: self.performed() >= target, timeout=timeout,
                    what=f"the simulator to perform {more} more crashes",
                    on_timeout=lambda: diagnostics(self, exporter))
 
     def expected_series(self) -> dict[tuple[str, ...], float]:
-        """What crashloop_crashes_total should hold: restarts + failed starts + evictions, by series."""
+        """What crashloop_crashes_total should hold: deaths + failed starts + evictions, by series."""
         stats = self.admin("GET", "stats")
         out: dict[tuple[str, ...], float] = {}
-        for part in ("restarts", "failed_starts", "evictions"):
+        for part in COUNTED:
             for s in stats[part]["by_series"]:
                 key = series_key(s)
                 out[key] = out.get(key, 0.0) + s["count"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
+from crashloop_exporter.errors import SimRequestError
 from crashloop_exporter.parse import resolve_workload
 from crashloop_exporter.sim import SimCluster
 from crashloop_exporter.sim.scenarios import Behavior, ContainerScenario, Owner, PodScenario, Scenario
@@ -294,3 +297,52 @@ def test_stats_series_match_the_exporters_workload_resolution() -> None:
     workloads = {(s["workload_kind"], s["workload"]) for s in series}
     assert {("CronJob", "invoice-export"), ("StatefulSet", "search-indexer"), ("DaemonSet", "node-agent"),
             ("Pod", "debug-shell"), ("Deployment", "payment-service")} <= workloads
+
+
+def test_each_death_plays_the_kubelets_order_and_is_booked_at_the_exit() -> None:
+    """terminated with restartCount n (lastState the run before), then CrashLoopBackOff with
+    restartCount n and lastState = the dead run, then running with n + 1; a death is booked when
+    the run exits, so the deaths equal the status's dead runs at every moment, not its restarts."""
+    cluster = SimCluster(["payment-service"])
+    cluster.pause()
+    cluster.advance(700)
+    seen: list[tuple[str, int, str]] = []
+    for pod in _history(cluster, PAYMENT):
+        for cs in pod["status"].get("containerStatuses", []):
+            state = next(iter(cs["state"]))
+            last = cs.get("lastState", {}).get("terminated", {}).get("containerID", "")
+            step = (state, cs["restartCount"], last)
+            if not seen or seen[-1] != step:
+                seen.append(step)
+    deaths = [i for i, s in enumerate(seen) if s[0] == "terminated"]
+    assert len(deaths) >= 5, seen
+    for i in deaths[1:-1]:
+        (_, n, before), (wait, n2, dead), (run, n3, dead2) = seen[i], seen[i + 1], seen[i + 2]
+        assert (wait, n2, run, n3) == ("waiting", n, "running", n + 1), seen[i : i + 3]
+        assert dead == dead2 != before, seen[i : i + 3]
+    status = cluster.pod_json(*PAYMENT)["status"]["containerStatuses"][0]  # type: ignore[index]
+    dead_now = status["restartCount"] + ("running" not in status["state"])
+    stats = cluster.stats_json()
+    assert stats["deaths"]["total"] == dead_now, (stats["deaths"], status)
+    log = stats["recent_deaths"]
+    assert [d["run"] for d in log] == list(range(1, dead_now + 1))
+    assert [d["backoff"] for d in log[:4]] == [0.0, 10.0, 20.0, 40.0]
+
+
+def test_in_the_terminated_window_the_dead_run_is_the_current_log() -> None:
+    """While state.terminated (before the back-off), the current log is the run that just died and
+    previous=true is the run before it, as the kubelet serves them (it reads state.terminated's
+    containerID for the current log, lastState's for the previous one)."""
+    cluster = SimCluster(["payment-service"])
+    cluster.pause()
+    cluster.advance(2.5)  # the first run just died: terminated, no lastState yet
+    status = cluster.pod_json(*PAYMENT)["status"]["containerStatuses"][0]  # type: ignore[index]
+    assert "terminated" in status["state"] and not status["lastState"]
+    args: dict[str, Any] = {"container": "payment-service", "tail_lines": None, "limit_bytes": None,
+                            "timestamps": False}
+    current = cluster.container_log(*PAYMENT, previous=False, **args)
+    assert current.strip(), "the dead run's log"
+    with pytest.raises(SimRequestError, match="previous terminated container"):
+        cluster.container_log(*PAYMENT, previous=True, **args)
+    cluster.advance(1)  # restarted: the dead run is now lastState, served as the previous log
+    assert cluster.container_log(*PAYMENT, previous=True, **args) == current

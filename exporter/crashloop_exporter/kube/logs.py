@@ -3,7 +3,7 @@
 The last lines a container printed before it died are the best evidence of *why* it died (a
 Python traceback, `exec format error`, `connection refused`). But a cluster-wide crash wave can
 mean thousands of containers restarting at once, and pods/log is served by the kubelets through
-the API server, so every fetch costs both. Hence: once per (pod uid, container, restartCount),
+the API server, so every fetch costs both. Hence: once per (pod uid, container, dead run, previous),
 bounded concurrency, a token-bucket start rate, a byte cap, and graceful degradation when RBAC
 does not grant pods/log (classification then uses status and events only).
 
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 FORBIDDEN_COOLDOWN = 600.0
 """After a 403 on pods/log, do not ask again for this long (RBAC rarely changes in minutes)."""
 DEDUP_KEYS = 100_000
-"""Remembered (pod uid, container, restartCount) keys; the oldest are forgotten first."""
+"""Remembered (pod uid, container, run, previous) keys; the oldest are forgotten first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +139,7 @@ class LogFetcher:
         self._forbidden_cooldown = forbidden_cooldown
         self._dedup_keys = dedup_keys
         self._clock = clock
-        self._seen: OrderedDict[tuple[str, str, int], None] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, str, int, bool], None] = OrderedDict()
         self._waiting = 0
         self._forbidden_until: float | None = None
         self._warned_forbidden = False
@@ -157,17 +157,18 @@ class LogFetcher:
         previous: bool = True,
         node: str = "",
     ) -> LogResult:
-        """The previous log of `container` for the crash that made its restartCount `restart_count`
-        (`previous=False`: the current, terminated run of a container that is never restarted, such
-        as a failed `restartPolicy: Never` Job pod, whose log `previous=true` cannot return).
+        """The log of `container`'s dead run number `restart_count` (`state.runs.dead_runs`: the
+        same from the run's death to its restart). `previous=False` while the run is still
+        `state.terminated` (then the kubelet serves it as the current log, and `previous=true`
+        would return the run before it, or nothing); `previous=True` once it is lastState.
         `node` is the pod's spec.nodeName: the kubelet that serves the log, whose slots it uses.
 
-        A repeated call for the same (pod_uid, container, restart_count) returns `skipped`. While
+        A repeated call for the same (pod_uid, container, restart_count, previous) returns `skipped`. While
         pods/log is forbidden (for FORBIDDEN_COOLDOWN after a 403) calls return `forbidden` without
         asking. Keys are released again when no answer was had (forbidden, rate_limited, timeout),
         so a later call may still fetch; ok, not_found and error are final.
         """
-        key = (pod_uid, container, restart_count)
+        key = (pod_uid, container, restart_count, previous)
         if key in self._seen:
             self._seen.move_to_end(key)
             return self._done("skipped")
@@ -274,7 +275,7 @@ class LogFetcher:
         log.debug("previous log of %s: %d characters", where, len(text))
         return LogResult("ok", text)
 
-    def _remember(self, key: tuple[str, str, int]) -> None:
+    def _remember(self, key: tuple[str, str, int, bool]) -> None:
         self._seen[key] = None
         while len(self._seen) > self._dedup_keys:
             self._seen.popitem(last=False)

@@ -48,9 +48,11 @@ timestamps); DELETE a pod (its controller recreates it).
 
 Admin API (no token), also as SimCluster methods
 ------------------------------------------------
-GET  /_sim/stats          restarts / failed_starts / evictions performed ({total, by_cause,
-                          by_container "ns/pod/container", by_series = crashloop_crashes_total
-                          label sets}), requests by verb and path, log_fetches per
+GET  /_sim/stats          deaths / restarts / failed_starts / evictions performed ({total,
+                          by_cause, by_container "ns/pod/container", by_series = crashloop_crashes_total
+                          label sets}; deaths + failed_starts + evictions is what the counter
+                          counts), recent_deaths (wall time, run, back-off ahead), requests by
+                          verb and path, log_fetches per
                           "ns/pod/container" {previous, current}, recent_requests (path+query),
                           resource_version, watches_open, objects, churn_emitted, faults_pending,
                           faults_consumed (fault id -> times it acted: requests answered,

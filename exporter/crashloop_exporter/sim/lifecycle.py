@@ -3,11 +3,17 @@
 Each container's behaviour (from the scenario data) is run by one handler per kind. A crash
 goes through the same states, events and timings as on a real node:
 
-    running --exit--> terminated (reason Error/OOMKilled/..., `kubectl get` shows Error)
-      first crash:   restarted at the next sync, restartCount + 1
-      later crashes: waiting CrashLoopBackOff "back-off 20s restarting failed container=api
-                     pod=api-7d4b9c-xkp2z_production(<uid>)", BackOff event, then restarted
+    running --exit--> terminated (reason Error/OOMKilled/..., `kubectl get` shows Error),
+                      restartCount unchanged, lastState still the run before
+      first crash:   restarted at the next sync, restartCount + 1, lastState = the dead run
+      later crashes: at the next sync waiting CrashLoopBackOff "back-off 20s restarting failed
+                     container=api pod=api-7d4b9c-xkp2z_production(<uid>)", restartCount still
+                     unchanged, lastState = the dead run, BackOff event; at the end of the
+                     back-off restarted, restartCount + 1
     back-off: 10 s doubling to 5 min, measured from the crash; forgotten after a run of 10 min
+
+A death is booked in `SimStats` when the run exits (with its time and the back-off ahead), the
+way the exporter counts it; the restart a back-off later is booked apart.
 
 with Pulled/Created/Started events on each start, and the scenario's own events (probe
 failures, Killing, Failed...) at the moments it gives. Failed starts (config errors, image
@@ -27,7 +33,7 @@ from crashloop_exporter.sim.objects import EPOCH, Ids, go_duration, now, ts
 from crashloop_exporter.sim.pods import ContainerRuntime, LogRun, PodRuntime, owner_meta, render_pod
 from crashloop_exporter.sim.recorder import EventRecorder
 from crashloop_exporter.sim.scenarios import Behavior, EventSpec, NodeScenario, PodScenario
-from crashloop_exporter.sim.stats import CrashKey, SimStats
+from crashloop_exporter.sim.stats import CrashKey, Death, SimStats
 from crashloop_exporter.sim.store import Key, Store
 
 SYNC_SECONDS = 1.0
@@ -307,7 +313,8 @@ class Lifecycle:
         term: dict[str, Any] = {"exitCode": exit_code, "reason": reason}
         if message:
             term["message"] = message
-        term.update({"startedAt": started_at, "finishedAt": ts(now()), "containerID": c.container_id})
+        wall = now()
+        term.update({"startedAt": started_at, "finishedAt": ts(wall), "containerID": c.container_id})
         c.state = {"terminated": term}
         c.ready = c.started = False
         finished = self.clock.now()
@@ -316,6 +323,12 @@ class Lifecycle:
             self._init_done(p)
             return
         policy = p.scenario.restart_policy
+        if exit_code != 0 or (policy == "Always" and not c.scenario.init):
+            expired = c.backoff > 0 and finished - c.backoff_updated > BACKOFF_RESET
+            key = self._crash_key(p, c)
+            self.stats.deaths.add(key)
+            self.stats.death_log.append(Death(key=key, run=c.restart_count + 1, wall=wall,
+                                              backoff=0.0 if c.backoff == 0 or expired else c.backoff))
         if policy == "Never" or (policy == "OnFailure" and exit_code == 0 and not c.scenario.init):
             return
         self._later(p, c, SYNC_SECONDS, lambda: self._after_exit(p, c, finished))
@@ -422,11 +435,15 @@ class Lifecycle:
         self._event(p, None, "Warning", "Evicted", message.strip())
         for c in p.regular:
             self._event(p, c, "Normal", "Killing", f"Stopping container {c.name}")
+            # A run already dead (exited, or waiting in back-off) was booked when it died: the
+            # eviction only kills the runs still alive.
+            dead = "terminated" in c.state or ("waiting" in c.state and bool(c.last_state.get("terminated")))
             started = c.state.get("running", {}).get("startedAt") or ts(c.run_start_wall or wall)
             c.state = {"terminated": {"exitCode": 137, "reason": "Error", "startedAt": started,
                                       "finishedAt": ts(wall), "containerID": c.container_id}}
             c.ready = c.started = False
-            self.stats.evictions.add(self._crash_key(p, c, "node_pressure"))
+            if not dead:
+                self.stats.evictions.add(self._crash_key(p, c, "node_pressure"))
         p.phase_override, p.reason, p.message = "Failed", "Evicted", message
         p.disruption = ("TerminationByKubelet", message.strip(), wall)
         self._touch(p)

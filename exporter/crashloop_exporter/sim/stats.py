@@ -1,6 +1,8 @@
 """What the simulator did, counted so tests can compare it with what the exporter saw.
 
-Every restart the lifecycle performs, every failed-start episode (entering
+Every death of a container the lifecycle plays (counted when the run exits, as the exporter
+counts it, and booked with its time so a test can measure how soon the exporter counted it),
+every restart it performs, every failed-start episode (entering
 CreateContainerConfigError, ErrImagePull, a FailedMount-held ContainerCreating...) and every
 eviction is booked per container and per cause, and per the exact label set of
 `crashloop_crashes_total`, so an end-to-end test asserts equality instead of "more than zero".
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 REQUEST_LOG_SIZE = 5000
+DEATH_LOG_SIZE = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +61,30 @@ class _Tally:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Death:
+    """One run that exited: which container, its how-manieth death, and when (wall clock)."""
+
+    key: CrashKey
+    run: int
+    """The container's dead runs after this one (restartCount + 1 while it waits)."""
+    wall: float
+    backoff: float
+    """The back-off the kubelet will wait before restarting it (0: restarted at the next sync)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"namespace": self.key.namespace, "pod": self.key.pod, "container": self.key.container,
+                "cause": self.key.cause, "run": self.run, "wall": self.wall, "backoff": self.backoff}
+
+
 class SimStats:
-    """Counters of the lifecycle (restarts, failed starts, evictions) and of API requests."""
+    """Counters of the lifecycle (deaths, restarts, failed starts, evictions) and of API requests."""
 
     def __init__(self) -> None:
+        self.deaths = _Tally()
+        """Runs that exited as crashes (what `crashloop_crashes_total` counts, with `failed_starts`
+        and `evictions`), booked at the exit, not at the restart a back-off later."""
+        self.death_log: deque[Death] = deque(maxlen=DEATH_LOG_SIZE)
         self.restarts = _Tally()
         self.failed_starts = _Tally()
         self.evictions = _Tally()
@@ -86,6 +109,8 @@ class SimStats:
             logs.setdefault(container, {"previous": 0, "current": 0})[kind] = n
         return {
             "resource_version": str(rv),
+            "deaths": self.deaths.to_json(),
+            "recent_deaths": [d.to_json() for d in self.death_log],
             "restarts": self.restarts.to_json(),
             "failed_starts": self.failed_starts.to_json(),
             "evictions": self.evictions.to_json(),

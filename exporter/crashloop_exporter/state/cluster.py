@@ -1,22 +1,28 @@
 """ClusterState: the watch handler that turns Pod/Event/Node changes into findings and crash counts.
 
-Why restartCount deltas and not states: a watch can miss intermediate states (a gap, a relist, a
-coalesced update), but restartCount only grows, so `new - old` is exactly the number of restarts
-since we last looked, even across a gap. Restarts already there when we first see a pod are a
-baseline and never counted; a pod created after we started counts from zero. One bad update must
+Why deltas of dead runs and not states: a watch can miss intermediate states (a gap, a relist, a
+coalesced update), but a container's dead runs (`runs`: restartCount, plus one while its latest run
+is dead and not yet replaced) only grow, so `new - old` is exactly the number of deaths since we
+last looked, even across a gap, and a death is counted when the container dies, not a back-off
+later when the kubelet restarts it. Dead runs already there when we first see a pod are a
+baseline and never counted; a pod created after we started counts from zero; a terminating pod
+(deletionTimestamp set) counts nothing, its containers' kills are the deletion. One bad update must
 not move a baseline: a restartCount that is not a non-negative int32 makes the update a counted
-skip (`parse`), a container the update carries no status for keeps its last one, and a
-restartCount that goes backwards (the kubelet lost its state) is a new baseline, never a delta.
+skip (`parse`), a container the update carries no status for keeps its last one, and a count
+that goes backwards (the kubelet lost its state) is a new baseline, never a delta.
 
 Failed starts that never restart a container (CreateContainerConfigError, ImagePullBackOff, a
-FailedMount), terminal failures of restartPolicy=Never pods and evictions are counted once per episode.
+FailedMount) are counted once per episode; a failed restartPolicy=Never run and an eviction's
+kill are dead runs like any other.
 
-When logs can decide the cause, the count waits (at most `LOG_WAIT_SECONDS`) for the previous log
-to arrive so the crash is counted under its real cause; a deleted pod or a failed fetch flushes it
-with the best cause known, so no counted crash is lost. Log text is only held while classifying:
-what survives is the finding (redacted evidence), kept as a *verdict* for that run (restartCount
-and the termination it ended with) so a later status-only reclassification (a relist, a MODIFIED
-of the same state, an Event) keeps both the cause and the log line, until the container runs again.
+When logs can decide the cause, the count waits (at most `LOG_WAIT_SECONDS`) for the dead run's
+log, fetched at once (while the run is `state.terminated` the kubelet serves it as the current
+log; once it is lastState, as the previous one), so the crash is counted under its real cause; a
+deleted pod or a failed fetch flushes it with the best cause known, so no counted crash is lost.
+Log text is only held while classifying: what survives is the finding (redacted evidence), kept
+as a *verdict* for that run (its dead-run number and the termination it ended with) so a later
+status-only reclassification (a relist, a MODIFIED of the same state, an Event) keeps both the
+cause and the log line, until the container dies again.
 
 Work per event is bounded by what it concerns, because one pod can hold thousands of containers
 and the event loop also serves /healthz: the per-pod part of classification (the pod's events
@@ -59,6 +65,7 @@ from crashloop_exporter.parse import parse_event, parse_node, parse_pod_steps
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state.counter import CrashCounter, CrashKey
 from crashloop_exporter.state.events import EventStore
+from crashloop_exporter.state.runs import dead_runs, latest_run_dead
 from crashloop_exporter.state.shard import owns
 from crashloop_exporter.steps import Steps, chunks, run_steps
 
@@ -94,6 +101,9 @@ class LogRequest:
     """True for a restarted container (`previous=true`); False for a terminated, never-restarted one."""
     node: str = ""
     """The pod's spec.nodeName: its kubelet serves the log, so fetches are limited per node."""
+    run: int = 0
+    """The dead run the log is about (`runs.dead_runs` when asked): the same from the run's death
+    to its restart, so it names one run, the key a log is fetched once per."""
 
 
 @dataclass(slots=True)
@@ -101,24 +111,26 @@ class _Pending:
     """Crashes counted but not yet attributed, waiting for the log that decides their cause."""
 
     amount: int
-    restart_count: int
     since: float
     fallback: CrashKey
     record: PodRecord
     """The pod as last seen: a rollout may delete it while its log is in flight, and the log's
     answer still has to be classified against it."""
+    request: LogRequest
+    """The fetch whose answer counts these crashes; the answer of an earlier one is stale."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Verdict:
     """What the log said about one run of one container."""
 
-    restart_count: int
+    run: int
+    """`runs.dead_runs` of the container when its log was asked for."""
     finding: Finding
 
-    def same_run(self, f: Finding) -> bool:
-        """`f` is about the run this log was read from: same restartCount, same termination."""
-        return self.restart_count == f.restarts and self.finding.last_termination == f.last_termination
+    def same_run(self, run: int, f: Finding) -> bool:
+        """`f` is about the run this log was read from: same dead-run number, same termination."""
+        return self.run == run and self.finding.last_termination == f.last_termination
 
 
 class _Histogram:
@@ -369,67 +381,67 @@ class ClusterState:
         now: float,
     ) -> None:
         ckey = (rec.uid, c.name)
+        run = dead_runs(rec, c)
         if first_sight:
-            baseline = c.restart_count
+            baseline = run
         elif prev is None:
             baseline = 0
         else:
-            baseline = prev.restart_count
+            baseline = dead_runs(rec, prev)
         # Negative: the kubelet lost its state (its dead containers were garbage-collected or the
         # node rebooted) and restarts from a lower count; this update is the new baseline.
-        delta = c.restart_count - baseline
+        delta = 0 if rec.terminating else run - baseline
 
         # Failed-start and terminal-failure episodes: counted once each, never on first sight.
         waiting = c.waiting.reason if c.waiting is not None else ""
         in_start_failure = waiting in START_FAILURES or (
             finding is not None and finding.failing and finding.reason == "ContainerCreating"
         )
-        # A container that ends for good: a failed restartPolicy=Never run, or an eviction (a kill
-        # by the node; the controller's replacement is a new pod).
-        terminal = (
-            c.terminated is not None
-            and (c.terminated.exit_code != 0 or rec.reason == "Evicted")
-            and (rec.restart_policy == "Never" or rec.reason == "Evicted")
-        )
         episode = 0
-        for kind, active in (("start", in_start_failure), ("terminal", terminal)):
-            ek = (kind, rec.uid, c.name)
-            if active and ek not in self._episodes:
-                self._episodes.add(ek)
-                if not first_sight and delta <= 0:
-                    episode = 1
-            elif not active:
-                self._episodes.discard(ek)
+        ek = ("start", rec.uid, c.name)
+        if in_start_failure and ek not in self._episodes:
+            self._episodes.add(ek)
+            if not first_sight and delta <= 0 and not rec.terminating:
+                episode = 1
+        elif not in_start_failure:
+            self._episodes.discard(ek)
 
         amount = max(delta, 0) + episode
+        p = self._pending.get(ckey)
         wants_logs = (
             self._request_logs is not None
             and needs_logs(c)
             and (amount > 0 or (first_sight and finding is not None))
-            and not self._has_verdict(ckey, c)
+            and not self._has_verdict(ckey, rec, c)
         )
-        if wants_logs and self._request_logs is not None:
-            self._request_logs(
-                LogRequest(
-                    pod_uid=rec.uid,
-                    namespace=rec.namespace,
-                    pod=rec.name,
-                    container=c.name,
-                    restart_count=c.restart_count,
-                    previous=c.terminated is None,
-                    node=rec.node_name,
-                )
+        req: LogRequest | None = None
+        if wants_logs or (p is not None and _stale_current_log(p.request, rec, c, run)):
+            # While a dead run is state.terminated its log is the *current* log (previous=true is
+            # the run before it); once it is lastState, the previous log. A current-log fetch
+            # still unanswered then may read the next run, so the previous log is asked for
+            # again and the earlier answer is ignored.
+            req = LogRequest(
+                pod_uid=rec.uid,
+                namespace=rec.namespace,
+                pod=rec.name,
+                container=c.name,
+                restart_count=c.restart_count,
+                previous=c.terminated is None,
+                node=rec.node_name,
+                run=run,
             )
+            if p is not None:
+                p.request = req
+            if self._request_logs is not None:
+                self._request_logs(req)
         if amount <= 0:
             return
         key = self._crash_key(rec, c, finding)
-        if wants_logs:
-            p = self._pending.get(ckey)
+        if wants_logs and req is not None:
             if p is None:
-                self._pending[ckey] = _Pending(amount, c.restart_count, now, key, rec)
+                self._pending[ckey] = _Pending(amount, now, key, rec, req)
             else:
                 p.amount += amount
-                p.restart_count = c.restart_count
                 p.fallback = key
                 p.record = rec
             return
@@ -445,10 +457,10 @@ class ClusterState:
             cause=finding.cause if finding is not None else "unknown",
         )
 
-    def _has_verdict(self, ckey: ContainerKey, c: ContainerRecord) -> bool:
-        """A log already answered for this run of the container (restartCount and termination)."""
+    def _has_verdict(self, ckey: ContainerKey, rec: PodRecord, c: ContainerRecord) -> bool:
+        """A log already answered for this run of the container (dead-run number and termination)."""
         v = self._verdicts.get(ckey)
-        if v is None or v.restart_count != c.restart_count:
+        if v is None or v.run != dead_runs(rec, c):
             return False
         term = c.terminated or c.last_terminated
         return v.finding.last_termination == (term.finished_at if term is not None else None)
@@ -470,8 +482,7 @@ class ClusterState:
             if p is not None and v is not None and BY_ID[v.finding.cause].priority < BY_ID[p.fallback.cause].priority:
                 # Without a fresh log, what the previous run's log said beats a status-only guess.
                 p.fallback = p.fallback._replace(cause=v.finding.cause)
-            for kind in ("start", "terminal"):
-                self._episodes.discard((kind, uid, c.name))
+            self._episodes.discard(("start", uid, c.name))
         if self._by_name.get((rec.namespace, rec.name)) == uid:
             del self._by_name[(rec.namespace, rec.name)]
             self.events.forget_pod(rec.namespace, rec.name)
@@ -549,7 +560,8 @@ class ClusterState:
         v = self._verdicts.get(ckey)
         if v is None:
             return f
-        if not v.same_run(f):
+        rec, c = self.pods.get(uid), self._containers.get(uid, {}).get(f.container)
+        if rec is None or c is None or not v.same_run(dead_runs(rec, c), f):
             # Kept (one per container) for `_delete_pod`: the last log's cause still beats a
             # status-only guess for a crash whose own log never comes.
             return f
@@ -594,7 +606,12 @@ class ClusterState:
         """
         ckey = (req.pod_uid, req.container)
         rec = self.pods.get(req.pod_uid)
-        p = self._pending.pop(ckey, None)
+        p = self._pending.get(ckey)
+        if p is not None and p.request != req:
+            # Superseded (`_stale_current_log`): it may have read a newer run; the newer fetch
+            # answers for these crashes (or `tick` counts them if it never does).
+            return
+        self._pending.pop(ckey, None)
         finding: Finding | None = None
         if rec is not None:
             c = self._containers.get(rec.uid, {}).get(req.container)
@@ -605,7 +622,7 @@ class ClusterState:
                 self.classify_seconds.observe(time.perf_counter() - started)
                 finding = self._by_container.get(rec.uid, {}).get(c.name)
                 if finding is not None:
-                    self._verdicts[ckey] = _Verdict(req.restart_count, finding)
+                    self._verdicts[ckey] = _Verdict(req.run, finding)
             else:
                 # No log: the container's finding from its last update is the best known.
                 finding = self._by_container.get(rec.uid, {}).get(req.container)
@@ -644,6 +661,13 @@ class ClusterState:
     @property
     def pending_crashes(self) -> int:
         return sum(p.amount for p in self._pending.values())
+
+
+def _stale_current_log(req: LogRequest, rec: PodRecord, c: ContainerRecord, run: int) -> bool:
+    """`req` asked for the current log of a run that has since moved to lastState: the kubelet
+    serves a lastState run as the previous log (and, until the restart, as the current one),
+    so the previous log is the one that stays right."""
+    return not req.previous and req.run == run and c.terminated is None and c.last_terminated is not None
 
 
 def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
@@ -708,8 +732,8 @@ def _quiet(rec: PodRecord) -> bool:
     for c in rec.containers:
         if c.restart_count or (c.waiting is not None and c.waiting.reason not in ("PodInitializing", "")):
             return False
-        if c.terminated is not None and c.terminated.exit_code != 0:
-            return False
+        if c.terminated is not None and (c.terminated.exit_code != 0 or latest_run_dead(rec, c)):
+            return False  # a failure, or a clean exit that restartPolicy Always restarts: a death
         if c.running_since is None and c.terminated is None and c.waiting is None and c.type != "ephemeral":
             # No status yet: only interesting if something (FailedMount) is holding it back.
             return False
