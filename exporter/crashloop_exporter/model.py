@@ -113,6 +113,8 @@ class PodRecord:
     """Secrets/ConfigMaps mounted as volumes (for FailedMount attribution)."""
     created: float | None = None
     """metadata.creationTimestamp, to tell a pod stuck in ContainerCreating from a new one."""
+    pod_ips: tuple[str, ...] = ()
+    """status.podIPs (or podIP): a log that names an IP resolves to this pod (`deps`)."""
 
     def container(self, name: str) -> ContainerRecord | None:
         for c in self.containers:

@@ -52,6 +52,9 @@ from crashloop_exporter.classify import (
     needs_logs,
     pod_context,
 )
+from crashloop_exporter.deps.chain import annotate_targets
+from crashloop_exporter.deps.tracker import RESOURCES as DEPENDENCY_RESOURCES
+from crashloop_exporter.deps.tracker import DependencyTracker
 from crashloop_exporter.errors import MalformedObjectError
 from crashloop_exporter.findings import Finding
 from crashloop_exporter.model import ContainerRecord, NodeRecord, PodRecord
@@ -174,6 +177,8 @@ class ClusterState:
         self._synced: set[str] = set()
         self._namespaces = frozenset(settings.namespaces)
         self._excluded = frozenset(settings.exclude_namespaces)
+        self.deps = DependencyTracker(view=_PodView(self), enabled=not settings.no_dependencies)
+        """Services, EndpointSlices and pod IPs: what a dependency_unavailable container waits on."""
 
     # ---- watch handler protocol -------------------------------------------------------------
 
@@ -215,7 +220,10 @@ class ClusterState:
         elif resource == "nodes":
             for name in [n for n in self.nodes if n not in seen]:
                 del self.nodes[name]
+        elif resource in DEPENDENCY_RESOURCES:
+            self.deps.reconcile(resource, seen, namespace=namespace)
         self._synced.add(resource)
+        self._refresh_dependencies()
 
     def event(self, resource: str, type_: str, obj: Mapping[str, Any]) -> None:
         run_steps(self.event_steps(resource, type_, obj))
@@ -226,6 +234,7 @@ class ClusterState:
         docstring). An object that concerns at most `CONTAINERS_PER_STEP` containers never yields,
         so the common case costs no extra turn of the event loop."""
         yield from self._apply(resource, type_, obj)
+        self._refresh_dependencies()
 
     # ---- objects ------------------------------------------------------------------------------
 
@@ -237,6 +246,8 @@ class ClusterState:
                 return (yield from self._event(type_, obj))
             if resource == "nodes":
                 return (yield from self._node(type_, obj))
+            if resource in DEPENDENCY_RESOURCES:
+                return self.deps.apply(resource, type_, obj)
         except MalformedObjectError as e:
             self.skipped[(resource, "malformed")] += 1
             log.warning("skipping malformed %s object: %s", resource, e)
@@ -318,6 +329,7 @@ class ClusterState:
         # evaluates a container against this record, whichever chunk it is in.
         self.pods[rec.uid] = rec
         self._by_name[(rec.namespace, rec.name)] = rec.uid
+        self.deps.pod_ips(rec.namespace, rec.name, rec.pod_ips)
         before = self._containers.get(rec.uid, {})
         self._containers[rec.uid] = {c.name: c for c in rec.containers}
         classify = not (_quiet(rec) and rec.uid not in self.findings)
@@ -471,9 +483,11 @@ class ClusterState:
                 p.fallback = p.fallback._replace(cause=v.finding.cause)
             for kind in ("start", "terminal"):
                 self._episodes.discard((kind, uid, c.name))
+        self.deps.dependents.discard(uid)
         if self._by_name.get((rec.namespace, rec.name)) == uid:
             del self._by_name[(rec.namespace, rec.name)]
             self.events.forget_pod(rec.namespace, rec.name)
+            self.deps.pod_gone(rec.namespace, rec.name)
 
     # ---- classification -----------------------------------------------------------------------
 
@@ -510,7 +524,8 @@ class ClusterState:
                 continue
             if name not in found:
                 added = True
-            found[name] = self._with_verdict(uid, f, fresh_log=name in fresh_logs)
+            f = annotate_targets(f, fresh_logs.get(name, ""))
+            found[name] = self.deps.attach(self._with_verdict(uid, f, fresh_log=name in fresh_logs))
         self._publish(uid, found)
         return added
 
@@ -522,6 +537,15 @@ class ClusterState:
         else:
             self._by_container.pop(uid, None)
             self.findings.pop(uid, None)
+        rec = self.pods.get(uid)
+        if rec is not None:
+            self.deps.published(uid, rec.namespace, rec.name, found)
+
+    def _refresh_dependencies(self) -> None:
+        """Dependents whose dependency's findings (or the Service index) changed, re-evaluated now."""
+        self.deps.refresh(
+            self._by_container.get, lambda uid: self._publish(uid, self._by_container.get(uid, {}))
+        )
 
     def _settle(self, uid: str) -> None:
         """After the last step: the findings of the pod's current containers only, in container
@@ -623,6 +647,7 @@ class ClusterState:
         if p is not None:
             key = p.fallback._replace(cause=finding.cause) if finding is not None else p.fallback
             self.crashes.inc(key, p.amount, now=self._clock())
+        self._refresh_dependencies()
 
     def tick(self) -> None:
         """Flush crashes whose log never came back; release held-back counter increments."""
@@ -643,6 +668,22 @@ class ClusterState:
     @property
     def pending_crashes(self) -> int:
         return sum(p.amount for p in self._pending.values())
+
+
+class _PodView:
+    """The state's pods and findings by namespace and name, for the dependency walk."""
+
+    def __init__(self, state: ClusterState) -> None:
+        self._state = state
+
+    def pod_workload(self, namespace: str, pod: str) -> tuple[str, str] | None:
+        uid = self._state._by_name.get((namespace, pod))
+        rec = self._state.pods.get(uid) if uid is not None else None
+        return (rec.workload_kind, rec.workload) if rec is not None else None
+
+    def pod_findings(self, namespace: str, pod: str) -> Sequence[Finding]:
+        uid = self._state._by_name.get((namespace, pod))
+        return self._state.findings.get(uid, ()) if uid is not None else ()
 
 
 def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
