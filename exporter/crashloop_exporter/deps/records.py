@@ -10,6 +10,7 @@ dump file, a YAML document) into these Structs and skips everything else; a wron
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -135,11 +136,11 @@ def parse_service(raw: RawObject) -> ServiceRecord:
     ips = tuple(spec.clusterIPs or ([spec.clusterIP] if spec.clusterIP else ()))
     headless = spec.clusterIP == "None"
     return ServiceRecord(
-        namespace=meta.namespace,
+        namespace=sys.intern(meta.namespace),
         name=meta.name,
         cluster_ips=tuple(ip for ip in ips if ip and ip != "None"),
         headless=headless,
-        selector=tuple(sorted((spec.selector or {}).items())),
+        selector=tuple(sorted((sys.intern(k), sys.intern(v)) for k, v in (spec.selector or {}).items())),
         external_name=spec.externalName if spec.type == "ExternalName" else "",
         ports=tuple(p.port for p in spec.ports or () if p.port),
     )
@@ -158,7 +159,7 @@ def parse_slice(raw: RawObject) -> SliceRecord:
         and e.targetRef.namespace in ("", meta.namespace)
     )
     service = meta.labels.service_name if meta.labels is not None else ""
-    return SliceRecord(namespace=meta.namespace, name=meta.name, service=service, endpoints=endpoints)
+    return SliceRecord(namespace=sys.intern(meta.namespace), name=meta.name, service=service, endpoints=endpoints)
 
 
 class _PodSpec(Struct, frozen=True, gc=False):
