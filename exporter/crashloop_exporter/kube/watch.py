@@ -253,12 +253,13 @@ class Watcher:
                 log.debug("watch %s closed by the server; watching again from %s", self.key, self._rv)
             except asyncio.CancelledError:
                 raise
-            except ForbiddenError as e:
-                if self._on_forbidden is None:
+            except ApiError as e:
+                if self._on_forbidden is None or not (isinstance(e, ForbiddenError) or e.status == 404):
                     reason, relist, hint = self._diagnose(e)
                 else:
-                    # Like pods/log: a missing optional grant degrades a feature, it is not an outage.
-                    self._stats.count_restart(self.resource, "unauthorized")
+                    # Like pods/log: a missing optional grant (403), or an API server that does not
+                    # serve the resource (404), degrades a feature; it is not an outage.
+                    self._stats.count_restart(self.resource, "unauthorized" if e.status == 403 else "error")
                     self._stats.mark_synced(self.resource, self.key)
                     self._on_forbidden(self.resource)
                     return
