@@ -190,7 +190,9 @@ async def serve(
             "serving /metrics /healthz /readyz%s on %s", " /causes" if settings.causes_endpoint else "", exporter.url
         )
 
-        watchers = watchers_for(settings, client, handler=StateHandler(state), stats=stats)
+        watchers = watchers_for(
+            settings, client, handler=StateHandler(state), stats=stats, on_forbidden=state.deps.disable
+        )
         tasks = [asyncio.create_task(w.run(), name=f"watch {w.key}") for w in watchers]
 
         async def ticker() -> None:

@@ -66,6 +66,11 @@ FINDING_LABELS: Mapping[str, Callable[[Finding], str]] = {
     "cause": lambda f: f.cause,
     # The kubelet passes the runtime's reason through; only known reasons become label values.
     "reason": lambda f: reason_label(f.reason),
+    # The root of a dependency chain: Kubernetes names and a catalog cause, as above.
+    "dependency_namespace": lambda f: f.dependency.chain_root.namespace if f.dependency else "",
+    "dependency_workload_kind": lambda f: f.dependency.chain_root.workload_kind if f.dependency else "",
+    "dependency_workload": lambda f: f.dependency.chain_root.workload if f.dependency else "",
+    "dependency_cause": lambda f: (f.dependency.chain_root.cause or "") if f.dependency else "",
 }
 """How a finding gives each label value: Kubernetes names and catalog values, never log text."""
 
@@ -124,7 +129,26 @@ LAST_TERMINATION = FindingFamily(
     "container",
     value=lambda f: f.last_termination if f.failing else None,
 )
-FINDING_FAMILIES: tuple[FindingFamily, ...] = (FAILING, LAST_EXIT_CODE, LAST_TERMINATION)
+DEPENDENCY_FAILING = FindingFamily(
+    "crashloop_container_dependency_failing",
+    "gauge",
+    "1 for each failing container whose dependency is itself failing, with the root of the chain and its cause.",
+    (
+        "namespace",
+        "pod",
+        "container",
+        "container_type",
+        "workload_kind",
+        "workload",
+        "dependency_namespace",
+        "dependency_workload_kind",
+        "dependency_workload",
+        "dependency_cause",
+    ),
+    "container",
+    value=lambda f: 1.0 if f.failing and f.dependency is not None and f.dependency.chain_root.failing else None,
+)
+FINDING_FAMILIES: tuple[FindingFamily, ...] = (FAILING, LAST_EXIT_CODE, LAST_TERMINATION, DEPENDENCY_FAILING)
 
 WATCH_EVENTS = Family(
     "crashloop_exporter_watch_events_total",

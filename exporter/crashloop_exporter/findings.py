@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from crashloop_exporter.model import ContainerType
 
-EvidenceSource = Literal["status", "event", "log", "spec", "node"]
+EvidenceSource = Literal["status", "event", "log", "spec", "node", "dependency"]
 
 JSON_KEYS = (
     "namespace",
@@ -35,6 +35,7 @@ JSON_KEYS = (
     "evidence",
     "remediation",
     "runbook_url",
+    "dependency",
 )
 """The keys of one finding in `diagnose -o json` and `/causes`, in order (the spec's schema)."""
 
@@ -61,6 +62,45 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Dependency:
+    """The workload behind the address a `dependency_unavailable` log could not reach (`deps`)."""
+
+    target: str
+    """`host:port` as the log names it."""
+    namespace: str
+    service: str | None
+    workload_kind: str
+    workload: str
+    failing: bool
+    cause: str | None
+    """The dependency's own cause while it is failing; None when it is healthy."""
+    pod: str = ""
+    """The dependency's pod that decided `failing` (its failing pod, else its first); not in the JSON."""
+    root: Dependency | None = None
+    """Where the chain ends when the dependency itself waits on another failing one (A needs B
+    needs C: C); None when this dependency is the root."""
+    remediation: str = field(default="", compare=False)
+    """The dependency's own fix (the root's, for the dependent's remediation); not in the JSON."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "namespace": self.namespace,
+            "service": self.service,
+            "workload_kind": self.workload_kind,
+            "workload": self.workload,
+            "failing": self.failing,
+            "cause": self.cause,
+            "root": None if self.root is None else self.root.to_json(),
+        }
+
+    @property
+    def chain_root(self) -> Dependency:
+        """The end of the chain: `root`, or this dependency."""
+        return self.root or self
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """The classification of one container of one pod."""
 
@@ -84,12 +124,15 @@ class Finding:
     """Epoch seconds of the last termination, for the timestamp gauge; not in the JSON."""
     facts: dict[str, str] = field(default_factory=dict, compare=False)
     """Names lifted from the evidence (secret, key, env_var, host, ...); not in the JSON."""
+    dependency: Dependency | None = None
+    """For `dependency_unavailable`: what the address resolves to in the cluster (`deps`)."""
 
     def to_json(self, **extra: Any) -> dict[str, Any]:
         """The `diagnose -o json` / `/causes` object: the spec's keys in JSON_KEYS order, then `extra`
         (preflight's phase, severity, file, line), which may not redefine a schema key."""
         data: dict[str, Any] = {key: getattr(self, key) for key in JSON_KEYS}
         data["evidence"] = [{"source": e.source, "detail": e.detail} for e in self.evidence]
+        data["dependency"] = None if self.dependency is None else self.dependency.to_json()
         clash = extra.keys() & set(JSON_KEYS)
         if clash:
             raise ValueError(f"extra keys {sorted(clash)} would overwrite the finding schema")

@@ -117,6 +117,8 @@ class PodRecord:
     """metadata.deletionTimestamp is set: the pod is being deleted (a rollout, a scale-down, an
     eviction someone asked for). Its containers' exits are answers to SIGTERM: never failing,
     and counting must not count them."""
+    pod_ips: tuple[str, ...] = ()
+    """status.podIPs (or podIP): a log that names an IP resolves to this pod (`deps`)."""
 
     def container(self, name: str) -> ContainerRecord | None:
         for c in self.containers:

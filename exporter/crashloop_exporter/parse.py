@@ -323,7 +323,20 @@ def parse_pod_steps(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> 
         volume_refs=_volume_refs(spec, where + ".spec") if attention or not statuses_by_group["regular"] else (),
         created=parse_time(meta.get("creationTimestamp")),
         terminating=bool(meta.get("deletionTimestamp")),
+        pod_ips=_pod_ips(status),
     )
+
+
+def _pod_ips(status: Mapping[str, Any]) -> tuple[str, ...]:
+    """status.podIPs' addresses, podIP first (dual-stack pods have one per family)."""
+    entries = status.get("podIPs")
+    ips = [i["ip"] for i in entries if isinstance(i, Mapping) and isinstance(i.get("ip"), str)] if isinstance(
+        entries, list
+    ) else []
+    first = status.get("podIP")
+    if isinstance(first, str) and first and first not in ips:
+        ips.insert(0, first)
+    return tuple(ip for ip in ips if ip)
 
 
 def parse_event(raw: Mapping[str, Any]) -> EventRecord | None:

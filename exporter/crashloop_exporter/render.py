@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from crashloop_exporter.catalog import BY_ID
+from crashloop_exporter.deps.chain import needs_line
 from crashloop_exporter.findings import INVISIBLE_CHARS, Finding, encode_findings, sort_key
 from crashloop_exporter.model import NodeRecord, PodRecord
 from crashloop_exporter.render_nodes import node_groups, render_node_groups
@@ -235,6 +236,9 @@ def render_table(
                 out.extend(f"{indent}    {ev}" for ev in evidence)
             elif not inline_evidence and evidence:
                 out.append(f"{indent}    {trim(evidence[0], max(width - len(indent) - 4, MIN_EVIDENCE_WIDTH))}")
+            if f.dependency is not None and not wide:
+                # What the dependent waits on, under it: the runbook's "check the dependency itself".
+                out.append(f"{indent}    {style('1', printable(needs_line(f.dependency)))}")
         # The fix once per cause: replicas share a spec, so their remediations differ only in the pod name.
         seen: set[str] = set()
         for r in group:

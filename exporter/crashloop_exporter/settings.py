@@ -169,6 +169,12 @@ class Settings:
     """Pod label selector passed to the API."""
     no_logs: bool = setting(False, flag=Flag("--no-logs", "never read container logs (status and events only)"))
     """Never fetch container logs (classification uses status and events only)."""
+    no_dependencies: bool = setting(
+        False,
+        flag=Flag("--no-dependencies", "do not watch Services/EndpointSlices to resolve what a crash waits on"),
+    )
+    """Never list+watch Services and EndpointSlices: `dependency_unavailable` findings keep
+    `dependency: null` (the RBAC rules for those two resources can then be dropped)."""
     log_tail_lines: int = setting(
         200,
         flag=Flag("--log-tail-lines", "lines of previous logs to read per crash", metavar="N"),

@@ -27,7 +27,7 @@ SEED_LOG = (
 )
 FINDING_KEYS = {
     "namespace", "pod", "container", "container_type", "workload_kind", "workload", "failing", "cause",
-    "reason", "exit_code", "restarts", "evidence", "remediation", "runbook_url",
+    "reason", "exit_code", "restarts", "evidence", "remediation", "runbook_url", "dependency",
 }
 
 

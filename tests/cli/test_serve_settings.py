@@ -74,7 +74,7 @@ def test_watch_timing_flags_reach_every_watcher() -> None:
         "--list-page-size", "10",
     )
     watchers = watchers_for(s, client=None, handler=None, stats=_NullStats())  # type: ignore[arg-type]
-    assert {w.resource for w in watchers} == {"pods", "events", "nodes"}
+    assert {w.resource for w in watchers} == {"pods", "events", "nodes", "services", "endpointslices"}
     for w in watchers:
         assert w._backoff == Backoff(initial=0.05, cap=0.5)
         assert w._inactivity_timeout == 20.0

@@ -46,8 +46,11 @@ ALLOWED_ACCESS: dict[str, frozenset[str]] = {
     "nodes": READ,
     # Logs are one GET per crashed container; list/watch mean nothing for this subresource.
     "pods/log": frozenset({"get"}),
+    # Dependency chains: the address a dependency_unavailable log names, resolved to a workload.
+    "services": READ,
+    "endpointslices.discovery.k8s.io": READ,
 }
-"""Every (core-group resource -> verbs) the exporter may hold, and must hold, with logs on."""
+"""Every (resource[.group] -> verbs) the exporter may hold, and must hold, with logs on."""
 
 WITHOUT_LOGS = {k: v for k, v in ALLOWED_ACCESS.items() if k != "pods/log"}
 
@@ -60,15 +63,16 @@ def granted_access(rendered: Rendered) -> dict[str, frozenset[str]]:
     for role in rendered.of_kind("ClusterRole") + rendered.of_kind("Role"):
         for rule in role["rules"]:
             assert set(rule) <= {"apiGroups", "resources", "verbs"}, f"unexpected rule fields: {rule}"
-            assert rule["apiGroups"] == [""], f"only the core group is needed: {rule}"
+            assert rule["apiGroups"] in ([""], ["discovery.k8s.io"]), f"only core and discovery are needed: {rule}"
+            group = rule["apiGroups"][0]
             for resource in rule["resources"]:
-                access.setdefault(resource, set()).update(rule["verbs"])
+                access.setdefault(f"{resource}.{group}" if group else resource, set()).update(rule["verbs"])
     return {k: frozenset(v) for k, v in access.items()}
 
 
 @pytest.mark.parametrize("overlay", ["base", "sharded"])
 def test_rbac_grants_exactly_the_read_access_the_exporter_uses(rendered: dict[str, Rendered], overlay: str) -> None:
-    """ClusterRole = get/list/watch on pods, events, nodes and get on pods/log; nothing else."""
+    """ClusterRole = get/list/watch on pods, events, nodes, services, endpointslices and get on pods/log."""
     assert granted_access(rendered[overlay]) == ALLOWED_ACCESS
 
 

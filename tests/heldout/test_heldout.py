@@ -52,9 +52,10 @@ FINDING_KEYS = {
     "evidence",
     "remediation",
     "runbook_url",
+    "dependency",
 }
 EVIDENCE_KEYS = {"source", "detail"}
-EVIDENCE_SOURCES = {"status", "event", "log", "spec", "node"}
+EVIDENCE_SOURCES = {"status", "event", "log", "spec", "node", "dependency"}
 CONTAINER_TYPES = {"regular", "init", "ephemeral"}
 # The order in which `kubectl cluster-info dump` prints each namespace's lists (clusterinfo_dump.go).
 NAMESPACE_FILES = (

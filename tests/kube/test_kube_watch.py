@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import orjson
@@ -309,7 +310,12 @@ def test_watch_targets_cluster_wide_with_exclusions_and_label_selector() -> None
     assert t["events"].params == {
         "fieldSelector": "involvedObject.kind=Pod,metadata.namespace!=kube-system,metadata.namespace!=monitoring"}
     assert t["nodes"].path == "/api/v1/nodes" and t["nodes"].params == {}
-    assert len(watch_targets(s)) == 3
+    assert t["services"].path == "/api/v1/services" and t["services"].optional
+    assert t["endpointslices"].path == "/apis/discovery.k8s.io/v1/endpointslices"
+    assert t["endpointslices"].params == {
+        "fieldSelector": "metadata.namespace!=kube-system,metadata.namespace!=monitoring"}
+    assert len(watch_targets(s)) == 5
+    assert len(watch_targets(dataclasses.replace(s, no_dependencies=True))) == 3
 
 
 def test_watch_targets_per_namespace() -> None:
@@ -318,8 +324,12 @@ def test_watch_targets_per_namespace() -> None:
     assert [(x.resource, x.path, x.namespace) for x in targets] == [
         ("pods", "/api/v1/namespaces/shop/pods", "shop"),
         ("events", "/api/v1/namespaces/shop/events", "shop"),
+        ("services", "/api/v1/namespaces/shop/services", "shop"),
+        ("endpointslices", "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices", "shop"),
         ("pods", "/api/v1/namespaces/pay/pods", "pay"),
         ("events", "/api/v1/namespaces/pay/events", "pay"),
+        ("services", "/api/v1/namespaces/pay/services", "pay"),
+        ("endpointslices", "/apis/discovery.k8s.io/v1/namespaces/pay/endpointslices", "pay"),
         ("nodes", "/api/v1/nodes", None),
     ]
     assert targets[1].params == {"fieldSelector": "involvedObject.kind=Pod"}

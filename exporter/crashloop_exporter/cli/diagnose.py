@@ -19,6 +19,8 @@ from pathlib import Path
 import crashloop_exporter
 from crashloop_exporter.classify import LogRules, classify, needs_logs
 from crashloop_exporter.cli.flags import CLUSTER_FIELDS, add_setting_flags
+from crashloop_exporter.deps.chain import annotate_targets
+from crashloop_exporter.deps.offline import attach_offline, build_index
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.findings import Finding
 from crashloop_exporter.inputs.rules_file import load_rules_file
@@ -28,7 +30,7 @@ from crashloop_exporter.render import DEFAULT_WIDTH, render_json, render_table, 
 
 EXAMPLE_DUMP = Path(crashloop_exporter.__file__).parent / "examples" / "dump"
 """A small `cluster-info dump --output-directory` tree shipped with the package (`--example`)."""
-DIAGNOSE_FIELDS = (*CLUSTER_FIELDS, "rules_file", "no_logs", "log_tail_lines", "log_limit_bytes")
+DIAGNOSE_FIELDS = (*CLUSTER_FIELDS, "rules_file", "no_logs", "no_dependencies", "log_tail_lines", "log_limit_bytes")
 """The `serve` flags that mean the same in a one-shot run, with the same CRASHLOOP_* env vars."""
 MAX_WARNINGS = 50
 """Past this many warning lines, the rest are counted, not printed (a badly broken dump)."""
@@ -164,17 +166,31 @@ def classify_snapshot(
     for pod in pods:
         pod_logs = snapshot.logs.get((pod.namespace, pod.name), {}) if use_logs else {}
         logs = {c.name: pod_logs[c.name] for c in pod.containers if c.name in pod_logs and needs_logs(c)}
-        findings.extend(
-            classify(
-                pod,
-                events=snapshot.events_for(pod),
-                logs=logs,
-                node=snapshot.nodes.get(pod.node_name),
-                now=now,
-                rules=rules,
-            )
+        found = classify(
+            pod,
+            events=snapshot.events_for(pod),
+            logs=logs,
+            node=snapshot.nodes.get(pod.node_name),
+            now=now,
+            rules=rules,
         )
+        findings.extend(annotate_targets(f, logs.get(f.container, "")) for f in found)
     return findings
+
+
+def with_dependencies(
+    snapshot: Snapshot, findings: list[Finding], in_scope: Sequence[PodRecord], *, now: float, use_logs: bool,
+    rules: LogRules | None,
+) -> list[Finding]:
+    """`findings` with the workload each dependency_unavailable container waits on (`deps`)."""
+    index = build_index(snapshot.services, snapshot.slices, snapshot.pod_addresses)
+    return attach_offline(
+        findings,
+        index=index,
+        pods=snapshot.pods,
+        classify=lambda p: classify_snapshot(snapshot, [p], now=now, use_logs=use_logs, rules=rules),
+        in_scope=in_scope,
+    )
 
 
 def _write(text: str) -> None:
@@ -215,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
     # Every pod in scope is classified, even with POD given: the verdict "all replicas fail the same
     # way" needs the siblings' causes. Only the selected pod's findings are printed.
     context = classify_snapshot(snapshot, in_scope, now=now, use_logs=not args.no_logs, rules=rules)
+    if not args.no_dependencies:
+        context = with_dependencies(snapshot, context, in_scope, now=now, use_logs=not args.no_logs, rules=rules)
     findings = [f for f in context if args.pod is None or f.pod == args.pod]
     shown = findings if args.all else [f for f in findings if f.failing]
     if args.output == "json":

@@ -12,7 +12,8 @@ What kubectl writes (staging/src/k8s.io/kubectl/pkg/cmd/clusterinfo/clusterinfo_
 - Without `--output-directory` all of that goes to stdout in the same order: JSON (or YAML with
   `---` separators) values one after another, each namespace's log sections after its pods.
 
-Only Pods, Events and Nodes are read; the other lists are expected and ignored.
+Pods, Events, Nodes and Services (for dependency chains) are read; the other lists are expected
+and ignored.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ class DumpReader:
         else:
             self._read_object_file(nodes)
         for ns_dir in namespaces:
-            for stem in ("pods", "events"):
+            for stem in ("pods", "events", "services", "endpointslices"):
                 path = object_file(ns_dir, stem)
                 if path is not None:
                     self._read_object_file(path)

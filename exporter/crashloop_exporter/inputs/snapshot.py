@@ -13,6 +13,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from crashloop_exporter.deps.records import (
+    PodAddress,
+    ServiceRecord,
+    SliceRecord,
+    parse_pod_address,
+    parse_service,
+    parse_slice,
+)
 from crashloop_exporter.errors import MalformedObjectError
 from crashloop_exporter.model import ContainerRecord, EventRecord, NodeRecord, PodRecord, Terminated
 from crashloop_exporter.parse import parse_event, parse_node, parse_pod, parse_time
@@ -23,8 +31,17 @@ Warn = Callable[[str], None]
 POD_KINDS = frozenset({"Pod"})
 EVENT_KINDS = frozenset({"Event"})
 NODE_KINDS = frozenset({"Node"})
-OBJECT_KINDS = POD_KINDS | EVENT_KINDS | NODE_KINDS
-LIST_KINDS = {"PodList": "Pod", "EventList": "Event", "NodeList": "Node", "List": ""}
+DEPENDENCY_KINDS = frozenset({"Service", "EndpointSlice"})
+"""What resolves a dependency's address (`deps`): a dump's services.json, `kubectl get svc,endpointslices`."""
+OBJECT_KINDS = POD_KINDS | EVENT_KINDS | NODE_KINDS | DEPENDENCY_KINDS
+LIST_KINDS = {
+    "PodList": "Pod",
+    "EventList": "Event",
+    "NodeList": "Node",
+    "ServiceList": "Service",
+    "EndpointSliceList": "EndpointSlice",
+    "List": "",
+}
 """List kinds and the kind their items have; `List` (what `kubectl get a,b -o json` prints) mixes kinds."""
 
 
@@ -37,6 +54,10 @@ class Snapshot:
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
     logs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     """(namespace, pod) -> container -> the output of the container's last *terminated* run."""
+    services: list[ServiceRecord] = field(default_factory=list)
+    slices: list[SliceRecord] = field(default_factory=list)
+    pod_addresses: list[PodAddress] = field(default_factory=list)
+    """Every pod's IPs, labels and hostname, to resolve a dependency's address offline."""
     latest: float | None = None
     """The latest timestamp seen in the input (events, pod creation, container starts and
     terminations, node heartbeats): when a dump or file was taken, as far as it tells."""
@@ -103,7 +124,10 @@ class SnapshotBuilder:
         self.snapshot = Snapshot()
         self._pods: dict[tuple[str, str], PodRecord] = {}
         self._events: dict[EventRecord, None] = {}
-        self.counts: dict[str, int] = {"Pod": 0, "Event": 0, "Node": 0}
+        self.counts: dict[str, int] = {"Pod": 0, "Event": 0, "Node": 0, "Service": 0, "EndpointSlice": 0}
+        self._addresses: dict[tuple[str, str], PodAddress] = {}
+        self._services: dict[tuple[str, str], ServiceRecord] = {}
+        self._slices: dict[tuple[str, str], SliceRecord] = {}
         """Objects accepted, by kind (for "N pods checked" and empty-input checks)."""
 
     def add(self, kind: str, raw: Any, *, where: str) -> bool:
@@ -113,6 +137,7 @@ class SnapshotBuilder:
                 pod = parse_pod(raw, keep_all_specs=True)
                 # The same pod twice (two -f files, or a dump plus a file): the later copy wins.
                 self._pods[(pod.namespace, pod.name)] = pod
+                self._addresses[(pod.namespace, pod.name)] = parse_pod_address(raw)
                 self.snapshot.latest = _later(self.snapshot.latest, pod.created)
                 for c in pod.containers:
                     for t in container_times(c):
@@ -129,6 +154,12 @@ class SnapshotBuilder:
                 # The kubelet heartbeats its conditions every few minutes, so the newest heartbeat
                 # is a good lower bound for when a dump was taken.
                 self.snapshot.latest = _later(self.snapshot.latest, _latest_heartbeat(raw))
+            elif kind == "Service":
+                svc = parse_service(raw)
+                self._services[(svc.namespace, svc.name)] = svc
+            elif kind == "EndpointSlice":
+                sl = parse_slice(raw)
+                self._slices[(sl.namespace, sl.name)] = sl
             else:
                 raise MalformedObjectError(f"unsupported kind {kind!r}")
         except MalformedObjectError as e:
@@ -153,6 +184,9 @@ class SnapshotBuilder:
         snap = self.snapshot
         snap.pods = list(self._pods.values())
         snap.events = list(self._events)
+        snap.services = list(self._services.values())
+        snap.slices = list(self._slices.values())
+        snap.pod_addresses = list(self._addresses.values())
         snap.index_events()
         return snap
 

@@ -104,6 +104,9 @@ class WatchTarget:
     """labelSelector / fieldSelector."""
     namespace: str | None = None
     """Scope of the LIST, handed to the handler's relist_begin/relist_end."""
+    optional: bool = False
+    """A 403 turns this watch off (one warning, `on_forbidden`) instead of retrying forever: the
+    Services/EndpointSlices of dependency chains, which a least-privilege install may not grant."""
 
 
 def watch_targets(settings: Settings) -> list[WatchTarget]:
@@ -121,6 +124,14 @@ def watch_targets(settings: Settings) -> list[WatchTarget]:
             base = f"/api/v1/namespaces/{quote(ns, safe='')}"
             targets.append(WatchTarget("pods", f"{base}/pods", dict(pod_params), ns))
             targets.append(WatchTarget("events", f"{base}/events", {"fieldSelector": event_selector}, ns))
+            if not settings.no_dependencies:
+                targets.append(WatchTarget("services", f"{base}/services", {}, ns, optional=True))
+                targets.append(
+                    WatchTarget(
+                        "endpointslices", f"/apis/discovery.k8s.io/v1/namespaces/{quote(ns, safe='')}/endpointslices",
+                        {}, ns, optional=True,
+                    )
+                )
     else:
         exclude = ",".join(f"metadata.namespace!={ns}" for ns in dict.fromkeys(settings.exclude_namespaces))
         pods = dict(pod_params)
@@ -129,6 +140,12 @@ def watch_targets(settings: Settings) -> list[WatchTarget]:
         targets.append(WatchTarget("pods", "/api/v1/pods", pods))
         selector = f"{event_selector},{exclude}" if exclude else event_selector
         targets.append(WatchTarget("events", "/api/v1/events", {"fieldSelector": selector}))
+        if not settings.no_dependencies:
+            scoped = {"fieldSelector": exclude} if exclude else {}
+            targets.append(WatchTarget("services", "/api/v1/services", dict(scoped), optional=True))
+            targets.append(
+                WatchTarget("endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", dict(scoped), optional=True)
+            )
     targets.append(WatchTarget("nodes", "/api/v1/nodes"))
     return targets
 
@@ -140,8 +157,10 @@ def watchers_for(
     handler: WatchHandler,
     stats: WatchStats,
     backoff: Backoff | None = None,
+    on_forbidden: Callable[[str], None] | None = None,
 ) -> list[Watcher]:
-    """One Watcher per `watch_targets(settings)`, configured from the settings."""
+    """One Watcher per `watch_targets(settings)`, configured from the settings; `on_forbidden`
+    hears of an optional watch that a 403 turned off."""
     return [
         Watcher(
             client,
@@ -155,6 +174,7 @@ def watchers_for(
             timeout_seconds=settings.watch_timeout_seconds,
             inactivity_timeout=settings.inactivity_timeout,
             backoff=backoff or Backoff(initial=settings.watch_backoff_initial, cap=settings.watch_backoff_max),
+            on_forbidden=(on_forbidden or _ignore) if t.optional else None,
         )
         for t in watch_targets(settings)
     ]
@@ -180,8 +200,10 @@ class Watcher:
         backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
+        on_forbidden: Callable[[str], None] | None = None,
     ) -> None:
         self.resource = resource
+        self._on_forbidden = on_forbidden
         self.path = path
         self.params: dict[str, str] = dict(params or {})
         self.namespace = namespace
@@ -231,6 +253,16 @@ class Watcher:
                 log.debug("watch %s closed by the server; watching again from %s", self.key, self._rv)
             except asyncio.CancelledError:
                 raise
+            except ApiError as e:
+                if self._on_forbidden is None or not (isinstance(e, ForbiddenError) or e.status == 404):
+                    reason, relist, hint = self._diagnose(e)
+                else:
+                    # Like pods/log: a missing optional grant (403), or an API server that does not
+                    # serve the resource (404), degrades a feature; it is not an outage.
+                    self._stats.count_restart(self.resource, "unauthorized" if e.status == 403 else "error")
+                    self._stats.mark_synced(self.resource, self.key)
+                    self._on_forbidden(self.resource)
+                    return
             except Exception as e:
                 reason, relist, hint = self._diagnose(e)
             self._stats.count_restart(self.resource, reason)
@@ -378,6 +410,10 @@ class Watcher:
         except Exception:
             self._stats.count_skipped(self.resource, "handler_error")
             log.warning("%s: the handler failed in %s; skipped", self.key, method.__name__, exc_info=True)
+
+
+def _ignore(resource: str) -> None:
+    log.warning("no RBAC to list %s; that watch is off", resource)
 
 
 def _status_error(status: Mapping[str, Any], where: str) -> ApiError:

@@ -58,6 +58,9 @@ from crashloop_exporter.classify import (
     needs_logs,
     pod_context,
 )
+from crashloop_exporter.deps.chain import annotate_targets
+from crashloop_exporter.deps.tracker import RESOURCES as DEPENDENCY_RESOURCES
+from crashloop_exporter.deps.tracker import DependencyTracker
 from crashloop_exporter.errors import MalformedObjectError
 from crashloop_exporter.findings import Finding
 from crashloop_exporter.model import ContainerRecord, NodeRecord, PodRecord
@@ -186,6 +189,8 @@ class ClusterState:
         self._synced: set[str] = set()
         self._namespaces = frozenset(settings.namespaces)
         self._excluded = frozenset(settings.exclude_namespaces)
+        self.deps = DependencyTracker(view=_PodView(self), enabled=not settings.no_dependencies)
+        """Services, EndpointSlices and pod IPs: what a dependency_unavailable container waits on."""
 
     # ---- watch handler protocol -------------------------------------------------------------
 
@@ -227,7 +232,10 @@ class ClusterState:
         elif resource == "nodes":
             for name in [n for n in self.nodes if n not in seen]:
                 del self.nodes[name]
+        elif resource in DEPENDENCY_RESOURCES:
+            self.deps.reconcile(resource, seen, namespace=namespace)
         self._synced.add(resource)
+        self._refresh_dependencies()
 
     def event(self, resource: str, type_: str, obj: Mapping[str, Any]) -> None:
         run_steps(self.event_steps(resource, type_, obj))
@@ -238,6 +246,7 @@ class ClusterState:
         docstring). An object that concerns at most `CONTAINERS_PER_STEP` containers never yields,
         so the common case costs no extra turn of the event loop."""
         yield from self._apply(resource, type_, obj)
+        self._refresh_dependencies()
 
     # ---- objects ------------------------------------------------------------------------------
 
@@ -249,6 +258,8 @@ class ClusterState:
                 return (yield from self._event(type_, obj))
             if resource == "nodes":
                 return (yield from self._node(type_, obj))
+            if resource in DEPENDENCY_RESOURCES:
+                return self.deps.apply(resource, type_, obj)
         except MalformedObjectError as e:
             self.skipped[(resource, "malformed")] += 1
             log.warning("skipping malformed %s object: %s", resource, e)
@@ -331,6 +342,7 @@ class ClusterState:
         # evaluates a container against this record, whichever chunk it is in.
         self.pods[rec.uid] = rec
         self._by_name[(rec.namespace, rec.name)] = rec.uid
+        self.deps.pod_ips(rec.namespace, rec.name, rec.pod_ips)
         before = self._containers.get(rec.uid, {})
         self._containers[rec.uid] = {c.name: c for c in rec.containers}
         classify = not (_quiet(rec) and rec.uid not in self.findings)
@@ -483,9 +495,11 @@ class ClusterState:
                 # Without a fresh log, what the previous run's log said beats a status-only guess.
                 p.fallback = p.fallback._replace(cause=v.finding.cause)
             self._episodes.discard(("start", uid, c.name))
+        self.deps.dependents.discard(uid)
         if self._by_name.get((rec.namespace, rec.name)) == uid:
             del self._by_name[(rec.namespace, rec.name)]
             self.events.forget_pod(rec.namespace, rec.name)
+            self.deps.pod_gone(rec.namespace, rec.name)
 
     # ---- classification -----------------------------------------------------------------------
 
@@ -522,7 +536,8 @@ class ClusterState:
                 continue
             if name not in found:
                 added = True
-            found[name] = self._with_verdict(uid, f, fresh_log=name in fresh_logs)
+            f = annotate_targets(f, fresh_logs.get(name, ""))
+            found[name] = self.deps.attach(self._with_verdict(uid, f, fresh_log=name in fresh_logs))
         self._publish(uid, found)
         return added
 
@@ -534,6 +549,15 @@ class ClusterState:
         else:
             self._by_container.pop(uid, None)
             self.findings.pop(uid, None)
+        rec = self.pods.get(uid)
+        if rec is not None:
+            self.deps.published(uid, rec.namespace, rec.name, found)
+
+    def _refresh_dependencies(self) -> None:
+        """Dependents whose dependency's findings (or the Service index) changed, re-evaluated now."""
+        self.deps.refresh(
+            self._by_container.get, lambda uid: self._publish(uid, self._by_container.get(uid, {}))
+        )
 
     def _settle(self, uid: str) -> None:
         """After the last step: the findings of the pod's current containers only, in container
@@ -641,6 +665,7 @@ class ClusterState:
         if p is not None:
             key = p.fallback._replace(cause=finding.cause) if finding is not None else p.fallback
             self.crashes.inc(key, p.amount, now=self._clock())
+        self._refresh_dependencies()
 
     def tick(self) -> None:
         """Flush crashes whose log never came back; release held-back counter increments."""
@@ -668,6 +693,22 @@ def _stale_current_log(req: LogRequest, rec: PodRecord, c: ContainerRecord, run:
     serves a lastState run as the previous log (and, until the restart, as the current one),
     so the previous log is the one that stays right."""
     return not req.previous and req.run == run and c.terminated is None and c.last_terminated is not None
+
+
+class _PodView:
+    """The state's pods and findings by namespace and name, for the dependency walk."""
+
+    def __init__(self, state: ClusterState) -> None:
+        self._state = state
+
+    def pod_workload(self, namespace: str, pod: str) -> tuple[str, str] | None:
+        uid = self._state._by_name.get((namespace, pod))
+        rec = self._state.pods.get(uid) if uid is not None else None
+        return (rec.workload_kind, rec.workload) if rec is not None else None
+
+    def pod_findings(self, namespace: str, pod: str) -> Sequence[Finding]:
+        uid = self._state._by_name.get((namespace, pod))
+        return self._state.findings.get(uid, ()) if uid is not None else ()
 
 
 def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
