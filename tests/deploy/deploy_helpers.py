@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,10 +118,11 @@ class Rendered:
 def tool_path(name: str) -> str:
     """$KUBECTL / $HELM, else the pinned binary in tools/bin, else one on PATH; a missing tool
     fails the tests instead of skipping them."""
-    path = os.environ.get(name.upper()) or (str(TOOLS_BIN / name) if (TOOLS_BIN / name).exists() else None)
-    path = path or shutil.which(name)
+    variable = name.upper()
+    pinned = TOOLS_BIN / name
+    path = os.environ.get(variable) or (str(pinned) if pinned.exists() else None) or shutil.which(name)
     if not path:
-        pytest.fail(f"{name} not found (not in $%s, {TOOLS_BIN} or PATH). {TOOLS_HINT}" % name.upper())
+        pytest.fail(f"{name} not found (not in ${variable}, {TOOLS_BIN} or PATH). {TOOLS_HINT}")
     return path
 
 
@@ -157,9 +157,9 @@ def helm_template(*args: str, release: str = RELEASE, namespace: str = RELEASE) 
     return run_tool([helm_path(), "template", release, str(CHART), "--namespace", namespace, *args])
 
 
-def render_chart(name: str, *args: str, release: str = RELEASE) -> Rendered:
+def render_chart(name: str, *args: str, release: str = RELEASE, namespace: str = RELEASE) -> Rendered:
     """The chart rendered with `args` (values files, --set), parsed into objects."""
-    return _parse(name, helm_template(*args, release=release))
+    return _parse(name, helm_template(*args, release=release, namespace=namespace))
 
 
 def render_variant(variant: Variant) -> Rendered:
