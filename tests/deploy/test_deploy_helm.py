@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,15 @@ def test_pinned_tools_are_the_ones_under_test() -> None:
     assert (int(kubectl["major"]), int(re.sub(r"\D.*", "", kubectl["minor"]))) >= PINNED_KUBECTL, kubectl
     helm = run_tool([helm_path(), "version", "--short"]).stdout.strip()
     assert re.match(rf"v{PINNED_HELM_MAJOR}\.", helm), helm
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("shard=3", "additional properties 'shard' not allowed"),
+    ("shards=0", "minimum"),
+    ("logs.enable=false", "additional properties 'enable' not allowed"),
+])
+def test_values_schema_refuses_a_misspelt_or_bad_value(setting: str, message: str) -> None:
+    """values.schema.json makes a typo or an impossible value a one-line helm error, not a silent default."""
+    result = subprocess.run([helm_path(), "template", "crashloop-exporter", str(CHART), "--set", setting],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0 and message in result.stderr, result.stdout[-500:] + result.stderr
