@@ -89,6 +89,7 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("rules", _render_rules, _rule_orphans),
     Artifact("dashboards", _render_dashboards, _dashboard_orphans),
     Artifact("deploy", deploygen.render),
+    Artifact("helm", deploygen.render_chart_files, deploygen.chart_file_orphans),
 )
 
 

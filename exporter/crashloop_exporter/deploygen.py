@@ -9,6 +9,12 @@ when any of them is stale:
 - deploy/prometheus-operator/prometheusrules.yaml   one PrometheusRule per rules/*.yaml file
 - deploy/prometheus-operator/grafana-dashboards.yaml one ConfigMap per dashboards/*.json file
 
+and the Helm chart's copies of the same sources, which its templates embed (`.Files.Get`), since a
+chart can read no file outside its own directory (`render_chart_files`):
+
+- deploy/helm/crashloop-exporter/files/rules/<stem>.yaml   the groups of each rule file
+- deploy/helm/crashloop-exporter/files/dashboards/<name>.json  each dashboard, byte for byte
+
 They read the checked-in rules/ and dashboards/, so `generate` writes those first.
 """
 
@@ -58,6 +64,9 @@ GENERATED_HEADER = (
 )
 
 NAMESPACE = "crashloop-exporter"
+
+CHART_FILES = "deploy/helm/crashloop-exporter/files"
+"""Where the chart's generated copies live (its templates glob files/rules/*.yaml, files/dashboards/*.json)."""
 
 
 class _Dumper(yaml.SafeDumper):
@@ -171,10 +180,9 @@ def render_statefulset(root: Path) -> str:
     return _dump_all([("deploy/base/deployment.yaml", statefulset)], source="deploy/base/deployment.yaml")
 
 
-def render_prometheus_rules(root: Path) -> str:
-    """deploy/prometheus-operator/prometheusrules.yaml: one PrometheusRule per rules/*.yaml."""
-    labels = _base_labels(root)
-    documents: list[tuple[str, Mapping[str, Any]]] = []
+def _rule_files(root: Path) -> list[tuple[Path, list[Any]]]:
+    """Each rules/*.yaml that is a Prometheus rule file, with its groups (others skipped, said why)."""
+    found: list[tuple[Path, list[Any]]] = []
     for path in sorted((root / "rules").glob("*.yaml")):
         content = _load_yaml(path, root=root)
         # rules/ may also hold an Alertmanager example or promtool tests; a Prometheus rule file
@@ -186,6 +194,15 @@ def render_prometheus_rules(root: Path) -> str:
         groups = content["groups"]
         if not isinstance(groups, list) or not all(isinstance(g, dict) and "name" in g for g in groups):
             raise InputError(f"{path.relative_to(root)}: `groups` must be a list of mappings with a name")
+        found.append((path, groups))
+    return found
+
+
+def render_prometheus_rules(root: Path) -> str:
+    """deploy/prometheus-operator/prometheusrules.yaml: one PrometheusRule per rules/*.yaml."""
+    labels = _base_labels(root)
+    documents: list[tuple[str, Mapping[str, Any]]] = []
+    for path, groups in _rule_files(root):
         rule = {
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
@@ -204,6 +221,25 @@ def render_dashboards(root: Path) -> str:
     """deploy/prometheus-operator/grafana-dashboards.yaml: one ConfigMap per dashboards/*.json."""
     labels = {**_base_labels(root), **DASHBOARD_LABEL}
     documents: list[tuple[str, Mapping[str, Any]]] = []
+    for path, text in _dashboard_files(root):
+        configmap = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": _object_name(path.stem, kind_suffix="dashboard"),
+                "namespace": NAMESPACE,
+                "labels": dict(labels),
+            },
+            # The sidecar writes each key as a file into Grafana's provisioning directory.
+            "data": {path.name: text},
+        }
+        documents.append((str(path.relative_to(root)), configmap))
+    return _dump_all(documents, source="dashboards/*.json")
+
+
+def _dashboard_files(root: Path) -> list[tuple[Path, str]]:
+    """Each dashboards/*.json with its text (newline-terminated), checked to be a dashboard that fits a ConfigMap."""
+    found: list[tuple[Path, str]] = []
     for path in sorted((root / "dashboards").glob("*.json")):
         relative = path.relative_to(root)
         try:
@@ -217,19 +253,29 @@ def render_dashboards(root: Path) -> str:
             text += "\n"
         if len(text.encode()) >= CONFIGMAP_LIMIT:
             raise InputError(f"{relative}: {len(text.encode())} bytes; a ConfigMap holds at most 1 MiB")
-        configmap = {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {
-                "name": _object_name(path.stem, kind_suffix="dashboard"),
-                "namespace": NAMESPACE,
-                "labels": dict(labels),
-            },
-            # The sidecar writes each key as a file into Grafana's provisioning directory.
-            "data": {path.name: text},
-        }
-        documents.append((str(relative), configmap))
-    return _dump_all(documents, source="dashboards/*.json")
+        found.append((path, text))
+    return found
+
+
+def render_chart_files(root: Path) -> dict[str, str]:
+    """The Helm chart's files/: each rule file's groups (a mapping the PrometheusRule template puts
+    under `spec:` as text) and each dashboard's exact text (the ConfigMap template's data)."""
+    files: dict[str, str] = {}
+    for path, groups in _rule_files(root):
+        body = yaml.dump({"groups": groups}, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=110)
+        header = GENERATED_HEADER.format(source=path.relative_to(root).as_posix())
+        files[f"{CHART_FILES}/rules/{path.name}"] = header + body
+    for path, text in _dashboard_files(root):
+        files[f"{CHART_FILES}/dashboards/{path.name}"] = text
+    return files
+
+
+def chart_file_orphans(root: Path, files: Mapping[str, str]) -> list[str]:
+    """Files in the chart's files/rules and files/dashboards that no source renders any more (the
+    templates glob those directories, so a leftover would still be deployed)."""
+    base = root / CHART_FILES
+    leftovers = sorted([*base.glob("rules/*.yaml"), *base.glob("dashboards/*.json")])
+    return [rel for path in leftovers if (rel := path.relative_to(root).as_posix()) not in files]
 
 
 def render(root: Path) -> dict[str, str]:

@@ -63,7 +63,8 @@ def test_generate_writes_every_artifact(generated: Path) -> None:
     "rules/crashloop-exporter.rules.yaml",
     "dashboards/crashloop-overview.json",
     "deploy/sharded/statefulset.yaml",
-], ids=["runbook", "metrics", "rules", "dashboards", "deploy"])
+    "deploy/helm/crashloop-exporter/files/rules/crashloop-exporter.rules.yaml",
+], ids=["runbook", "metrics", "rules", "dashboards", "deploy", "helm"])
 def test_check_fails_naming_the_one_edited_file(tree: Path, rel: str, capsys: pytest.CaptureFixture[str]) -> None:
     """After a hand edit of one artifact, `generate --check` exits 1 and names exactly that file."""
     assert main(["generate", "--check", "--root", str(tree)]) == 0
@@ -78,7 +79,7 @@ def test_check_fails_naming_the_one_edited_file(tree: Path, rel: str, capsys: py
 
 
 def test_check_names_orphans_and_missing_files(tree: Path) -> None:
-    """A dashboard JSON without a builder (and so the ConfigMaps embedding it), a leftover generated
+    """A dashboard JSON without a builder (and so the ConfigMaps and the chart's copy of it), a leftover generated
     rules test and a deleted artifact are all stale."""
     (tree / "dashboards" / "hand-made.json").write_text("{}\n", encoding="utf-8")
     header = (tree / "rules" / "tests" / "causes.test.yaml").read_text(encoding="utf-8").splitlines()[0]
@@ -87,6 +88,7 @@ def test_check_names_orphans_and_missing_files(tree: Path) -> None:
     assert artifacts.stale_files(tree) == [
         "docs/causes.md", "rules/tests/removed-group.test.yaml", "dashboards/hand-made.json",
         "deploy/prometheus-operator/grafana-dashboards.yaml",
+        "deploy/helm/crashloop-exporter/files/dashboards/hand-made.json",
     ]
 
 

@@ -1,6 +1,7 @@
 """Session fixtures of the deploy tests: rendered overlays, the exporter's real flags, the wrappers' renderer.
 
-Rendering goes through the real `kubectl kustomize` (what users run), once per overlay per session.
+Rendering goes through the real `kubectl kustomize` and `helm template` (what users run), once per
+variant per session.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from types import ModuleType
 import pytest
 
 from crashloop_exporter import deploygen
-from tests.deploy.deploy_helpers import DEPLOY, OVERLAYS, Rendered, render_overlay
+from tests.deploy.deploy_helpers import VARIANTS, Rendered, render_variant
 
 
 @pytest.fixture(scope="session")
 def rendered() -> dict[str, Rendered]:
-    """Every overlay rendered once for the whole session."""
-    return {name: render_overlay(DEPLOY / name) for name in OVERLAYS}
+    """Every variant (overlay or chart values file) rendered once for the whole session."""
+    return {name: render_variant(variant) for name, variant in VARIANTS.items()}
 
 
 @pytest.fixture(scope="session")

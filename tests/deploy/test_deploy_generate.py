@@ -21,7 +21,7 @@ import yaml
 from crashloop_exporter import artifacts
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.settings import DEFAULT_PORT
-from tests.deploy.deploy_helpers import DEPLOY, REPO_ROOT, Rendered
+from tests.deploy.deploy_helpers import DEPLOY, MONITORING_OVERLAYS, REPO_ROOT, Rendered
 
 PROMTOOL = shutil.which("promtool")
 
@@ -68,7 +68,7 @@ def tree(tmp_path: Path) -> Path:
 
 def test_checked_in_files_are_fresh() -> None:
     """Regenerating from rules/, dashboards/ and deploy/base changes nothing that is checked in."""
-    stale = artifacts.stale_files(REPO_ROOT, only=["deploy"])
+    stale = artifacts.stale_files(REPO_ROOT, only=["deploy", "helm"])
     assert stale == [], f"stale: {stale}; run `make generate`"
 
 
@@ -150,15 +150,16 @@ def test_generated_rules_pass_promtool(generate: ModuleType, tree: Path) -> None
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("overlay", MONITORING_OVERLAYS)
 def test_checked_in_prometheusrules_match_rules_dir_and_pass_promtool(
-    rendered: dict[str, Rendered], tmp_path: Path
+    rendered: dict[str, Rendered], tmp_path: Path, overlay: str
 ) -> None:
-    """deploy/prometheus-operator holds one PrometheusRule per rule file in rules/, each of which
-    promtool accepts."""
+    """deploy/prometheus-operator and the chart hold one PrometheusRule per rule file in rules/, with
+    its groups unchanged, each of which promtool accepts."""
     rule_files = [p for p in sorted((REPO_ROOT / "rules").glob("*.yaml"))
                   if set(yaml.safe_load(p.read_text()) or {}) == {"groups"}]
-    rules = rendered["prometheus-operator"].of_kind("PrometheusRule")
-    assert len(rules) == len(rule_files)
+    rules = rendered[overlay].of_kind("PrometheusRule")
+    assert [r["spec"] for r in rules] == [yaml.safe_load(p.read_text()) for p in rule_files]
     for index, rule in enumerate(rules):
         path = tmp_path / f"{index}.yaml"
         path.write_text(yaml.safe_dump(rule["spec"]))
@@ -167,9 +168,11 @@ def test_checked_in_prometheusrules_match_rules_dir_and_pass_promtool(
         assert result.returncode == 0, f"{rule['metadata']['name']}: {result.stdout}{result.stderr}"
 
 
-def test_checked_in_dashboards_match_dashboards_dir(rendered: dict[str, Rendered]) -> None:
-    """deploy/prometheus-operator holds one sidecar ConfigMap per dashboards/*.json, byte for byte."""
-    configmaps = rendered["prometheus-operator"].of_kind("ConfigMap")
+@pytest.mark.parametrize("overlay", MONITORING_OVERLAYS)
+def test_checked_in_dashboards_match_dashboards_dir(rendered: dict[str, Rendered], overlay: str) -> None:
+    """deploy/prometheus-operator and the chart hold one sidecar ConfigMap per dashboards/*.json, byte for byte."""
+    configmaps = rendered[overlay].of_kind("ConfigMap")
+    assert len(configmaps) == len(list((REPO_ROOT / "dashboards").glob("*.json")))
     expected = {p.name: p.read_text() for p in sorted((REPO_ROOT / "dashboards").glob("*.json"))}
     shipped: dict[str, str] = {}
     for configmap in configmaps:

@@ -1,8 +1,9 @@
 """Deploy policy: least-privilege RBAC, a locked-down pod, probes and flags that match the exporter.
 
 These pin what SPEC.md promises operators ("RBAC asks only for get/list/watch on pods, pods/log,
-events, nodes"; non-root, read-only filesystem) on the rendered output of every overlay, so a patch
-in an overlay cannot quietly widen access or drop a security setting.
+events, nodes, and (for dependency chains) services and endpointslices"; non-root, read-only
+filesystem) on the rendered output of every variant, kustomize overlay and chart values file alike,
+so a patch in an overlay or a value of the chart cannot quietly widen access or drop a security setting.
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ from typing import Any
 
 import pytest
 
+from crashloop_exporter.cli.flags import settings_from_args
+from crashloop_exporter.cli.main import build_parser
 from crashloop_exporter.settings import DEFAULT_PORT
 from tests.deploy.deploy_helpers import (
     OVERLAYS,
+    SHARDED_OVERLAYS,
+    UNSHARDED_OVERLAYS,
+    VARIANTS,
     WORKLOAD_OVERLAYS,
     Rendered,
+    Variant,
     exporter_container,
     pod_spec,
     the_workload,
@@ -40,47 +47,63 @@ SERVED_PATHS = _served_paths()
 
 READ = frozenset({"get", "list", "watch"})
 
-ALLOWED_ACCESS: dict[str, frozenset[str]] = {
-    "pods": READ,
-    "events": READ,
-    "nodes": READ,
-    # Logs are one GET per crashed container; list/watch mean nothing for this subresource.
-    "pods/log": frozenset({"get"}),
-    # Dependency chains: the address a dependency_unavailable log names, resolved to a workload.
-    "services": READ,
-    "endpointslices.discovery.k8s.io": READ,
-}
-"""Every (resource[.group] -> verbs) the exporter may hold, and must hold, with logs on."""
+CORE = ""
 
-WITHOUT_LOGS = {k: v for k, v in ALLOWED_ACCESS.items() if k != "pods/log"}
+ALWAYS_ACCESS: dict[tuple[str, str], frozenset[str]] = {
+    (CORE, "pods"): READ,
+    (CORE, "events"): READ,
+    (CORE, "nodes"): READ,
+}
+"""(API group, resource) -> verbs every variant grants."""
+
+LOG_ACCESS = {(CORE, "pods/log"): frozenset({"get"})}
+"""Logs are one GET per crashed container; list/watch mean nothing for this subresource."""
+
+DEPENDENCY_ACCESS = {(CORE, "services"): READ, ("discovery.k8s.io", "endpointslices"): READ}
+"""Dependency chains: the Service and EndpointSlices behind an address a failing container names."""
+
+
+def expected_access(variant: Variant) -> dict[tuple[str, str], frozenset[str]]:
+    """Exactly what a variant must grant: the base access, plus logs and dependencies when on."""
+    return {**ALWAYS_ACCESS, **(LOG_ACCESS if variant.logs else {}),
+            **(DEPENDENCY_ACCESS if variant.dependencies else {})}
+
 
 SHARD_INDEX_FIELD = "metadata.labels['apps.kubernetes.io/pod-index']"
 
 
-def granted_access(rendered: Rendered) -> dict[str, frozenset[str]]:
-    """resource -> verbs granted by the overlay's (Cluster)Roles, after checking their shape."""
-    access: dict[str, set[str]] = {}
+def granted_access(rendered: Rendered) -> dict[tuple[str, str], frozenset[str]]:
+    """(API group, resource) -> verbs granted by the variant's (Cluster)Roles, after checking their shape."""
+    access: dict[tuple[str, str], set[str]] = {}
     for role in rendered.of_kind("ClusterRole") + rendered.of_kind("Role"):
         for rule in role["rules"]:
             assert set(rule) <= {"apiGroups", "resources", "verbs"}, f"unexpected rule fields: {rule}"
-            assert rule["apiGroups"] in ([""], ["discovery.k8s.io"]), f"only core and discovery are needed: {rule}"
-            group = rule["apiGroups"][0]
+            assert len(rule["apiGroups"]) == 1, f"one API group per rule: {rule}"
             for resource in rule["resources"]:
-                access.setdefault(f"{resource}.{group}" if group else resource, set()).update(rule["verbs"])
+                access.setdefault((rule["apiGroups"][0], resource), set()).update(rule["verbs"])
     return {k: frozenset(v) for k, v in access.items()}
 
 
-@pytest.mark.parametrize("overlay", ["base", "sharded"])
+@pytest.mark.parametrize("overlay", WORKLOAD_OVERLAYS)
 def test_rbac_grants_exactly_the_read_access_the_exporter_uses(rendered: dict[str, Rendered], overlay: str) -> None:
-    """ClusterRole = get/list/watch on pods, events, nodes, services, endpointslices and get on pods/log."""
-    assert granted_access(rendered[overlay]) == ALLOWED_ACCESS
+    """ClusterRole = get/list/watch on pods, events, nodes, get on pods/log unless logs are off, and
+    get/list/watch on services and endpointslices where dependency chains are on; nothing else."""
+    assert granted_access(rendered[overlay]) == expected_access(VARIANTS[overlay])
 
 
-def test_no_logs_overlay_drops_pods_log(rendered: dict[str, Rendered]) -> None:
-    """deploy/no-logs has no pods/log access and runs the exporter with --no-logs."""
-    assert granted_access(rendered["no-logs"]) == WITHOUT_LOGS
-    assert "--no-logs" in exporter_container(the_workload(rendered["no-logs"]))["args"]
-    assert "--no-logs" not in exporter_container(the_workload(rendered["base"]))["args"]
+@pytest.mark.parametrize("overlay", WORKLOAD_OVERLAYS)
+def test_no_logs_variants_drop_pods_log_and_run_with_no_logs(rendered: dict[str, Rendered], overlay: str) -> None:
+    """A variant without logs has no pods/log access and runs the exporter with --no-logs; one with
+    logs has both the access and no --no-logs."""
+    logs = VARIANTS[overlay].logs
+    assert ((CORE, "pods/log") in granted_access(rendered[overlay])) is logs
+    assert ("--no-logs" in exporter_container(the_workload(rendered[overlay]))["args"]) is not logs
+
+
+def test_the_no_logs_variants_exist() -> None:
+    """The table above is not vacuous: both tools have a variant without logs, and a sharded one."""
+    assert {v.helm for v in VARIANTS.values() if not v.logs} == {False, True}
+    assert {v.helm for v in VARIANTS.values() if v.sharded} == {False, True}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -141,8 +164,10 @@ def test_pod_and_container_are_locked_down(rendered: dict[str, Rendered], overla
     for key in ("hostNetwork", "hostPID", "hostIPC"):
         assert not spec.get(key)
     assert not any(isinstance(v, dict) and "hostPath" in v for v in walk(spec))
-    namespace_labels = rendered[overlay].one("Namespace")["metadata"]["labels"]
-    assert namespace_labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    namespaces = rendered[overlay].of_kind("Namespace")
+    assert len(namespaces) == (1 if VARIANTS[overlay].namespace else 0)
+    for namespace in namespaces:
+        assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 @pytest.mark.parametrize("overlay", WORKLOAD_OVERLAYS)
@@ -196,6 +221,17 @@ def test_args_use_only_flags_the_exporter_accepts(
             assert variable in env_names, f"{arg!r} uses $({variable}), which env does not declare"
 
 
+@pytest.mark.parametrize("overlay", WORKLOAD_OVERLAYS)
+def test_args_parse_into_valid_settings(rendered: dict[str, Rendered], overlay: str) -> None:
+    """The exporter's own parser accepts the rendered args and their values validate (shard 0 for
+    $(POD_INDEX)), so a value the chart formats wrongly fails here, not in the cluster."""
+    args = [a.replace("$(POD_INDEX)", "0") for a in exporter_container(the_workload(rendered[overlay]))["args"]]
+    try:
+        settings_from_args(build_parser().parse_args(args))
+    except SystemExit as e:
+        pytest.fail(f"{overlay}: serve rejects {args} (exit {e.code})")
+
+
 def test_flag_parser_sees_the_real_flags(serve_flags: frozenset[str]) -> None:
     """The flag list parsed from --help contains the contract's flags, so the test above is not vacuous."""
     assert {"--no-logs", "--shard", "--total-shards", "--log-format", "--listen-address"} <= serve_flags
@@ -217,18 +253,21 @@ def test_resources_request_memory_and_cpu_without_cpu_limit(rendered: dict[str, 
     assert size(resources["limits"]["memory"]) >= size(resources["requests"]["memory"])
 
 
-def test_base_runs_one_replica_with_a_surge_rollout(rendered: dict[str, Rendered]) -> None:
+@pytest.mark.parametrize("overlay", UNSHARDED_OVERLAYS)
+def test_unsharded_runs_one_replica_with_a_surge_rollout(rendered: dict[str, Rendered], overlay: str) -> None:
     """One Deployment replica; rollouts surge so an old pod counts until the new one is ready."""
-    deployment = rendered["base"].one("Deployment")
+    assert [w["kind"] for w in workloads(rendered[overlay])] == ["Deployment"]
+    deployment = rendered[overlay].one("Deployment")
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"] == {"type": "RollingUpdate",
                                               "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 
 
-def test_sharded_replicas_derive_their_shard_from_the_pod_index(rendered: dict[str, Rendered]) -> None:
+@pytest.mark.parametrize("overlay", SHARDED_OVERLAYS)
+def test_sharded_replicas_derive_their_shard_from_the_pod_index(rendered: dict[str, Rendered], overlay: str) -> None:
     """Sharded: a StatefulSet only (no Deployment), --total-shards equal to replicas, and --shard
     taken from the pod-index label through the downward API (no shell needed)."""
-    result = rendered["sharded"]
+    result = rendered[overlay]
     assert [w["kind"] for w in workloads(result)] == ["StatefulSet"]
     statefulset = result.one("StatefulSet")
     container = exporter_container(statefulset)
@@ -246,13 +285,15 @@ def test_sharded_replicas_derive_their_shard_from_the_pod_index(rendered: dict[s
     assert budget["spec"]["selector"] == statefulset["spec"]["selector"]
 
 
-def test_sharded_pod_matches_the_base_pod_apart_from_sharding(rendered: dict[str, Rendered]) -> None:
+@pytest.mark.parametrize("overlay", SHARDED_OVERLAYS)
+def test_sharded_pod_matches_the_base_pod_apart_from_sharding(rendered: dict[str, Rendered], overlay: str) -> None:
     """The StatefulSet's pod is the Deployment's pod plus the shard args and env, nothing else
     (probes, resources and security settings come from one place)."""
-    base_pod = pod_spec(rendered["base"].one("Deployment"))
-    sharded_pod = pod_spec(rendered["sharded"].one("StatefulSet"))
-    base_container = exporter_container(rendered["base"].one("Deployment"))
-    sharded_container = dict(exporter_container(rendered["sharded"].one("StatefulSet")))
+    base = rendered[VARIANTS[overlay].unsharded]
+    base_pod = pod_spec(base.one("Deployment"))
+    sharded_pod = pod_spec(rendered[overlay].one("StatefulSet"))
+    base_container = exporter_container(base.one("Deployment"))
+    sharded_container = dict(exporter_container(rendered[overlay].one("StatefulSet")))
     extra_args = [a for a in sharded_container.pop("args") if a.startswith(("--shard=", "--total-shards="))]
     assert len(extra_args) == 2
     sharded_container["args"] = base_container["args"]

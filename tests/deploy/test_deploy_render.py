@@ -1,4 +1,5 @@
-"""Every overlay renders with kubectl's kustomize and every object it prints is valid Kubernetes.
+"""Every variant renders (overlays with kubectl's kustomize, chart values files with helm template) and
+every object it prints is valid Kubernetes.
 
 Built-in kinds validate offline against the Kubernetes JSON schemas bundled with
 kubernetes-validate, in strict mode (unknown fields fail), for every minor version we support.
@@ -15,7 +16,15 @@ import kubernetes_validate
 import pytest
 
 from crashloop_exporter import __version__
-from tests.deploy.deploy_helpers import OVERLAYS, WORKLOAD_OVERLAYS, Rendered, exporter_container, the_workload
+from tests.deploy.deploy_helpers import (
+    MONITORING_OVERLAYS,
+    OVERLAYS,
+    VARIANTS,
+    WORKLOAD_OVERLAYS,
+    Rendered,
+    exporter_container,
+    the_workload,
+)
 
 OLDEST_KUBERNETES = (1, 28)
 """apps.kubernetes.io/pod-index (the sharded variant's shard number) is on by default from 1.28."""
@@ -34,8 +43,8 @@ STANDARD_LABELS = {
     "app.kubernetes.io/version": __version__,
     "app.kubernetes.io/component": "exporter",
     "app.kubernetes.io/part-of": "crashloop-exporter",
-    "app.kubernetes.io/managed-by": "kustomize",
 }
+"""Plus app.kubernetes.io/managed-by: kustomize or Helm (the chart also adds helm.sh/chart)."""
 
 NAMESPACE = "crashloop-exporter"
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
@@ -91,14 +100,15 @@ def test_supported_versions_span_oldest_to_newest() -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_object_carries_the_standard_labels(rendered: dict[str, Rendered], overlay: str) -> None:
     """Each object (and each pod template) has the six app.kubernetes.io labels with this release's
-    version."""
+    version, managed-by naming the tool that rendered it."""
+    expected = {**STANDARD_LABELS, "app.kubernetes.io/managed-by": VARIANTS[overlay].managed_by}
     for obj in rendered[overlay].objects:
         labels = obj["metadata"].get("labels", {})
-        missing = {k: v for k, v in STANDARD_LABELS.items() if labels.get(k) != v}
+        missing = {k: v for k, v in expected.items() if labels.get(k) != v}
         assert not missing, f"{overlay} {obj['kind']}/{obj['metadata']['name']}: wrong or missing {missing}"
         template = obj.get("spec", {}).get("template")
         if template:
-            assert STANDARD_LABELS.items() <= template["metadata"]["labels"].items()
+            assert expected.items() <= template["metadata"]["labels"].items()
 
 
 @pytest.mark.parametrize("overlay", WORKLOAD_OVERLAYS)
@@ -140,11 +150,12 @@ def test_objects_fit_client_side_apply(rendered: dict[str, Rendered], overlay: s
         assert size < CLIENT_SIDE_APPLY_LIMIT - 4096, f"{obj['kind']}/{obj['metadata']['name']}: {size} bytes"
 
 
-def test_servicemonitor_scrapes_the_metrics_port(rendered: dict[str, Rendered]) -> None:
-    """The ServiceMonitor selects the base Service by its labels, scrapes the port named metrics
+@pytest.mark.parametrize("overlay", MONITORING_OVERLAYS)
+def test_servicemonitor_scrapes_the_metrics_port(rendered: dict[str, Rendered], overlay: str) -> None:
+    """The ServiceMonitor selects the exporter's Service by its labels, scrapes the port named metrics
     every 30s with honorLabels, and names the job crashloop-exporter."""
-    monitor = rendered["prometheus-operator"].one("ServiceMonitor")
-    service = rendered["base"].one("Service")
+    monitor = rendered[overlay].one("ServiceMonitor")
+    service = rendered[VARIANTS[overlay].service_from or overlay].one("Service")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     spec = monitor["spec"]
     assert spec["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
@@ -181,10 +192,13 @@ def _check_rule_groups(groups: Any, *, where: str) -> int:
     return count
 
 
-def test_prometheusrules_have_the_crd_structure(rendered: dict[str, Rendered]) -> None:
+@pytest.mark.parametrize("overlay", MONITORING_OVERLAYS)
+def test_prometheusrules_have_the_crd_structure(rendered: dict[str, Rendered], overlay: str) -> None:
     """Each PrometheusRule holds valid groups: known fields only, alert xor record, an expr,
     durations in the operator's format, string labels and annotations."""
-    for obj in rendered["prometheus-operator"].of_kind("PrometheusRule"):
+    rules = rendered[overlay].of_kind("PrometheusRule")
+    assert rules, f"{overlay} rendered no PrometheusRule"
+    for obj in rules:
         assert obj["apiVersion"] == "monitoring.coreos.com/v1"
         assert set(obj["spec"]) == {"groups"}
         _check_rule_groups(obj["spec"]["groups"], where=obj["metadata"]["name"])
