@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace, cluster: object, *, host: str, port: int) -> None:
+    from crashloop_exporter.app import listen_error
     from crashloop_exporter.sim import SimCluster, SimServer
 
     assert isinstance(cluster, SimCluster)
@@ -83,9 +84,17 @@ async def _serve(args: argparse.Namespace, cluster: object, *, host: str, port: 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await server.start()
     try:
-        path = server.write_kubeconfig(args.kubeconfig_out)
+        await server.start()
+    except OSError as e:
+        await server.stop()
+        raise listen_error(args.listen, e) from e
+    try:
+        try:
+            path = server.write_kubeconfig(args.kubeconfig_out)
+        except OSError as e:
+            raise InputError(f"--kubeconfig-out {args.kubeconfig_out}: cannot write it "
+                             f"({(e.strerror or str(e)).lower()})") from e
         print(f"sim listening on {server.url} kubeconfig={path}", flush=True)
         await stop.wait()
     finally:
