@@ -53,10 +53,12 @@ def replace_blocks(text: str, blocks: Mapping[str, Callable[[], str]] = BLOCKS) 
     """`text` with every block of `blocks` re-rendered; a block `text` does not mark is an error."""
     for name, render in blocks.items():
         pattern = _pattern(name)
-        if not pattern.search(text):
+        if pattern.search(text) is None:
             raise InputError(f"{PATH}: no <!-- {name}:start --> ... <!-- {name}:end --> block to generate into")
         content = render()
-        text = pattern.sub(lambda m, c=content: m.group(1) + c + m.group(3), text, count=1)
+        m = pattern.search(text)
+        assert m is not None
+        text = text[: m.start(2)] + content + text[m.end(2):]
     return text
 
 
