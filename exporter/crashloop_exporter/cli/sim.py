@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--list-scenarios", action="store_true", help="print the scenario names and causes, then exit")
     p.add_argument("--time-scale", type=float, default=1.0, metavar="F",
                    help="compress kubelet timings: 30 makes a 10 s back-off take 0.33 s (default 1)")
-    p.add_argument("--filler-pods", type=int, default=0, metavar="N", help="add N healthy pods, to see the exporter on a big cluster")
+    p.add_argument("--filler-pods", type=int, default=0, metavar="N",
+                   help="add N healthy pods, to see the exporter on a big cluster")
     p.add_argument("--churn-rate", type=float, default=0.0, metavar="R",
                    help="MODIFIED filler-pod events per second (needs --filler-pods)")
     p.add_argument("--token", default="sim-token", help="bearer token clients must send (default sim-token)")
