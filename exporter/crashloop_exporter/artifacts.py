@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from crashloop_exporter import deploygen, metricsdoc, rulegen, runbook
+from crashloop_exporter import deploygen, docblocks, metricsdoc, rulegen, runbook
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.rulegen.output import HEADER as RULES_HEADER
 
@@ -42,6 +42,8 @@ class Artifact:
     """Repository root -> {path relative to the root: exact content}."""
     orphans: Callable[[Path, Mapping[str, str]], list[str]] = _no_orphans
     """Files of this kind still under the root that `render` no longer produces (also stale)."""
+    inputs: tuple[str, ...] = ()
+    """Globs (relative to the root) `render` reads besides deploygen's inputs: copied to the scratch root."""
 
 
 def _render_runbook(_root: Path) -> dict[str, str]:
@@ -90,6 +92,7 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("dashboards", _render_dashboards, _dashboard_orphans),
     Artifact("deploy", deploygen.render),
     Artifact("helm", deploygen.render_chart_files, deploygen.chart_file_orphans),
+    Artifact("readme", docblocks.render, inputs=(docblocks.PATH,)),
 )
 
 
@@ -111,7 +114,7 @@ def _render(root: Path, only: Collection[str]) -> list[tuple[Artifact, dict[str,
     rendered = []
     with tempfile.TemporaryDirectory(prefix="crashloop-generate-") as tmp:
         scratch = Path(tmp)
-        for pattern in deploygen.INPUTS:
+        for pattern in (*deploygen.INPUTS, *(p for a in ARTIFACTS for p in a.inputs)):
             for source in sorted(root.glob(pattern)):
                 copy = scratch / source.relative_to(root)
                 copy.parent.mkdir(parents=True, exist_ok=True)

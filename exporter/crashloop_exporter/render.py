@@ -35,6 +35,11 @@ DEFAULT_WIDTH = 120
 _SEVERITY_COLOR = {"critical": "31", "warning": "33", "info": "36"}  # red, yellow, cyan
 
 
+def paint_severity(severity: str, text: str) -> str:
+    """`text` in its catalog severity's terminal colour (the caller decides with `use_color`)."""
+    return _Style(True)(_SEVERITY_COLOR.get(severity, ""), text) if severity in _SEVERITY_COLOR else text
+
+
 def printable(text: str) -> str:
     """`text` without ANSI escapes or control characters (each becomes a space), on one line."""
     return _CONTROL.sub(" ", _ANSI.sub("", text))

@@ -502,7 +502,7 @@ class ExporterUnderTest:
             "crashloop-exporter sim",
             [sys.executable, "-m", "crashloop_exporter", "sim", "--listen", "127.0.0.1:0",
              "--kubeconfig-out", str(kubeconfig), "--scenarios", ",".join(scenarios),
-             "--time-scale", f"{time_scale:g}"],
+             "--time-scale", f"{time_scale:g}", "--plain-http"],
             log_path=workdir / "sim.log",
             cwd=workdir,
         )

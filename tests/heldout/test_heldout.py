@@ -431,9 +431,29 @@ def test_fixtures_match_their_generator(tmp_path: Path) -> None:
     assert not stale, f"regenerate with `python -m tests.heldout.generate`; stale: {stale[:10]}"
 
 
+_SCORE: dict[str, int] = {"cases": 0, "clean": 0, "expected": 0, "matched": 0}
+"""Summed over the scored cases of this run; printed once they are done (`make heldout`)."""
+
+
+@pytest.fixture(scope="module")
+def score(request: pytest.FixtureRequest) -> Iterator[dict[str, int]]:
+    """The held-out score, written to the terminal after the last case (pytest's capture would hide a print)."""
+    yield _SCORE
+    if _SCORE["cases"]:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        line = (f"held-out score: {_SCORE['matched']}/{_SCORE['expected']} expected failing containers classified "
+                f"right ({100 * _SCORE['matched'] / max(_SCORE['expected'], 1):.1f}%), "
+                f"{_SCORE['clean']}/{_SCORE['cases']} dumps without a mismatch")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
+                reporter.write_line("")
+                reporter.write_line(line)
+
+
 @pytest.mark.heldout
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_diagnose_dump_finds_the_expected_causes(name: str) -> None:
+def test_diagnose_dump_finds_the_expected_causes(name: str, score: dict[str, int]) -> None:
     """`diagnose --dump -o json` names the expected cause for each failing container, and nothing else fails."""
     dump = read_case(name)
     findings, error = run_diagnose(HERE / CASES[name]["path"])
@@ -441,5 +461,9 @@ def test_diagnose_dump_finds_the_expected_causes(name: str) -> None:
     problems = schema_problems(findings)
     assert not problems, "diagnose -o json does not follow the findings schema:\n" + "\n".join(problems[:40])
     rows, identity, want, hit = compare(name, dump, findings)
+    score["cases"] += 1
+    score["clean"] += not (rows or identity)
+    score["expected"] += sum(want.values())
+    score["matched"] += sum(hit.values())
     if rows or identity:
         pytest.fail(report(name, rows, identity, want, hit), pytrace=False)

@@ -185,6 +185,7 @@ def running_sim(
         str(time_scale),
         "--bookmark-interval",
         "1",
+        "--plain-http",
         *extra,
     ]
     if scenarios and argv is None:

@@ -1,8 +1,10 @@
 """`crashloop-exporter demo`: the exporter against a built-in simulated cluster, no cluster needed.
 
-It starts the Kubernetes API simulator (real HTTP, the apiserver's wire format) with scenario pods
-crashing for every cause in the catalog, runs the real exporter against it through a kubeconfig,
-prints where `/metrics` and `/causes` are, and keeps a live table of the causes on the terminal.
+It starts the Kubernetes API simulator (real HTTPS with a CA made at start, the apiserver's wire
+format) with scenario pods crashing for every cause in the catalog, runs the real exporter against
+it through a kubeconfig that trusts that CA (so kubectl works on it too: kubectl sends a bearer
+token only over TLS), and keeps a live table of the causes on the terminal whose header repeats
+where `/metrics`, `/causes` and the kubeconfig are.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from crashloop_exporter.catalog import CAUSES
-from crashloop_exporter.cli.flags import add_setting_flags, csv, settings_from_args
-from crashloop_exporter.errors import InputError
-from crashloop_exporter.settings import DEFAULT_PORT
+from crashloop_exporter.cli.flags import add_setting_flags, bounded_number, csv, settings_from_args
+from crashloop_exporter.render import paint_severity, use_color
+from crashloop_exporter.settings import DEFAULT_PORT, Bounds
 
 DEFAULT_DEMO_ADDRESS = f"127.0.0.1:{DEFAULT_PORT}"
 """Loopback: the demo serves on a laptop, where the world need not reach it."""
@@ -28,55 +32,120 @@ DEMO_FIELDS = ("listen_address", "new_series_holdback", "rules_file", "no_logs",
 """The `serve` flags that make sense against the simulator; its own cluster flags would point elsewhere."""
 DEMO_DEFAULTS = {"listen_address": DEFAULT_DEMO_ADDRESS, "new_series_holdback": 15.0}
 """A shorter hold-back than serve's, so a new user sees counters move within seconds."""
+TIME_SCALE = Bounds(0.1, 1000.0)
+"""Past 1000x the simulated kubelet's back-offs are shorter than one watch round trip."""
+DURATION = Bounds(0.0, 7 * 86400.0, "seconds")
+"""A week at most: a demo is not a service (0 runs until Ctrl-C)."""
+REFRESH = Bounds(0.2, 3600.0, "seconds")
+
+DESCRIPTION = """\
+Run the real exporter against a built-in simulated Kubernetes cluster, no cluster needed.
+
+The simulated API server (HTTPS with a CA made at start, a bearer token, the apiserver's wire format)
+runs pods that crash for every cause in the catalog. The exporter watches it through a kubeconfig
+that kubectl can use too, serves /metrics and /causes, and a table of the causes it sees is
+refreshed on the terminal."""
+
+EPILOG = """\
+examples:
+  crashloop-exporter demo
+  crashloop-exporter demo --duration 120 --no-table
+  kubectl --kubeconfig KUBECONFIG get pods -A      # KUBECONFIG: the path the demo prints"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "demo",
         help="run the exporter against a built-in simulated cluster (no cluster needed)",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--time-scale",
-        type=float,
+        type=bounded_number(TIME_SCALE),
         default=30.0,
         metavar="F",
-        help="compress kubelet timings F times (default 30: the 10 s back-off takes 0.33 s)",
+        help=f"compress the simulated kubelet's timings F times (default 30: the 10 s back-off takes 0.33 s; "
+        f"{TIME_SCALE.describe()})",
     )
-    parser.add_argument("--scenarios", default="", metavar="A,B", help="only these simulator scenarios (default all)")
+    parser.add_argument("--scenarios", default="", metavar="A,B",
+                        help="only these scenarios (default all; `crashloop-exporter sim --list-scenarios` lists them)")
     parser.add_argument(
         "--duration",
-        type=float,
+        type=bounded_number(DURATION),
         default=0.0,
         metavar="SECONDS",
-        help="stop after this long (default: run until Ctrl-C)",
+        help=f"stop after this long (default 0: run until Ctrl-C; {DURATION.describe()})",
     )
-    parser.add_argument("--refresh", type=float, default=5.0, metavar="SECONDS", help="table refresh (default 5)")
+    parser.add_argument("--refresh", type=bounded_number(REFRESH), default=5.0, metavar="SECONDS",
+                        help=f"seconds between table refreshes (default 5; {REFRESH.describe()})")
     add_setting_flags(parser, DEMO_FIELDS, defaults=DEMO_DEFAULTS)
-    parser.add_argument("--no-table", action="store_true", help="print the endpoints only, no live table")
+    parser.add_argument("--no-table", action="store_true", help="print the endpoints once, no live table")
+    parser.add_argument("--plain-http", action="store_true",
+                        help="serve the simulated API over plain HTTP (kubectl then sends no token and gets 401)")
     parser.set_defaults(func=run)
 
 
-def causes_table(findings: list[tuple[str, str, bool]], crashes: Counter[str]) -> str:
-    """A fixed-width table: cause, failing containers now, crashes counted, one example pod."""
-    failing = Counter(cause for cause, _, is_failing in findings if is_failing)
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """What the header of every table refresh repeats, so it never scrolls out of sight."""
+
+    metrics: str
+    causes: str
+    kubeconfig: str
+
+    def header(self) -> str:
+        return "\n".join((
+            f"metrics:    {self.metrics}",
+            f"causes:     {self.causes}",
+            f"kubeconfig: {self.kubeconfig}   (kubectl --kubeconfig {self.kubeconfig} get pods -A)",
+        ))
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One finding as the table needs it."""
+
+    cause: str
+    pod: str
+    """`namespace/pod`."""
+    failing: bool
+
+
+def causes_table(findings: Iterable[Seen], crashes: Counter[str], *, examples: dict[str, str] | None = None,
+                 color: bool = False) -> str:
+    """A fixed-width table: cause, failing containers now, crashes counted, one example.
+
+    The example is a failing pod of that cause, else any pod with that cause, else `examples`
+    (the workload a crash was counted on), so a row never shows an empty cell. With `color`
+    the cause is painted by its catalog severity."""
+    failing: Counter[str] = Counter()
     example: dict[str, str] = {}
-    for cause, pod, is_failing in findings:
-        if is_failing:
-            example.setdefault(cause, pod)
+    fallback: dict[str, str] = dict(examples or {})
+    for f in findings:
+        if f.failing:
+            failing[f.cause] += 1
+            example.setdefault(f.cause, f.pod)
+        else:
+            fallback.setdefault(f.cause, f.pod)
     rows = [f"{'CAUSE':<28} {'FAILING':>7} {'CRASHES':>8}  EXAMPLE"]
+    seen = 0
     for c in CAUSES:
-        if failing[c.id] or crashes[c.id]:
-            rows.append(f"{c.id:<28} {failing[c.id]:>7} {int(crashes[c.id]):>8}  {example.get(c.id, '')}")
-    seen = sum(1 for c in CAUSES if failing[c.id] or crashes[c.id])
+        if not (failing[c.id] or crashes[c.id]):
+            continue
+        seen += 1
+        cause = f"{c.id:<28}"
+        if color:
+            cause = paint_severity(c.severity, cause)
+        shown = example.get(c.id) or fallback.get(c.id) or "-"
+        rows.append(f"{cause} {failing[c.id]:>7} {int(crashes[c.id]):>8}  {shown}")
     rows.append(f"{seen} of {len(CAUSES)} causes seen")
     return "\n".join(rows)
 
 
 def run(args: argparse.Namespace) -> int:
     settings_from_args(args)  # bad flags fail before the simulator starts
-    if args.time_scale <= 0:
-        raise InputError(f"--time-scale {args.time_scale}: must be positive")
     from crashloop_exporter.logsetup import setup_logging
 
     setup_logging(level="warning", fmt="text")
@@ -96,7 +165,7 @@ async def _demo(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     with tempfile.TemporaryDirectory(prefix="crashloop-demo-") as tmp:
         cluster = SimCluster(scenarios=scenarios, time_scale=args.time_scale)
-        async with SimServer(cluster, host="127.0.0.1", port=0) as sim:
+        async with SimServer(cluster, host="127.0.0.1", port=0, tls=not args.plain_http) as sim:
             kubeconfig = sim.write_kubeconfig(Path(tmp) / "kubeconfig")
             credentials = await asyncio.to_thread(load_credentials, kubeconfig=str(kubeconfig))
             settings = settings_from_args(args, kubeconfig=str(kubeconfig), log_fetch_rate=50.0)
@@ -108,34 +177,40 @@ async def _demo(args: argparse.Namespace) -> None:
                 await server  # re-raises the start-up error (e.g. the port is taken)
                 return
             exporter = started[0]
-            print(f"simulated Kubernetes API: {sim.url} (kubeconfig {kubeconfig}, kubectl works against it)")
-            print(f"metrics:  {exporter.url}/metrics")
-            print(f"causes:   {exporter.url}/causes")
-            print(f"health:   {exporter.url}/healthz  {exporter.url}/readyz", flush=True)
+            endpoints = Endpoints(metrics=f"{exporter.url}/metrics", causes=f"{exporter.url}/causes",
+                                  kubeconfig=str(kubeconfig))
+            print(f"simulated Kubernetes API: {sim.url}")
+            print(endpoints.header())
+            print(f"health:     {exporter.url}/healthz  {exporter.url}/readyz", flush=True)
             deadline = time.monotonic() + args.duration if args.duration > 0 else None
             try:
                 while not stop.is_set():
                     if deadline is not None and time.monotonic() >= deadline:
                         break
+                    wait = args.refresh if deadline is None else min(args.refresh, deadline - time.monotonic())
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=args.refresh)
-                    if not args.no_table:
-                        _print_table(exporter)
+                        await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.0))
+                    if not args.no_table and not stop.is_set():
+                        _print_table(exporter, endpoints)
             finally:
                 stop.set()
                 await server
 
 
-def _print_table(exporter: object) -> None:
+def _print_table(exporter: object, endpoints: Endpoints) -> None:
     from crashloop_exporter.app import Exporter
 
     assert isinstance(exporter, Exporter)
     state = exporter.state
-    findings = [(f.cause, f"{f.namespace}/{f.pod}", f.failing) for f in state.all_findings()]
+    findings = [Seen(f.cause, f"{f.namespace}/{f.pod}", f.failing) for f in state.all_findings()]
     crashes: Counter[str] = Counter()
+    examples: dict[str, str] = {}
     for key, value in state.crashes.snapshot(now=state.now(), include_pending=True):
         crashes[key.cause] += int(value)
-    table = causes_table(findings, crashes)
-    if sys.stdout.isatty():
+        examples.setdefault(key.cause, f"{key.namespace}/{key.workload_kind}/{key.workload}")
+    tty = use_color(sys.stdout)
+    table = causes_table(findings, crashes, examples=examples, color=tty)
+    if tty:
         print("\x1b[2J\x1b[H", end="")
-    print(f"\n{time.strftime('%H:%M:%S')}  crashloop-exporter demo  (Ctrl-C to stop)\n{table}", flush=True)
+    print(f"\n{time.strftime('%H:%M:%S')}  crashloop-exporter demo  (Ctrl-C to stop)\n{endpoints.header()}\n\n{table}",
+          flush=True)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import Field
 from typing import Any
 
 from crashloop_exporter.errors import InputError
-from crashloop_exporter.settings import Flag, Settings, describe_value, flag_fields, out_of_range
+from crashloop_exporter.settings import Bounds, Flag, Settings, describe_value, flag_fields, out_of_range
 
 CLUSTER_FIELDS = ("kubeconfig", "context")
 """Credentials, taken by every subcommand that talks to a cluster."""
@@ -117,6 +117,22 @@ def _parse(f: Field[Any], flag: Flag, hint: Any, raw: str, *, source: str) -> ob
         shown = describe_value(value) if isinstance(value, int | float) else repr(raw)
         raise InputError(f"{flag.name} {shown}{origin}: {reason}")
     return value
+
+
+def bounded_number(bounds: Bounds) -> Callable[[str], float]:
+    """An argparse `type=` for a subcommand's own numeric flag: a number inside `bounds`, else
+    argparse's one-line `argument --flag: ...` error."""
+
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r}: expected a number, {bounds.describe()}") from None
+        if not bounds.admits(value):
+            raise argparse.ArgumentTypeError(f"{raw!r}: must be {bounds.describe()}")
+        return value
+
+    return parse
 
 
 def csv(value: str) -> tuple[str, ...]:

@@ -1,8 +1,9 @@
 """`crashloop-exporter`: the one entry point, dispatching to one module per subcommand.
 
 Each subcommand module defines `register(subparsers)`, which adds its parser and sets
-`func(args) -> int` as the default. Errors of the `InputError` family become one line on stderr
-and exit code 2, never a traceback.
+`func(args) -> int` as the default. Every error is one line on stderr, never a traceback: a bad
+flag (argparse's own check included) or bad input is exit code 2, a cluster or runtime failure
+(`CrashloopError`) exit code 1.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from crashloop_exporter import __version__
 from crashloop_exporter.cli.flags import resolve_setting_flags
@@ -20,8 +22,16 @@ from crashloop_exporter.errors import CrashloopError, InputError
 SUBCOMMANDS = ("serve", "demo", "diagnose", "preflight", "rules", "generate", "sim")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but its usage errors are one line too (argparse prints the whole usage first);
+    subcommand parsers inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="crashloop-exporter",
         description="Classify why Kubernetes containers crash, and export it to Prometheus by cause.",
     )
@@ -52,5 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CrashloopError as e:
         print(f"crashloop-exporter {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:
+        # A file or socket the user pointed at, failing in a way no module turned into an
+        # InputError: still one line, naming the file when the OS said which.
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"crashloop-exporter {args.command}: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130

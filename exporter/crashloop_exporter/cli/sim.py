@@ -2,8 +2,9 @@
 
 Runs the fake kube-apiserver (`crashloop_exporter.sim`) until SIGTERM/SIGINT, writes a kubeconfig
 for it, and prints exactly one line, `sim listening on URL kubeconfig=PATH`, so a test harness or
-a person can start the exporter (or kubectl) against it. kubectl sends tokens only over TLS: use
-`--tls` (or `--no-auth`) to point kubectl at the sim.
+a person can start the exporter (or kubectl) against it. It serves HTTPS with a CA made at start
+and written into the kubeconfig, because kubectl sends a bearer token only over TLS;
+`--plain-http` is for tests that talk to the admin API with a bare HTTP client.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--list-scenarios", action="store_true", help="print the scenario names and causes, then exit")
     p.add_argument("--time-scale", type=float, default=1.0, metavar="F",
                    help="compress kubelet timings: 30 makes a 10 s back-off take 0.33 s (default 1)")
-    p.add_argument("--filler-pods", type=int, default=0, metavar="N", help="add N healthy pods (benchmarks)")
+    p.add_argument("--filler-pods", type=int, default=0, metavar="N",
+                   help="add N healthy pods, to see the exporter on a big cluster")
     p.add_argument("--churn-rate", type=float, default=0.0, metavar="R",
                    help="MODIFIED filler-pod events per second (needs --filler-pods)")
     p.add_argument("--token", default="sim-token", help="bearer token clients must send (default sim-token)")
     p.add_argument("--no-auth", action="store_true", help="accept requests without a token")
-    p.add_argument("--tls", action="store_true", help="serve HTTPS with a self-signed certificate (needs openssl)")
+    p.add_argument("--plain-http", action="store_true",
+                   help="serve plain HTTP instead of HTTPS (kubectl then refuses to send the token: add --no-auth)")
     p.add_argument("--bookmark-interval", type=float, default=60.0, metavar="SECONDS",
                    help="BOOKMARK period on idle watches that ask for them (default 60)")
     p.add_argument("--seed", type=int, default=0, help="seed of generated names and ids (default 0)")
@@ -98,18 +101,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace, cluster: object, *, host: str, port: int) -> None:
+    from crashloop_exporter.app import listen_error
     from crashloop_exporter.sim import SimCluster, SimServer
 
     assert isinstance(cluster, SimCluster)
-    server = SimServer(cluster, host=host, port=port, token=None if args.no_auth else args.token, tls=args.tls,
-                       bookmark_interval=args.bookmark_interval)
+    server = SimServer(cluster, host=host, port=port, token=None if args.no_auth else args.token,
+                       tls=not args.plain_http, bookmark_interval=args.bookmark_interval)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await server.start()
     try:
-        path = server.write_kubeconfig(args.kubeconfig_out)
+        await server.start()
+    except OSError as e:
+        await server.stop()
+        raise listen_error(args.listen, e) from e
+    try:
+        try:
+            path = server.write_kubeconfig(args.kubeconfig_out)
+        except OSError as e:
+            raise InputError(f"--kubeconfig-out {args.kubeconfig_out}: cannot write it "
+                             f"({(e.strerror or str(e)).lower()})") from e
         print(f"sim listening on {server.url} kubeconfig={path}", flush=True)
         await stop.wait()
     finally:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import os
 import re
+import ssl
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
@@ -387,7 +389,29 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def _describe(e: BaseException) -> str:
+    """One line that says which: unreachable (and why), or reached but TLS failed (and why).
+
+    aiohttp's own text names the SSLContext object's repr and wraps the errno in brackets,
+    which tells a user neither what failed nor what to fix."""
+    if isinstance(e, aiohttp.ClientConnectorCertificateError):
+        cert = e.certificate_error
+        reason = getattr(cert, "verify_message", None) or getattr(cert, "reason", None) or str(cert)
+        return (f"TLS failed: the API server {e.host}:{e.port} presented a certificate this client does not trust "
+                f"({reason}); check the kubeconfig's certificate-authority(-data) or tls-server-name")
+    if isinstance(e, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError):
+        return f"TLS failed: handshake with the API server failed ({_os_reason(e)})"
+    if isinstance(e, aiohttp.ClientConnectorError):
+        return f"the API server {e.host}:{e.port} is unreachable: {_os_reason(e)}"
     return str(e) or type(e).__name__
+
+
+def _os_reason(e: aiohttp.ClientConnectorError | aiohttp.ClientSSLError) -> str:
+    os_error = getattr(e, "os_error", None)
+    if isinstance(os_error, OSError) and os_error.errno and os_error.errno > 0 and not isinstance(
+            os_error, ssl.SSLError):
+        return os.strerror(os_error.errno).lower()
+    text = str(os_error or e)
+    return " ".join(text.split()) or type(e).__name__
 
 
 def _connection_error(what: str, e: BaseException) -> ApiConnectionError:

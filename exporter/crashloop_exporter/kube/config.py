@@ -200,6 +200,10 @@ def _explain(e: BaseException, context: str | None) -> str:
         return f"not valid YAML ({e.problem} at line {mark.line + 1}, column {mark.column + 1})"
     if isinstance(e, yaml.YAMLError):
         return "not valid YAML"
+    if isinstance(e, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(e, OSError) and e.strerror:
+        return f"cannot read it ({e.strerror[:1].lower()}{e.strerror[1:]})"
     text = " ".join(str(e).split()) or type(e).__name__  # one line, whatever the loader wrote
     if context and "Expected object with name" in text:
         return f"context {context!r} does not exist"

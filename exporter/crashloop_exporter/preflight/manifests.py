@@ -116,6 +116,9 @@ class Manifests:
     documents: int = 0
     ignored: int = 0
     """Objects of other kinds (Services, ServiceAccounts, ...) that were skipped."""
+    skipped_files: list[str] = field(default_factory=list)
+    """Files found in a `-f` directory that hold no Kubernetes objects (kustomization.yaml, a
+    Prometheus scrape config): a deploy/ tree holds them next to the manifests."""
 
 
 # --- reading sources ------------------------------------------------------------------------------
@@ -151,6 +154,13 @@ def expand_sources(sources: Sequence[str]) -> list[tuple[str, bool]]:
     return files
 
 
+KUSTOMIZATION_FILES = frozenset({"kustomization.yaml", "kustomization.yml", "kustomization"})
+
+
+def _is_object(value: object) -> bool:
+    return isinstance(value, Mapping) and "kind" in value and "apiVersion" in value
+
+
 def _read(source: str, stdin: BinaryIO | None) -> tuple[str, str]:
     if source == "-":
         return decode_bytes((stdin or sys.stdin.buffer).read()), STDIN_NAME
@@ -164,9 +174,16 @@ def load_manifests(sources: Sequence[str], *, stdin: BinaryIO | None = None) -> 
     """Read every `-f` source (files, directories, `-`); InputError names the file and document."""
     out = Manifests()
     for source, named in expand_sources(sources):
+        if not named and Path(source).name.lower() in KUSTOMIZATION_FILES:
+            out.skipped_files.append(source)  # kustomize's own file: `kubectl kustomize` is what builds it
+            continue
         text, name = _read(source, stdin)
         before = out.documents
-        for doc in iter_documents(text, file=name, warn=None, index_lines=True):
+        docs = list(iter_documents(text, file=name, warn=None, index_lines=True))
+        if not named and docs and not any(_is_object(d.value) for d in docs):
+            out.skipped_files.append(source)
+            continue
+        for doc in docs:
             out.documents += 1
             location = Location(name, doc.index, doc.lines)
             for item in iter_objects(doc, strict=True):

@@ -68,7 +68,7 @@ status (code, retry_after, verb, count, node), garbage (line), slow (delay, node
 reset_rv (to), compact. See `faults` for what each does.
 
 CLI: `crashloop-exporter sim --listen 127.0.0.1:0 --kubeconfig-out PATH [--scenarios a,b]
-[--time-scale F] [--filler-pods N] [--churn-rate R] [--no-auth] [--tls] [--seed N]` prints
+[--time-scale F] [--filler-pods N] [--churn-rate R] [--no-auth] [--plain-http] [--seed N]` prints
 `sim listening on URL kubeconfig=PATH` and runs until SIGTERM/SIGINT.
 """
 

@@ -17,6 +17,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import ipaddress
 import logging
 import random
 import ssl
@@ -95,11 +96,33 @@ def _int_param(query: Mapping[str, str], name: str) -> int | None:
         raise SimRequestError(400, "BadRequest", f"{name}: Invalid value: {value!r}: must be an integer") from None
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def _openssl(*args: str) -> None:
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "openssl", *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    except FileNotFoundError as e:
+        raise SimError("serving TLS needs the `openssl` command (Debian: apt-get install openssl); "
+                       "or pass --plain-http") from e
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        detail = " ".join(err.decode(errors="replace").split())[:300]
+        raise SimError(f"openssl could not make the sim's TLS certificates: {detail}")
+
+
 class SimServer:
     """Serves a `SimCluster` over HTTP on `host:port` (0: a free port; read `.url` after start).
 
     `token`: the bearer token every API request must carry (None: no auth). `tls`: HTTPS with a
-    self-signed certificate made by the `openssl` CLI at start (its CA goes into the kubeconfig).
+    CA and server certificate made by the `openssl` CLI at start (the CA goes into the kubeconfig,
+    so kubectl, which sends a token only over TLS, and the exporter both trust it).
     `bookmark_interval`: seconds between BOOKMARKs on an idle watch that asked for them (the
     apiserver sends them about once a minute).
     """
@@ -156,27 +179,40 @@ class SimServer:
         await self.stop()
 
     async def _make_tls(self) -> ssl.SSLContext:
+        """A CA made for this run and a server certificate it signs, by the `openssl` CLI.
+
+        A real CA plus a leaf (not one self-signed certificate playing both) because that is
+        what kubectl and Python's verifier expect of an apiserver: the CA goes into the
+        kubeconfig as `certificate-authority-data`, the leaf names 127.0.0.1 and localhost.
+        """
         self._tmp = tempfile.TemporaryDirectory(prefix="crashloop-sim-tls-")
-        cert, key = Path(self._tmp.name, "tls.crt"), Path(self._tmp.name, "tls.key")
+        d = Path(self._tmp.name)
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-        san = f"subjectAltName=IP:{host},DNS:localhost" if host.replace(".", "").isdigit() else \
-            f"subjectAltName=DNS:{host},DNS:localhost"
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", str(key), "-out", str(cert), "-days", "7", "-subj", "/CN=crashloop-sim",
-                "-addext", san, "-addext", "basicConstraints=critical,CA:TRUE",
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-            )
-        except FileNotFoundError as e:
-            raise SimError("--tls needs the `openssl` command (Debian: apt-get install openssl)") from e
-        _, err = await proc.communicate()
-        if proc.returncode != 0:
-            raise SimError(f"openssl could not make the sim's certificate: {err.decode(errors='replace').strip()}")
+        names = {"IP:127.0.0.1", "DNS:localhost", f"IP:{host}" if _is_ip(host) else f"DNS:{host}"}
+        ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+        await _openssl("req", "-x509", *ec, "-keyout", str(d / "ca.key"), "-out", str(d / "ca.crt"), "-days", "7",
+                       "-subj", "/CN=crashloop-sim-ca", "-addext", "basicConstraints=critical,CA:TRUE",
+                       "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        await _openssl("req", "-x509", *ec, "-keyout", str(d / "tls.key"), "-out", str(d / "tls.crt"), "-days", "7",
+                       "-CA", str(d / "ca.crt"), "-CAkey", str(d / "ca.key"), "-subj", "/CN=crashloop-sim",
+                       "-addext", f"subjectAltName={','.join(sorted(names))}",
+                       "-addext", "basicConstraints=critical,CA:FALSE",
+                       "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=serverAuth")
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain(cert, key)
-        self._ca_pem = cert.read_bytes()
+        ctx.load_cert_chain(d / "tls.crt", d / "tls.key")
+        self._ca_pem = (d / "ca.crt").read_bytes()
         return ctx
+
+    @property
+    def ca_pem(self) -> bytes | None:
+        """The PEM of the CA that signed the server certificate (None over plain HTTP)."""
+        return self._ca_pem
+
+    def client_ssl_context(self) -> ssl.SSLContext | bool:
+        """What an aiohttp client passes as `ssl=` to trust this server: a context with the CA, or True."""
+        if self._ca_pem is None:
+            return True
+        return ssl.create_default_context(cadata=self._ca_pem.decode())
 
     def write_kubeconfig(self, path: str | Path) -> Path:
         """A kubeconfig for this server: cluster, user (token), context `crashloop-sim`."""
