@@ -61,7 +61,7 @@ def test_diagnose_and_the_live_exporter_agree_on_every_recorded_case(tmp_path: P
             rows: list[str] = []
             cases_off: set[str] = set()
 
-            def agrees() -> bool:
+            def agrees(expected: parity.Expected = expected) -> bool:
                 nonlocal rows, cases_off
                 failing, crashes = _live(exporter.metrics())
                 rows, cases_off = parity.mismatch_table(expected, failing, crashes)

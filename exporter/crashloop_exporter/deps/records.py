@@ -32,7 +32,6 @@ class _SliceLabels(Struct, frozen=True, gc=False):
 class _Meta(Struct, frozen=True, gc=False):
     name: str = ""
     namespace: str = ""
-    resourceVersion: str = ""
 
 
 class _SliceMeta(Struct, frozen=True, gc=False):

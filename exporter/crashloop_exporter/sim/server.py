@@ -203,17 +203,6 @@ class SimServer:
         self._ca_pem = (d / "ca.crt").read_bytes()
         return ctx
 
-    @property
-    def ca_pem(self) -> bytes | None:
-        """The PEM of the CA that signed the server certificate (None over plain HTTP)."""
-        return self._ca_pem
-
-    def client_ssl_context(self) -> ssl.SSLContext | bool:
-        """What an aiohttp client passes as `ssl=` to trust this server: a context with the CA, or True."""
-        if self._ca_pem is None:
-            return True
-        return ssl.create_default_context(cadata=self._ca_pem.decode())
-
     def write_kubeconfig(self, path: str | Path) -> Path:
         """A kubeconfig for this server: cluster, user (token), context `crashloop-sim`."""
         cluster: dict[str, Any] = {"server": self.url}
