@@ -73,7 +73,8 @@ def venv_bin(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv holding the wheel and its dependencies from the index, nothing else."""
     venv = tmp_path_factory.mktemp("venv")
     _run([sys.executable, "-m", "venv", str(venv)], timeout=120)
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(dist.wheel)], timeout=900)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile"]
+    _run([*pip, str(dist.wheel)], timeout=900)
     return venv / "bin"
 
 
