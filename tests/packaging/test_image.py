@@ -37,7 +37,6 @@ pytestmark = pytest.mark.skipif(not ENABLED, reason="image build takes minutes: 
 class Podman:
     argv: list[str]
     """podman with the test's own store and the runtime the build script picked."""
-    build_seconds: float
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*self.argv, *args], capture_output=True, text=True, timeout=timeout, check=False)
@@ -67,7 +66,7 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
     print(f"\nscripts/build-image.sh took {seconds:.0f}s:\n{build.stdout}")
     if build.returncode != 0:
         pytest.fail(f"build-image.sh exited {build.returncode}\nstdout:\n{build.stdout}\nstderr:\n{build.stderr}")
-    podman = Podman(argv=["podman", *opts.split()], build_seconds=seconds)
+    podman = Podman(argv=["podman", *opts.split()])
     yield podman
     podman.run("rmi", "--all", "--force")
 
