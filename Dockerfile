@@ -5,11 +5,18 @@
 # source tree ship. Every dependency has binary wheels for CPython 3.11 on amd64 and arm64, so the
 # builder needs no compiler either. Pin the base by digest for reproducible builds:
 #   --build-arg PYTHON_IMAGE=python:3.11-slim@sha256:...
+# Where no registry can be reached, `make image` builds this file with podman on a Debian base
+# made with mmdebstrap (scripts/build-image.sh).
 ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
+# Unset in a normal build (pip uses PyPI). `make image` (scripts/build-image.sh) builds offline on
+# a local Debian base: it mounts a wheelhouse and sets PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheelhouse.
+# Build args, not ENV, so they stay out of the final image.
+ARG PIP_NO_INDEX
+ARG PIP_FIND_LINKS
 RUN python -m venv /opt/venv
 WORKDIR /src
 # pyproject.toml names README.md as the package's readme, so it is part of the build input.

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps tools demo test lint typecheck unit generate heldout realworld bench
+.PHONY: setup system-deps tools demo test lint typecheck unit generate heldout realworld bench image image-deps
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -53,3 +53,12 @@ realworld: setup
 
 bench: setup
 	$(PY) benchmarks/run.py
+
+image-deps:
+	scripts/install-image-deps.sh
+
+# The container image from the Dockerfile, built with podman on a Debian base made by mmdebstrap
+# (no registry is pulled from); a wheelhouse from pip feeds the offline build. IMAGE=... renames it.
+# Check it: CRASHLOOP_IMAGE_TEST=1 $(BIN)/pytest -q tests/packaging/test_image.py
+image: setup image-deps
+	PYTHON=$(PY) scripts/build-image.sh
