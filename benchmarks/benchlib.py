@@ -224,7 +224,7 @@ def sim_argv(*, filler_pods: int, kubeconfig_out: Path) -> list[str]:
     """`crashloop-exporter sim` with filler pods and no scenarios (scenario pods crash, fetch logs
     and emit events: noise for a throughput number)."""
     return [sys.executable, "-m", "crashloop_exporter", "sim", "--listen", "127.0.0.1:0", "--kubeconfig-out",
-            str(kubeconfig_out), "--filler-pods", str(filler_pods), "--scenarios", ""]
+            str(kubeconfig_out), "--filler-pods", str(filler_pods), "--scenarios", "", "--plain-http"]
 
 
 def failing_sim_argv(*, pods: int, kubeconfig_out: Path) -> list[str]:

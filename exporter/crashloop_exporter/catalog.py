@@ -561,6 +561,9 @@ _BUILTIN: tuple[Cause, ...] = (
             "runc/shell messages a wrapper entrypoint prints (`exec: ...`, `sh: ...: not found`)",
             r"exec format error",
             r"executable file not found in \$PATH",
+            # runc libcontainer/standard_init_linux.go: `exec user process caused "no such file or directory"`
+            # (runc 1.0-rc, docker 18.x/19.x; later `exec user process caused: no such file or directory`).
+            r"exec user process caused:? \"?(?:no such file or directory|permission denied)",
             r"exec: \"?(?P<module>[^\s\"]+)\"?: (?:stat [^:]+: )?no such file or directory",
             r"^exec (?P<module>/\S+): no such file or directory",
             r"^(?:/bin/)?(?:ba)?sh: (?:\d+: )?(?:exec: )?(?P<module>\S+): (?:not found|No such file or directory)",
@@ -788,6 +791,13 @@ _BUILTIN: tuple[Cause, ...] = (
             r"strconv\.Atoi: parsing \"[^\"]*\": invalid syntax",
         )
         + _logs("spf13/viper ConfigParseError `While parsing config: %s` (v1.x)", r"While parsing config: ")
+        + _logs(
+            "Prometheus/Alertmanager cmd main.go `Loading configuration file failed` (all versions); go-yaml "
+            "(gopkg.in/yaml.v2/v3) parser errors `yaml: line %d: %s` that a daemon prints as its fatal error",
+            r"Loading configuration file failed",
+            r"\byaml: line \d+: (?:could not find|did not find|mapping values|found character|block sequence|"
+            r"cannot unmarshal|found unexpected)",
+        )
         + _logs(
             "Rails railties application.rb `Missing `secret_key_base` for '%s' environment` (Rails 4.1+)",
             r"Missing [`']?secret_key_base[`']? for '\w+' environment",

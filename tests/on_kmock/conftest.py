@@ -299,6 +299,8 @@ async def launch_exporter(kmock: RawHandler, tmp_path: Path) -> AsyncIterator[La
                  "--kubeconfig", str(kubeconfig),
                  "--listen-address", f"127.0.0.1:{port}",
                  "--new-series-holdback", "0",
+                 # These tests are about pods, events and logs; kmock declares no Services.
+                 "--no-dependencies",
                  "--log-level", "debug"],
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, env=env,
             )

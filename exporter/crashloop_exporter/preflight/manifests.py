@@ -157,6 +157,12 @@ def expand_sources(sources: Sequence[str]) -> list[tuple[str, bool]]:
 KUSTOMIZATION_FILES = frozenset({"kustomization.yaml", "kustomization.yml", "kustomization"})
 
 
+def _in_helm_chart(path: Path) -> bool:
+    """Inside a Helm chart (a folder with Chart.yaml above it): templates and values, not manifests.
+    `helm template ... | crashloop-exporter preflight -f -` checks what the chart renders."""
+    return any((parent / "Chart.yaml").is_file() for parent in path.resolve().parents)
+
+
 def _is_object(value: object) -> bool:
     return isinstance(value, Mapping) and "kind" in value and "apiVersion" in value
 
@@ -176,6 +182,9 @@ def load_manifests(sources: Sequence[str], *, stdin: BinaryIO | None = None) -> 
     for source, named in expand_sources(sources):
         if not named and Path(source).name.lower() in KUSTOMIZATION_FILES:
             out.skipped_files.append(source)  # kustomize's own file: `kubectl kustomize` is what builds it
+            continue
+        if not named and (_in_helm_chart(Path(source)) or Path(source).name == "Chart.yaml"):
+            out.skipped_files.append(source)
             continue
         text, name = _read(source, stdin)
         before = out.documents
