@@ -83,7 +83,8 @@ def offline_findings(case: ReplayCase) -> list[Finding]:
     """What `diagnose` says of the case, as of the time it was captured."""
     warnings: list[str] = []
     builder = SnapshotBuilder(warn=warnings.append)
-    for kind, objects in (("Node", case.nodes), ("Pod", case.pods), ("Event", case.events)):
+    for kind, objects in (("Node", case.nodes), ("Pod", case.pods), ("Event", case.events),
+                          ("Service", case.services)):
         for i, raw in enumerate(objects):
             builder.add(kind, raw, where=f"{case.name} {kind} {i}")
     for (namespace, pod), per_container in case.logs.items():

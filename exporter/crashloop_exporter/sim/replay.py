@@ -101,11 +101,14 @@ class ReplayCase:
     """(namespace, pod) -> container -> the output of its last terminated run."""
     as_of: float | None = None
     """When the case was captured (its "now"); None: its latest timestamp."""
+    services: list[dict[str, Any]] = field(default_factory=list)
+    """Services of the case (a dump's `<ns>/services.json`), for dependency chains."""
 
     def to_json(self) -> dict[str, Any]:
         """The `--replay-cases` form: objects as captured, logs as a list, as_of in epoch seconds."""
         return {
             "name": self.name, "as_of": self.as_of, "pods": self.pods, "events": self.events, "nodes": self.nodes,
+            "services": self.services,
             "logs": [{"namespace": ns, "pod": pod, "container": c, "text": text}
                      for (ns, pod), per in sorted(self.logs.items()) for c, text in sorted(per.items())],
         }
@@ -116,9 +119,10 @@ class ReplayCase:
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             raise InputError(f"{where}: a replay case is an object with a name")
         name = data["name"]
-        lists = {k: data.get(k) or [] for k in ("pods", "events", "nodes", "logs")}
+        lists = {k: data.get(k) or [] for k in ("pods", "events", "nodes", "logs", "services")}
         if not all(isinstance(v, list) and all(isinstance(x, dict) for x in v) for v in lists.values()):
-            raise InputError(f"{where}: case {name!r}: pods, events, nodes and logs must be lists of objects")
+            raise InputError(f"{where}: case {name!r}: pods, events, nodes, services and logs must be lists of "
+                             "objects")
         as_of = data.get("as_of")
         if as_of is not None and not isinstance(as_of, int | float):
             raise InputError(f"{where}: case {name!r}: as_of must be epoch seconds")
@@ -129,7 +133,7 @@ class ReplayCase:
                 raise InputError(f"{where}: case {name!r}: each log needs namespace, pod, container and text")
             logs.setdefault((entry["namespace"], entry["pod"]), {})[entry["container"]] = entry["text"]
         return cls(name, lists["pods"], lists["events"], lists["nodes"], logs,
-                   None if as_of is None else float(as_of))
+                   None if as_of is None else float(as_of), lists["services"])
 
     def latest(self) -> float | None:
         """The newest timestamp in the case's objects: a lower bound for when it was captured."""
@@ -258,6 +262,9 @@ class Replay:
                 meta.setdefault("namespace", about[0])
                 self.store["events"].put_dict(body)
                 self._events.setdefault(about, []).append((_field_container(body), str(meta["name"])))
+            if "services" in self.store.collections:
+                for service in case.services:
+                    self.store["services"].put_dict(shift_timestamps(service, shift))
             for key, per_container in case.logs.items():
                 self.logs.setdefault(key, {}).update(per_container)
             self.deaths_by_case.setdefault(case.name, {})
@@ -281,6 +288,9 @@ class Replay:
 
     @property
     def done(self) -> bool:
+        """All `cycles` performed; at once when nothing in the cases crashes or retries."""
+        if not (self.loopers or self.retrying):
+            return True
         return bool(self.cycles) and self.ticks >= self.cycles * STEPS_PER_CYCLE
 
     def start(self) -> None:
@@ -397,7 +407,7 @@ class _RawCollector(SnapshotBuilder):
 
     def __init__(self) -> None:
         super().__init__(warn=self._skipped)
-        self.raw: dict[str, dict[tuple[str, str], dict[str, Any]]] = {"Pod": {}, "Event": {}, "Node": {}}
+        self.raw: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         self.warnings: list[str] = []
 
     def _skipped(self, line: str) -> None:
@@ -409,7 +419,7 @@ class _RawCollector(SnapshotBuilder):
             meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
             assert isinstance(meta, dict)
             key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
-            self.raw[kind][key] = copy.deepcopy(raw)
+            self.raw.setdefault(kind, {})[key] = copy.deepcopy(raw)
         return accepted
 
 
@@ -424,9 +434,10 @@ def load_case(name: str, *, dump: str | None = None, files: Sequence[str] = ()) 
     snapshot = collector.build()
     return ReplayCase(
         name,
-        pods=list(collector.raw["Pod"].values()),
-        events=list(collector.raw["Event"].values()),
-        nodes=list(collector.raw["Node"].values()),
+        pods=list(collector.raw.get("Pod", {}).values()),
+        events=list(collector.raw.get("Event", {}).values()),
+        nodes=list(collector.raw.get("Node", {}).values()),
+        services=list(collector.raw.get("Service", {}).values()),
         logs={k: dict(v) for k, v in snapshot.logs.items()},
         as_of=snapshot.latest,
     )
@@ -448,7 +459,7 @@ def load_cases_file(path: str) -> list[ReplayCase]:
 def copy_case(case: ReplayCase, *, name: str | None = None) -> ReplayCase:
     """An independent copy (the replay mutates nothing it was given, but tests may)."""
     return ReplayCase(name or case.name, copy.deepcopy(case.pods), copy.deepcopy(case.events),
-                      copy.deepcopy(case.nodes), copy.deepcopy(case.logs), case.as_of)
+                      copy.deepcopy(case.nodes), copy.deepcopy(case.logs), case.as_of, copy.deepcopy(case.services))
 
 
 __all__ = [
