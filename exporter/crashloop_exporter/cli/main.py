@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -62,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CrashloopError as e:
         print(f"crashloop-exporter {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `demo | head`: the reader left, which is not an error. Point stdout at /dev/null so the
+        # interpreter's exit flush is quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except OSError as e:
         # A file or socket the user pointed at, failing in a way no module turned into an
         # InputError: still one line, naming the file when the OS said which.
