@@ -23,9 +23,9 @@ def test_fixture_classifies_as_expected(path: Path) -> None:
     }
     expected = {e["container"]: e for e in case.expect}
     problems = []
-    for name, f in findings.items():
-        if name not in expected and f.failing:
-            problems.append(f"{name}: unexpected failing finding {f.cause} ({f.reason})")
+    for name, found in findings.items():
+        if name not in expected and found.failing:
+            problems.append(f"{name}: unexpected failing finding {found.cause} ({found.reason})")
     for name, exp in expected.items():
         f = findings.get(name)
         if f is None:

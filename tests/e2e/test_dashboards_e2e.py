@@ -91,8 +91,11 @@ def test_every_panel_query_is_valid_and_returns_data(
 
     for _ in range(3):  # restarts moving in kube-state-metrics too, for the comparison panel
         seen = sim_restarts()["total"]
-        wait_until(lambda seen=seen: sim_restarts()["total"] > seen, timeout=30,
-                   what="the simulator to restart containers")
+
+        def restarted(seen: int = seen) -> bool:
+            return bool(sim_restarts()["total"] > seen)
+
+        wait_until(restarted, timeout=30, what="the simulator to restart containers")
         restarts = sim_restarts()["by_container"]
         for e in http_json(f"{exporter.api_url}/_sim/expectations"):
             key = f"{e['namespace']}/{e['pod']}/{e['container']}"
@@ -104,8 +107,11 @@ def test_every_panel_query_is_valid_and_returns_data(
                 uid=e["uid"],
             )
         updated = time.time()
-        wait_until(lambda updated=updated: prom.query(f'timestamp(up{{job="kube-state-metrics"}}) > {updated}') or None,
-                   timeout=30, what="Prometheus to scrape the updated kube-state-metrics")
+
+        def scraped(updated: float = updated) -> bool:
+            return bool(prom.query(f'timestamp(up{{job="kube-state-metrics"}}) > {updated}'))
+
+        wait_until(scraped, timeout=30, what="Prometheus to scrape the updated kube-state-metrics")
     now = time.time()
     queries = panel_queries(range_seconds=60, step_seconds=2, scrape_interval_seconds=1)
     assert len(queries) > 40

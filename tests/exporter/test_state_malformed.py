@@ -214,7 +214,9 @@ _bad_count = st.one_of(
     st.none(),
     st.text(max_size=6),
 )
-_bad_entry = st.one_of(st.none(), st.integers(), st.text(max_size=4), st.just({}), st.just({"name": "api"}))
+_bad_entry: st.SearchStrategy[object] = st.one_of(
+    st.none(), st.integers(), st.text(max_size=4), st.just({}), st.just({"name": "api"})
+)
 MALFORMED: st.SearchStrategy[Mutation] = st.one_of(
     st.sampled_from(list(UNREADABLE_STATUS.values())),
     _junk.filter(lambda v: not isinstance(v, dict)).map(lambda v: _set(_STATUS, v)),

@@ -4,7 +4,6 @@ between sees a whole state, and the counts stay exact (issue 12, defect 1)."""
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from typing import Any
 
 from crashloop_exporter.app import StateHandler
@@ -20,10 +19,10 @@ LOG = "Traceback (most recent call last):\n  File \"app.py\", line 3\nConnection
 
 def _by_cause(state: ClusterState) -> dict[str, float]:
     """Crashes counted, summed over the containers, by cause."""
-    out: Counter[str] = Counter()
+    out: dict[str, float] = {}
     for key, value in state.crashes.snapshot(now=state.now()):
-        out[key.cause] += value
-    return dict(out)
+        out[key.cause] = out.get(key.cause, 0.0) + value
+    return out
 
 
 def _whole(state: ClusterState, *, old: int, new: int) -> tuple[int, float]:

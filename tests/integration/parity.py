@@ -196,8 +196,8 @@ def mismatch_table(expected: Expected, failing: dict[ContainerKey, str],
             case = expected.case_of.get(key, "?")
             cases.add(case)
             rows.append(f"  {case}: {'/'.join(key)}: diagnose {e}, live {g}")
-    for key in sorted(set(expected.crashes) | set(crashes)):
-        e_n, g_n = expected.crashes.get(key, 0.0), crashes.get(key, 0.0)
+    for series in sorted(set(expected.crashes) | set(crashes)):
+        e_n, g_n = expected.crashes.get(series, 0.0), crashes.get(series, 0.0)
         if e_n != g_n:
-            rows.append(f"  crashes {'/'.join(key)}: replay performed {e_n:g}, exporter counted {g_n:g}")
+            rows.append(f"  crashes {'/'.join(series)}: replay performed {e_n:g}, exporter counted {g_n:g}")
     return rows, cases

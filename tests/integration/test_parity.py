@@ -33,7 +33,7 @@ def _live(exporter_metrics: dict[str, dict[tuple[tuple[str, str], ...], float]]
         d = dict(labels)
         if value:
             failing[(d["namespace"], d["pod"], d["container"])] = d["cause"]
-    crashes = {}
+    crashes: dict[tuple[str, ...], float] = {}
     for labels, value in exporter_metrics.get("crashloop_crashes_total", {}).items():
         d = dict(labels)
         if value:

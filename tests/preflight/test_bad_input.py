@@ -110,8 +110,8 @@ def test_input_without_workloads_passes_with_a_note(write: Callable[[str, str], 
 SHARED_READER_CASES = {
     # name: (file name, content); both commands read these through inputs.documents
     "invalid-yaml": ("bad.yaml", DEPLOYMENT + "---\nkind: Service\nmetadata: {name: x\n"),
-    "invalid-json": ("bad.json", '{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "s", "namespace": "n"}}\n'
-                              '{"kind": '),
+    "invalid-json": ("bad.json", '{"kind": "Service", "apiVersion": "v1", '
+                              '"metadata": {"name": "s", "namespace": "n"}}\n{"kind": '),
     "json-too-deep": ("deep.json", "[" * 50_000 + "]" * 50_000),
     "scalar-document": ("scalar.yaml", "just a string\n"),
     "items-not-a-list": ("items.json", '{"kind": "List", "items": {"a": 1}}'),
