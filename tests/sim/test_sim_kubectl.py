@@ -36,10 +36,11 @@ async def test_kubectl_get_describe_and_logs(make_sim: MakeSim, tmp_path: Path) 
     header = out.splitlines()[0].split()
     assert header == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     rows = {line.split()[1]: line.split() for line in out.splitlines()[1:]}
+    by_ns = {(line.split()[0], line.split()[1]): line.split() for line in out.splitlines()[1:]}
     assert rows["payment-service-7d9f4b8c6-xk2p9"][3] == "CrashLoopBackOff"
     assert rows["profile-api-7c9d8b6f5-wn4tq"][3] == "Init:CrashLoopBackOff"
     assert rows["billing-api-6c8d7f5b9-t8wq2"][3] == "CreateContainerConfigError"
-    assert rows["postgres-0"][2:4] == ["1/1", "Running"]
+    assert by_ns[("staging", "postgres-0")][2:4] == ["1/1", "Running"]
     rc, out = await _kubectl(kubeconfig, "get", "secret", "stripe-secret", "-n", "production")
     assert rc == 1 and 'Error from server (NotFound): secrets "stripe-secret" not found' in out
     rc, out = await _kubectl(kubeconfig, "logs", "payment-service-7d9f4b8c6-xk2p9", "-n", "production",
