@@ -13,8 +13,8 @@ from typing import Any
 
 from crashloop_exporter.errors import SimError, SimRequestError
 from crashloop_exporter.sim.clock import SimClock
-from crashloop_exporter.sim.faults import STORE_KINDS, STREAM_KINDS, Fault, FaultBook, fault_from_json
 from crashloop_exporter.sim.endpointslices import attach_endpointslices
+from crashloop_exporter.sim.faults import STORE_KINDS, STREAM_KINDS, Fault, FaultBook, fault_from_json
 from crashloop_exporter.sim.filler import Churn, FillerPod, add_filler_pods, filler_namespaces, filler_node_names
 from crashloop_exporter.sim.lifecycle import Lifecycle
 from crashloop_exporter.sim.objects import (

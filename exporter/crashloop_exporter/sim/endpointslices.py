@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crashloop_exporter.sim.objects import KUBE_ALPHABET, endpointslice_body, stable_uid
-from crashloop_exporter.sim.store import Change, Collection, Key, StoredObject, Store
+from crashloop_exporter.sim.store import Change, Collection, Key, Store, StoredObject
 
 MAX_ENDPOINTS_PER_SLICE = 100
 """kube-controller-manager's default --max-endpoints-per-slice."""

@@ -1,7 +1,7 @@
 """The resources the simulated apiserver serves, declared once.
 
-Discovery (`/api/v1`, `/apis/<group>/<version>`), LIST kinds, field-selector support, bookmark bodies and 404 wording all
-read this table, so adding a resource is one entry here.
+Discovery (`/api/v1`, `/apis/<group>/<version>`), LIST kinds, field-selector support, bookmark
+bodies and 404 wording all read this table, so adding a resource is one entry here.
 """
 
 from __future__ import annotations

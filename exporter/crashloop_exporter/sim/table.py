@@ -161,7 +161,8 @@ def _endpointslice_row(obj: Mapping[str, Any], now: float) -> list[Any]:
     ports = ",".join(str(p.get("port")) for p in obj.get("ports") or ()) or "<unset>"
     addresses = [a for e in obj.get("endpoints") or () for a in e.get("addresses") or ()]
     shown = ",".join(addresses[:3]) + (f" + {len(addresses) - 3} more..." if len(addresses) > 3 else "")
-    return [meta.get("name"), obj.get("addressType"), ports, shown or "<unset>", _age(meta.get("creationTimestamp"), now)]
+    age = _age(meta.get("creationTimestamp"), now)
+    return [meta.get("name"), obj.get("addressType"), ports, shown or "<unset>", age]
 
 
 _NAME: Column = ("Name", "string", 0, "Name must be unique within a namespace.")
