@@ -7,6 +7,7 @@ directly (pause, advance the clock, inject faults, delete pods, read stats) with
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -265,6 +266,19 @@ class SimCluster:
         self.store["configmaps"].put_dict(configmap_body(namespace=namespace, name=name, data=data,
                                                          uid=stable_uid(namespace, "ConfigMap", name),
                                                          created=time.time()))
+
+    def put_object(self, resource: str, body: Mapping[str, Any]) -> None:
+        """Create or replace a pod or Service as given (a replayed pod whose kubelet reports it
+        recovered, a Service edited by hand); the endpointslice controller follows. Pods the
+        lifecycle runs are refused: their kubelet owns their status."""
+        if resource not in ("pods", "services"):
+            raise SimError(f"put_object takes pods or services, not {resource!r}")
+        meta = body.get("metadata")
+        if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str) or not meta.get("namespace"):
+            raise SimError("the object needs metadata.name and metadata.namespace")
+        if resource == "pods" and (str(meta["namespace"]), meta["name"]) in self.lifecycle.pods:
+            raise SimError(f"pod {meta['namespace']}/{meta['name']} is run by the sim's lifecycle; use delete_pod")
+        self.store[resource].put_dict(json.loads(json.dumps(body)))
 
     def delete_object(self, resource: str, namespace: str, name: str) -> bool:
         """Delete a Secret, ConfigMap, event, node or namespace object (pods: use delete_pod).

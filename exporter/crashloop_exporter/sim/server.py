@@ -678,6 +678,12 @@ class SimServer:
                     new = c.delete_pod(str(body.get("namespace", "")), str(body.get("name", "")),
                                        recreate=bool(body.get("recreate", False)))
                     return self._json({"deleted": body.get("name"), "replacement": new})
+                case ("POST", "objects"):
+                    obj = body.get("object")
+                    if not isinstance(obj, dict):
+                        raise SimError("POST /_sim/objects needs {\"resource\": ..., \"object\": {...}}")
+                    c.put_object(str(body.get("resource", "")), obj)
+                    return self._json({"stored": obj.get("metadata", {}).get("name")}, status=201)
                 case ("POST", "churn"):
                     c.set_churn(float(body.get("rate", 0)))
                     return self._json({"rate": c.churn.rate})
