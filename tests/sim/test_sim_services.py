@@ -3,6 +3,8 @@ sim's endpointslice controller derives from the pods (readiness, hostname, targe
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 from crashloop_exporter.deps.records import parse_slice
@@ -11,9 +13,9 @@ from tests.sim.conftest import MakeSim, read_events
 SLICES = "/apis/discovery.k8s.io/v1/namespaces/production/endpointslices"
 
 
-def _slice_of(items: list[dict[str, object]], service: str) -> dict[str, object]:
-    found = [s for s in items if s["metadata"]["labels"]["kubernetes.io/service-name"] == service]  # type: ignore[index]
-    assert len(found) == 1, [s["metadata"] for s in items]  # type: ignore[index]
+def _slice_of(items: list[dict[str, Any]], service: str) -> dict[str, Any]:
+    found = [s for s in items if s["metadata"]["labels"]["kubernetes.io/service-name"] == service]
+    assert len(found) == 1, [s["metadata"] for s in items]
     return found[0]
 
 
@@ -53,10 +55,10 @@ async def test_slices_follow_the_pods_behind_each_service(make_sim: MakeSim) -> 
     assert pod is not None
     headless = _slice_of(listed["items"], "postgres")
     assert headless["addressType"] == "IPv4"
-    assert headless["metadata"]["labels"]["service.kubernetes.io/headless"] == ""  # type: ignore[index]
-    assert headless["metadata"]["ownerReferences"][0]["kind"] == "Service"  # type: ignore[index]
+    assert headless["metadata"]["labels"]["service.kubernetes.io/headless"] == ""
+    assert headless["metadata"]["ownerReferences"][0]["kind"] == "Service"
     assert headless["ports"] == [{"name": "postgres", "protocol": "TCP", "port": 5432}]
-    (endpoint,) = headless["endpoints"]  # type: ignore[misc]
+    (endpoint,) = headless["endpoints"]
     assert endpoint["addresses"] == [pod["status"]["podIP"]]
     assert endpoint["hostname"] == "postgres-0"
     assert endpoint["targetRef"] == {"kind": "Pod", "namespace": "production", "name": "postgres-0",
@@ -65,7 +67,7 @@ async def test_slices_follow_the_pods_behind_each_service(make_sim: MakeSim) -> 
     ready = any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"]["conditions"])
     assert endpoint["conditions"] == {"ready": ready, "serving": ready, "terminating": False}
     cluster_ip = _slice_of(listed["items"], "postgres-service")
-    assert "hostname" not in cluster_ip["endpoints"][0]  # type: ignore[index]  # subdomain names `postgres`
+    assert "hostname" not in cluster_ip["endpoints"][0]  # subdomain names `postgres`
     record = parse_slice(orjson.dumps(cluster_ip))
     assert record.service == "postgres-service" and [e.pod for e in record.endpoints] == ["postgres-0"]
     _, api = await sim.get("/api/v1/namespaces/production/services/api")
@@ -84,7 +86,7 @@ async def test_list_pages_and_a_watch_sees_readiness_flip_and_pod_deletion(make_
     assert {s["metadata"]["name"] for s in services} == {"postgres", "postgres-service", "api"}
     _, listed = await sim.get(SLICES)
     rv = listed["metadata"]["resourceVersion"]
-    ready_before = _slice_of(listed["items"], "postgres-service")["endpoints"][0]["conditions"]["ready"]  # type: ignore[index]
+    ready_before = _slice_of(listed["items"], "postgres-service")["endpoints"][0]["conditions"]["ready"]
     async with sim.http.get(sim.url + SLICES, params={
             "watch": "true", "resourceVersion": rv, "allowWatchBookmarks": "true", "timeoutSeconds": "30"}) as resp:
         seen: list[dict[str, object]] = []
