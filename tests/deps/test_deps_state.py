@@ -17,11 +17,13 @@ NOW = 1710468900.0  # 2024-03-15T02:15:00Z
 
 def _slice_objects() -> list[dict[str, Any]]:
     svcs = [parse_service(s) for s in fx.services()]
-    slices = slices_from_selectors(svcs, [parse_pod_address(p) for p in fx.pods()])
+    pods = [parse_pod_address(p) for p in fx.pods()]
+    ips = {(p.namespace, p.name): list(p.ips) for p in pods}
+    slices = slices_from_selectors(svcs, pods)
     label = "kubernetes.io/service-name"
     return [{"metadata": {"name": s.name, "namespace": s.namespace, "labels": {label: s.service}},
              "addressType": "IPv4",
-             "endpoints": [{"addresses": list(e.addresses), "hostname": e.hostname or None,
+             "endpoints": [{"addresses": ips[(s.namespace, e.pod)], "hostname": e.hostname or None,
                             "targetRef": {"kind": "Pod", "name": e.pod, "namespace": s.namespace}}
                            for e in s.endpoints]} for s in slices]
 

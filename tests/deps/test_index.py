@@ -16,10 +16,10 @@ def index() -> DependencyIndex:
     ix.put_service(ServiceRecord("data", "kafka-hl", (), True, (("app", "kafka"),), "", (9092,)))
     ix.put_service(ServiceRecord("prod", "manual", ("10.96.0.9",), False, (), "", (80,)))
     ix.put_service(ServiceRecord("prod", "alias", (), False, (), "db.example.com", ()))
-    ix.put_slice(SliceRecord("prod", "pg-abc", "pg", (EndpointRecord("pg-0", "", ("10.244.0.5",)),)))
+    ix.put_slice(SliceRecord("prod", "pg-abc", "pg", (EndpointRecord("pg-0", ""),)))
     ix.put_slice(SliceRecord("data", "kafka-hl-x", "kafka-hl", (
-        EndpointRecord("kafka-0", "kafka-0", ("10.244.3.9",)), EndpointRecord("kafka-1", "kafka-1", ("10.244.3.8",)))))
-    ix.put_slice(SliceRecord("prod", "manual-1", "manual", (EndpointRecord("vm", "", ("10.0.0.1",)),)))
+        EndpointRecord("kafka-0", "kafka-0"), EndpointRecord("kafka-1", "kafka-1"))))
+    ix.put_slice(SliceRecord("prod", "manual-1", "manual", (EndpointRecord("vm", ""),)))
     ix.put_pod_ips("prod", "pg-0", ("10.244.0.5",))
     return ix
 

@@ -39,7 +39,7 @@ async def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
             async with http.get(url + "/api/v1/namespaces/production/pods", ssl=trusting) as r:
                 body = await r.json()
-            assert r.status == 200 and len(body["items"]) == 4
+            assert r.status == 200 and len(body["items"]) == 3
             with pytest.raises(aiohttp.ClientConnectorCertificateError):
                 await http.get(url + "/version")  # the system trust store does not know the sim's CA
     finally:

@@ -110,25 +110,25 @@ async def test_forbidden_pod_logs(sim: Sim) -> None:
     """status 403 on pods/log (count 0 = until cleared) is RBAC's Forbidden with its message."""
     sim.cluster.add_fault("status", code=403, resource="pods/log", count=0)
     for _ in range(2):
-        status, body = await sim.get("/api/v1/namespaces/production/pods/postgres-0/log")
+        status, body = await sim.get("/api/v1/namespaces/staging/pods/postgres-0/log")
         assert status == 403 and body["reason"] == "Forbidden"
         assert body["message"] == (
             'pods "postgres-0" is forbidden: User "system:serviceaccount:monitoring:crashloop-exporter" cannot get '
-            'resource "pods/log" in API group "" in the namespace "production"')
+            'resource "pods/log" in API group "" in the namespace "staging"')
     sim.cluster.clear_faults()
-    assert (await sim.get("/api/v1/namespaces/production/pods/postgres-0/log"))[0] == 200
+    assert (await sim.get("/api/v1/namespaces/staging/pods/postgres-0/log"))[0] == 200
 
 
 async def test_log_fault_on_one_node_spares_the_pods_of_other_nodes(sim: Sim) -> None:
     """A pods/log fault with `node` hits only the logs of pods on that node (an unreachable kubelet)."""
     sim.cluster.add_fault("status", code=500, resource="pods/log", node="sw-infrarunbook-03", count=0)
-    assert sim.cluster.pod_node("production", "postgres-0") == "sw-infrarunbook-03"
-    assert (await sim.get("/api/v1/namespaces/production/pods/postgres-0/log"))[0] == 500
+    assert sim.cluster.pod_node("staging", "postgres-0") == "sw-infrarunbook-03"
+    assert (await sim.get("/api/v1/namespaces/staging/pods/postgres-0/log"))[0] == 500
     other = next(p for p in sim.cluster.lifecycle.pods.values() if p.node == "sw-infrarunbook-02" and p.regular)
     status, _ = await sim.get(f"/api/v1/namespaces/{other.namespace}/pods/{other.name}/log",
                               container=other.regular[0].name)
     assert status != 500
-    assert (await sim.get("/api/v1/namespaces/production/pods/postgres-0/log"))[0] == 500
+    assert (await sim.get("/api/v1/namespaces/staging/pods/postgres-0/log"))[0] == 500
 
 
 def test_node_is_refused_on_faults_that_cannot_know_a_pod() -> None:

@@ -27,7 +27,7 @@ async def test_previous_logs_of_the_seed_payment_service(sim: Sim) -> None:
 
 async def test_no_previous_instance_is_a_400_with_the_kubelet_wording(sim: Sim) -> None:
     """previous=true on a container that never terminated is 400 `previous terminated container ... not found`."""
-    status, body = await sim.get("/api/v1/namespaces/production/pods/postgres-0/log", previous="true")
+    status, body = await sim.get("/api/v1/namespaces/staging/pods/postgres-0/log", previous="true")
     assert status == 400
     assert body["reason"] == "BadRequest"
     assert body["message"] == 'previous terminated container "postgres" in pod "postgres-0" not found'

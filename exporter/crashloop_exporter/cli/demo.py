@@ -23,6 +23,7 @@ from pathlib import Path
 
 from crashloop_exporter.catalog import CAUSES
 from crashloop_exporter.cli.flags import add_setting_flags, bounded_number, csv, settings_from_args
+from crashloop_exporter.findings import Finding
 from crashloop_exporter.render import paint_severity, use_color
 from crashloop_exporter.settings import DEFAULT_PORT, Bounds
 
@@ -144,6 +145,22 @@ def causes_table(findings: Iterable[Seen], crashes: Counter[str], *, examples: d
     return "\n".join(rows)
 
 
+def chain_notes(findings: Iterable[Finding]) -> list[str]:
+    """One line per failing dependent whose dependency resolved: `ns/pod needs target →
+    Kind/workload (cause)`, and `, root Kind/workload (cause)` when the chain goes further."""
+    notes = []
+    for f in sorted(findings, key=lambda f: (f.namespace, f.pod, f.container)):
+        dep = f.dependency
+        if dep is None or not f.failing:
+            continue
+        state = f"({dep.cause})" if dep.failing and dep.cause else "(healthy)"
+        line = f"{f.namespace}/{f.pod} needs {dep.target} → {dep.workload_kind}/{dep.workload} {state}"
+        if dep.root is not None:
+            line += f", root {dep.root.workload_kind}/{dep.root.workload} ({dep.root.cause or 'healthy'})"
+        notes.append(line)
+    return notes
+
+
 def run(args: argparse.Namespace) -> int:
     settings_from_args(args)  # bad flags fail before the simulator starts
     from crashloop_exporter.logsetup import setup_logging
@@ -210,6 +227,9 @@ def _print_table(exporter: object, endpoints: Endpoints) -> None:
         examples.setdefault(key.cause, f"{key.namespace}/{key.workload_kind}/{key.workload}")
     tty = use_color(sys.stdout)
     table = causes_table(findings, crashes, examples=examples, color=tty)
+    notes = chain_notes(state.all_findings())
+    if notes:
+        table += "\n\ndependency chains (fix the right-hand side first):\n" + "\n".join(f"  {n}" for n in notes)
     if tty:
         print("\x1b[2J\x1b[H", end="")
     print(f"\n{time.strftime('%H:%M:%S')}  crashloop-exporter demo  (Ctrl-C to stop)\n{endpoints.header()}\n\n{table}",

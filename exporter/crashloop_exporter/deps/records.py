@@ -2,8 +2,8 @@
 
 A Service is ~1-2 KiB of JSON (managedFields, annotations, status); resolving `svc.ns:port` needs
 its name, cluster IPs, type, whether it has a selector, and its ports. An EndpointSlice needs its
-Service's name and, per endpoint, the addresses, the hostname (a headless Service's
-`pod-0.svc.ns`) and the Pod it points at. msgspec decodes JSON bytes (a watch line) or a dict (a
+Service's name and, per endpoint, the hostname (a headless Service's `pod-0.svc.ns`) and the
+Pod it points at (its IPs come from the pod watch). msgspec decodes JSON bytes (a watch line) or a dict (a
 dump file, a YAML document) into these Structs and skips everything else; a wrong type raises
 `MalformedObjectError` naming the path, which the caller counts as one skipped object.
 """
@@ -65,7 +65,6 @@ class _TargetRef(Struct, frozen=True, gc=False):
 
 
 class _Endpoint(Struct, frozen=True, gc=False):
-    addresses: list[str] | None = None
     hostname: str | None = None
     targetRef: _TargetRef | None = None
 
@@ -95,11 +94,12 @@ class ServiceRecord(Struct, frozen=True, gc=False):
 
 
 class EndpointRecord(Struct, frozen=True, gc=False):
-    """One endpoint of a slice that points at a Pod."""
+    """One endpoint of a slice that points at a Pod: which pod, and its headless-Service hostname.
+    Its addresses are not kept: a pod IP resolves through the pod watch's own index, so a copy per
+    endpoint would only cost memory (~120 bytes each at 10k Services)."""
 
     pod: str
     hostname: str
-    addresses: tuple[str, ...]
 
 
 class SliceRecord(Struct, frozen=True, gc=False):
@@ -136,7 +136,7 @@ def parse_service(raw: RawObject) -> ServiceRecord:
     headless = spec.clusterIP == "None"
     return ServiceRecord(
         namespace=sys.intern(meta.namespace),
-        name=meta.name,
+        name=sys.intern(meta.name),
         cluster_ips=tuple(ip for ip in ips if ip and ip != "None"),
         headless=headless,
         selector=tuple(sorted((sys.intern(k), sys.intern(v)) for k, v in (spec.selector or {}).items())),
@@ -151,14 +151,16 @@ def parse_slice(raw: RawObject) -> SliceRecord:
     if not meta.name or not meta.namespace:
         raise MalformedObjectError("endpointslice has no metadata.name or metadata.namespace")
     endpoints = tuple(
-        EndpointRecord(pod=e.targetRef.name, hostname=e.hostname or "", addresses=tuple(e.addresses or ()))
+        EndpointRecord(pod=e.targetRef.name, hostname=e.hostname or "")
         for e in s.endpoints or ()
         # An endpoint without a Pod behind it (a VM, an external IP) names no workload.
         if e.targetRef is not None and e.targetRef.kind == "Pod" and e.targetRef.name
         and e.targetRef.namespace in ("", meta.namespace)
     )
     service = meta.labels.service_name if meta.labels is not None else ""
-    return SliceRecord(namespace=sys.intern(meta.namespace), name=meta.name, service=service, endpoints=endpoints)
+    # The Service's name is also the ServiceRecord's and the index's key: one string for all three.
+    return SliceRecord(namespace=sys.intern(meta.namespace), name=meta.name, service=sys.intern(service),
+                       endpoints=endpoints)
 
 
 class _PodSpec(Struct, frozen=True, gc=False):
@@ -235,7 +237,6 @@ def slices_from_selectors(services: list[ServiceRecord], pods: list[PodAddress])
             EndpointRecord(
                 pod=p.name,
                 hostname=p.hostname if p.hostname and p.subdomain == svc.name else "",
-                addresses=p.ips,
             )
             for p in by_ns.get(svc.namespace, ())
             if set(svc.selector) <= set(p.labels)

@@ -61,7 +61,8 @@ GET  /_sim/expectations   every scenario container with its cause, workload and 
 GET|POST|DELETE /_sim/faults   list / add ({"kind": ..., fields of `faults.Fault`}; answers the
                           fault with its id) / clear
 POST /_sim/pause, /_sim/resume, /_sim/advance {"seconds"}, /_sim/delete-pod {"namespace",
-     "name", "recreate"}, /_sim/churn {"rate"}
+     "name", "recreate"}, /_sim/churn {"rate"}, /_sim/objects {"resource": "pods"|"services",
+     "object": {...}} (store a replayed pod or a Service as given)
 
 Fault kinds: drop_stream (mid_event, clean), gone_watch, gone_http, expire_continue,
 status (code, retry_after, verb, count, node), garbage (line), slow (delay, node), hang (seconds),

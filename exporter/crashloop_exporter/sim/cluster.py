@@ -7,12 +7,14 @@ directly (pause, advance the clock, inject faults, delete pods, read stats) with
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crashloop_exporter.errors import SimError, SimRequestError
 from crashloop_exporter.sim.clock import SimClock
+from crashloop_exporter.sim.endpointslices import attach_endpointslices
 from crashloop_exporter.sim.faults import STORE_KINDS, STREAM_KINDS, Fault, FaultBook, fault_from_json
 from crashloop_exporter.sim.filler import Churn, FillerPod, add_filler_pods, filler_namespaces, filler_node_names
 from crashloop_exporter.sim.lifecycle import Lifecycle
@@ -23,12 +25,20 @@ from crashloop_exporter.sim.objects import (
     namespace_body,
     node_body,
     secret_body,
+    service_body,
     stable_uid,
     ts_nano,
 )
 from crashloop_exporter.sim.pods import LogRun
 from crashloop_exporter.sim.replay import Replay, ReplayCase
-from crashloop_exporter.sim.scenarios import NodeScenario, ObjectScenario, Scenario, load_cluster, load_scenarios
+from crashloop_exporter.sim.scenarios import (
+    NodeScenario,
+    ObjectScenario,
+    Scenario,
+    ServiceScenario,
+    load_cluster,
+    load_scenarios,
+)
 from crashloop_exporter.sim.stats import SimStats
 from crashloop_exporter.sim.store import Store
 
@@ -79,6 +89,7 @@ class SimCluster:
         for i, name in enumerate(filler_node_names(filler_pods)):
             nodes.append(NodeScenario(name=name, ip=f"10.0.{i >> 8}.{i & 255}", labels={"tier": "bench"}))
         self.nodes = {n.name: n for n in nodes}
+        self.endpointslices = attach_endpointslices(self.store)
         self.lifecycle = Lifecycle(store=self.store, clock=self.clock, ids=self.ids, stats=self.stats,
                                    nodes=self.nodes)
         self._populate(base.namespaces, base.objects, nodes, filler_pods)
@@ -123,11 +134,33 @@ class SimCluster:
             else:
                 self.store["configmaps"].put_dict(configmap_body(namespace=o.namespace, name=o.name, data=o.data,
                                                                  uid=uid, created=wall - o.age_seconds))
+        self._put_services([svc for s in self.scenarios for svc in s.services], wall)
         for s in self.scenarios:
             for pod in s.pods:
                 self.lifecycle.add_pod(pod)
         self.lifecycle.flush()
         self._filler_keys = add_filler_pods(self.store["pods"], filler_pods, created=wall)
+
+    def _put_services(self, services: Sequence[ServiceScenario], wall: float) -> None:
+        seen: dict[tuple[str, str], ServiceScenario] = {}
+        taken = {svc.cluster_ip for svc in services if svc.cluster_ip and svc.cluster_ip != "None"}
+        for svc in services:
+            key = (svc.namespace, svc.name)
+            if key in seen:
+                if seen[key] != svc:
+                    raise SimError(f"Service {svc.namespace}/{svc.name} is defined twice, differently")
+                continue
+            seen[key] = svc
+            ip = svc.cluster_ip
+            if not ip and svc.type != "ExternalName":
+                ip = _allocate_cluster_ip(svc.namespace, svc.name, taken)
+            self.store["services"].put_dict(service_body(
+                namespace=svc.namespace, name=svc.name, uid=stable_uid(svc.namespace, "Service", svc.name),
+                created=wall - svc.age_seconds, selector=svc.selector, cluster_ip=ip, stype=svc.type,
+                external_name=svc.external_name, labels=svc.labels, publish_not_ready=svc.publish_not_ready,
+                ports=[{"name": p.name, "port": p.port, "targetPort": p.target_port or p.port,
+                        "protocol": p.protocol} for p in svc.ports],
+            ))
 
     # -- running -----------------------------------------------------------------------------
 
@@ -234,6 +267,19 @@ class SimCluster:
                                                          uid=stable_uid(namespace, "ConfigMap", name),
                                                          created=time.time()))
 
+    def put_object(self, resource: str, body: Mapping[str, Any]) -> None:
+        """Create or replace a pod or Service as given (a replayed pod whose kubelet reports it
+        recovered, a Service edited by hand); the endpointslice controller follows. Pods the
+        lifecycle runs are refused: their kubelet owns their status."""
+        if resource not in ("pods", "services"):
+            raise SimError(f"put_object takes pods or services, not {resource!r}")
+        meta = body.get("metadata")
+        if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str) or not meta.get("namespace"):
+            raise SimError("the object needs metadata.name and metadata.namespace")
+        if resource == "pods" and (str(meta["namespace"]), meta["name"]) in self.lifecycle.pods:
+            raise SimError(f"pod {meta['namespace']}/{meta['name']} is run by the sim's lifecycle; use delete_pod")
+        self.store[resource].put_dict(json.loads(json.dumps(body)))
+
     def delete_object(self, resource: str, namespace: str, name: str) -> bool:
         """Delete a Secret, ConfigMap, event, node or namespace object (pods: use delete_pod).
         Returns whether it existed."""
@@ -338,3 +384,16 @@ class SimCluster:
         if limit_bytes is not None:
             body = body[:limit_bytes]
         return body
+
+
+def _allocate_cluster_ip(namespace: str, name: str, taken: set[str]) -> str:
+    """A stable address in the default service CIDR 10.96.0.0/12 (past .0.1, the `kubernetes`
+    Service, and .0.10, cluster DNS), probing past addresses already taken."""
+    n = int(stable_uid("clusterIP", namespace, name).replace("-", "")[:8], 16)
+    while True:
+        host = 256 + n % ((1 << 20) - 512)
+        ip = f"10.{96 + (host >> 16)}.{(host >> 8) & 255}.{host & 255}"
+        if ip not in taken and host & 255 not in (0, 255):
+            taken.add(ip)
+            return ip
+        n += 1

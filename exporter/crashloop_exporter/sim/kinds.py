@@ -1,7 +1,7 @@
 """The resources the simulated apiserver serves, declared once.
 
-Discovery (`/api/v1`), LIST kinds, field-selector support, bookmark bodies and 404 wording all
-read this table, so adding a resource is one entry here.
+Discovery (`/api/v1`, `/apis/<group>/<version>`), LIST kinds, field-selector support, bookmark
+bodies and 404 wording all read this table, so adding a resource is one entry here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ _COMMON_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
 
 @dataclass(frozen=True, slots=True)
 class ResourceKind:
-    """One core/v1 resource as discovery and the REST layer see it."""
+    """One resource as discovery and the REST layer see it (core/v1 unless `group` says otherwise)."""
 
     resource: str
     """Plural path segment: `pods`."""
@@ -31,10 +31,18 @@ class ResourceKind:
     """Selector field -> dotted JSON path when they differ (`source` is `source.component`)."""
     bookmark_extra: Mapping[str, Any] = field(default_factory=dict)
     """Go zero values the apiserver serialises next to `metadata` in a BOOKMARK object."""
+    group: str = ""
+    """API group: "" is the core group served under `/api/v1`; others under `/apis/<group>/<version>`."""
+    version: str = "v1"
 
     @property
     def list_kind(self) -> str:
         return self.kind + "List"
+
+    @property
+    def api_version(self) -> str:
+        """`v1`, or `discovery.k8s.io/v1`: the apiVersion of its objects, lists and bookmarks."""
+        return f"{self.group}/{self.version}" if self.group else self.version
 
 
 POD_FIELDS = _COMMON_FIELDS | {
@@ -61,6 +69,9 @@ EVENT_FIELDS = _COMMON_FIELDS | {
     "type",
 }
 
+SERVICE_FIELDS = _COMMON_FIELDS | {"spec.clusterIP", "spec.type"}
+DISCOVERY_GROUP = "discovery.k8s.io"
+
 KINDS: tuple[ResourceKind, ...] = (
     ResourceKind(
         "pods", "Pod", "pod", True, ("po",), ("delete", "get", "list", "watch"), POD_FIELDS,
@@ -86,5 +97,18 @@ KINDS: tuple[ResourceKind, ...] = (
         "namespaces", "Namespace", "namespace", False, ("ns",), fields=frozenset({"metadata.name", "status.phase"}),
         bookmark_extra={"spec": {}, "status": {}},
     ),
+    ResourceKind(
+        "services", "Service", "service", True, ("svc",), fields=SERVICE_FIELDS,
+        bookmark_extra={"spec": {}, "status": {"loadBalancer": {}}},
+    ),
+    ResourceKind(
+        "endpointslices", "EndpointSlice", "endpointslice", True, (), group=DISCOVERY_GROUP,
+        # addressType, endpoints and ports carry no omitempty in discovery/v1's Go types.
+        bookmark_extra={"addressType": "", "endpoints": None, "ports": None},
+    ),
 )
 BY_RESOURCE: Mapping[str, ResourceKind] = {k.resource: k for k in KINDS}
+GROUPS: Mapping[str, tuple[ResourceKind, ...]] = {
+    g: tuple(k for k in KINDS if k.group == g) for g in dict.fromkeys(k.group for k in KINDS)
+}
+"""Kinds by API group ("" first: the core group)."""

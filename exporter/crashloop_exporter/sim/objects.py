@@ -333,6 +333,65 @@ def configmap_body(*, namespace: str, name: str, data: Mapping[str, str], uid: s
     }
 
 
+def service_body(*, namespace: str, name: str, uid: str, created: float, selector: Mapping[str, str] | None,
+                 cluster_ip: str, ports: Sequence[Mapping[str, Any]], stype: str = "ClusterIP",
+                 external_name: str = "", labels: Mapping[str, str] | None = None,
+                 publish_not_ready: bool = False) -> dict[str, Any]:
+    """A Service as the apiserver stores it once its defaults are filled in. `cluster_ip` "None":
+    headless; `stype` ExternalName: an alias out of the cluster, no cluster IP and no ports needed."""
+    meta: dict[str, Any] = {"name": name, "namespace": namespace, "uid": uid, "creationTimestamp": ts(created)}
+    if labels:
+        meta["labels"] = dict(labels)
+    spec: dict[str, Any] = {}
+    if ports:
+        spec["ports"] = [
+            {**({"name": p["name"]} if p.get("name") else {}), "protocol": p.get("protocol", "TCP"),
+             "port": p["port"], "targetPort": p.get("targetPort", p["port"])}
+            for p in ports
+        ]
+    if selector:
+        spec["selector"] = dict(selector)
+    if stype == "ExternalName":
+        spec.update({"type": "ExternalName", "sessionAffinity": "None", "externalName": external_name})
+    else:
+        spec.update({"clusterIP": cluster_ip, "clusterIPs": [cluster_ip], "type": stype, "sessionAffinity": "None"})
+        if publish_not_ready:
+            spec["publishNotReadyAddresses"] = True
+        spec.update({"ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack", "internalTrafficPolicy": "Cluster"})
+    return {"kind": "Service", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": {"loadBalancer": {}}}
+
+
+ENDPOINTSLICE_MANAGED_BY = "endpointslice-controller.k8s.io"
+
+
+def endpointslice_body(*, namespace: str, name: str, uid: str, created: float, service: Mapping[str, Any],
+                       endpoints: Sequence[Mapping[str, Any]], ports: Sequence[Mapping[str, Any]] | None,
+                       changed: float) -> dict[str, Any]:
+    """An EndpointSlice as the endpointslice controller writes it for `service` (its JSON body):
+    the Service's labels plus the controller's, owned by the Service, IPv4 addresses."""
+    smeta = service.get("metadata", {})
+    labels = dict(smeta.get("labels") or {})
+    labels["endpointslice.kubernetes.io/managed-by"] = ENDPOINTSLICE_MANAGED_BY
+    labels["kubernetes.io/service-name"] = str(smeta.get("name", ""))
+    if service.get("spec", {}).get("clusterIP") == "None":
+        labels["service.kubernetes.io/headless"] = ""
+    return {
+        "kind": "EndpointSlice",
+        "apiVersion": "discovery.k8s.io/v1",
+        "metadata": {
+            "name": name, "generateName": f"{smeta.get('name', '')}-", "namespace": namespace, "uid": uid,
+            "generation": 1, "creationTimestamp": ts(created), "labels": labels,
+            "annotations": {"endpoints.kubernetes.io/last-change-trigger-time": ts(changed)},
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": smeta.get("name", ""),
+                                 "uid": smeta.get("uid", ""), "controller": True, "blockOwnerDeletion": True}],
+        },
+        "addressType": "IPv4",
+        # Go's nil slices: an empty slice has `"endpoints": null`, a Service without ports `"ports": null`.
+        "endpoints": list(endpoints) or None,
+        "ports": list(ports) if ports else None,
+    }
+
+
 ROOT_CA_PEM = (
     "-----BEGIN CERTIFICATE-----\n"
     "MIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhjcmFzaGxv\n"

@@ -44,6 +44,7 @@ from crashloop_exporter.inputs.dump import load_dump
 from crashloop_exporter.inputs.files import load_files
 from crashloop_exporter.inputs.snapshot import SnapshotBuilder
 from crashloop_exporter.sim.clock import SimClock
+from crashloop_exporter.sim.endpointslices import attach_endpointslices
 from crashloop_exporter.sim.objects import ts
 from crashloop_exporter.sim.store import Store
 
@@ -263,6 +264,9 @@ class Replay:
                 self.store["events"].put_dict(body)
                 self._events.setdefault(about, []).append((_field_container(body), str(meta["name"])))
             if "services" in self.store.collections:
+                # The endpointslice controller publishes the replayed pods behind each Service, and
+                # follows their later writes (readiness, deletion), as `diagnose --dump` derives them.
+                attach_endpointslices(self.store)
                 for service in case.services:
                     self.store["services"].put_dict(shift_timestamps(service, shift))
             for key, per_container in case.logs.items():

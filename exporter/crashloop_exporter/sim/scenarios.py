@@ -8,7 +8,8 @@ catalog `cause` the sim books its restarts under. The lifecycle engine interpret
 kind, one handler each, so adding a scenario is a YAML file, never an `if` in the engine.
 
 `cluster.yaml` holds what every simulated cluster has (nodes, namespaces, common Secrets and
-ConfigMaps); each scenario may bring further objects, or deliberately lack them.
+ConfigMaps); each scenario may bring further objects, or deliberately lack them, and Services
+(`services:`), whose EndpointSlices the sim's endpointslice controller derives from the pods.
 """
 
 from __future__ import annotations
@@ -159,6 +160,33 @@ class ObjectScenario:
 
 
 @dataclass(frozen=True, slots=True)
+class ServicePort:
+    port: int
+    name: str = ""
+    target_port: int | str = 0
+    """0: the same as `port`; a string names a container port."""
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceScenario:
+    """A Service; the sim's endpointslice controller publishes its EndpointSlices from its selector."""
+
+    namespace: str
+    name: str
+    selector: Mapping[str, str] = field(default_factory=dict)
+    """Empty: a Service without a selector (no EndpointSlices are derived for it)."""
+    cluster_ip: str = ""
+    """"": allocated from 10.96.0.0/12; "None": headless."""
+    type: str = "ClusterIP"
+    external_name: str = ""
+    ports: tuple[ServicePort, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    publish_not_ready: bool = False
+    age_seconds: float = 86400.0 * 30
+
+
+@dataclass(frozen=True, slots=True)
 class NodeScenario:
     name: str
     ip: str
@@ -177,6 +205,7 @@ class Scenario:
     description: str
     pods: tuple[PodScenario, ...]
     objects: tuple[ObjectScenario, ...] = ()
+    services: tuple[ServiceScenario, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +414,45 @@ def _object(data: object, where: str) -> ObjectScenario:
     )
 
 
+SERVICE_TYPES = frozenset({"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"})
+
+
+def _service(data: object, where: str) -> ServiceScenario:
+    r = _Reader(data, where)
+    r.check_keys(frozenset({"namespace", "name", "selector", "clusterIP", "type", "externalName", "ports", "labels",
+                            "publishNotReadyAddresses", "age_seconds"}))
+    stype = r.text("type", "ClusterIP")
+    if stype not in SERVICE_TYPES:
+        raise ScenarioError(f"{where}.type: expected one of {', '.join(sorted(SERVICE_TYPES))}, got {stype!r}")
+    external = r.text("externalName")
+    if (stype == "ExternalName") != bool(external):
+        raise ScenarioError(f"{where}: externalName goes with type ExternalName, and only with it")
+    ports = []
+    for i, raw in enumerate(r.items("ports")):
+        pr = _Reader(raw, f"{where}.ports[{i}]")
+        pr.check_keys(frozenset({"name", "port", "targetPort", "protocol"}))
+        port = pr.integer("port")
+        if not 0 < port < 65536:
+            raise ScenarioError(f"{pr.where}.port: expected 1-65535, got {port}")
+        target = pr.data.get("targetPort", 0)
+        if isinstance(target, bool) or not isinstance(target, int | str):
+            raise ScenarioError(f"{pr.where}.targetPort: expected a port number or a container port name")
+        ports.append(ServicePort(port=port, name=pr.text("name"), target_port=target,
+                                 protocol=pr.text("protocol", "TCP")))
+    return ServiceScenario(
+        namespace=r.text("namespace", required=True),
+        name=r.text("name", required=True),
+        selector={str(k): str(v) for k, v in r.mapping("selector").items()},
+        cluster_ip=r.text("clusterIP"),
+        type=stype,
+        external_name=external,
+        ports=tuple(ports),
+        labels={str(k): str(v) for k, v in r.mapping("labels").items()},
+        publish_not_ready=r.flag("publishNotReadyAddresses", False),
+        age_seconds=r.num("age_seconds", 86400.0 * 30),
+    )
+
+
 def _load_yaml(name: str) -> object:
     path = resources.files("crashloop_exporter.sim") / "scenarios" / f"{name}.yaml"
     try:
@@ -413,7 +481,7 @@ def parse_scenario(data: object, *, name: str, where: str = "") -> Scenario:
     """A scenario from its YAML data (a mapping); ScenarioError names the field that is wrong."""
     where = where or f"scenario {name}"
     r = _Reader(data, where)
-    r.check_keys(frozenset({"cause", "description", "pods", "objects"}))
+    r.check_keys(frozenset({"cause", "description", "pods", "objects", "services"}))
     cause = r.data.get("cause")
     if cause is not None and cause not in CAUSE_IDS:
         raise ScenarioError(f"{where}.cause: {cause!r} is not a catalog cause")
@@ -426,6 +494,7 @@ def parse_scenario(data: object, *, name: str, where: str = "") -> Scenario:
         description=r.text("description", required=True),
         pods=pods,
         objects=tuple(_object(o, f"{where}.objects[{i}]") for i, o in enumerate(r.items("objects"))),
+        services=tuple(_service(o, f"{where}.services[{i}]") for i, o in enumerate(r.items("services"))),
     )
 
 

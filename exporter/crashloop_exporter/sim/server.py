@@ -35,7 +35,7 @@ from aiohttp import web
 from crashloop_exporter.errors import SimError, SimRequestError
 from crashloop_exporter.sim.cluster import SimCluster
 from crashloop_exporter.sim.faults import STREAM_KINDS, Fault, fault_from_json
-from crashloop_exporter.sim.kinds import BY_RESOURCE, KINDS, ResourceKind
+from crashloop_exporter.sim.kinds import BY_RESOURCE, GROUPS, ResourceKind
 from crashloop_exporter.sim.objects import SERVER_VERSION, status_body
 from crashloop_exporter.sim.selectors import parse_field_selector, parse_label_selector
 from crashloop_exporter.sim.store import Filter, Key, StoredObject, Watcher, watch_line
@@ -94,6 +94,27 @@ def _int_param(query: Mapping[str, str], name: str) -> int | None:
         return int(value)
     except ValueError:
         raise SimRequestError(400, "BadRequest", f"{name}: Invalid value: {value!r}: must be an integer") from None
+
+
+def _api_group(group: str) -> dict[str, Any]:
+    """An APIGroup's name and versions, as `/apis` lists it and `/apis/<group>` serves it."""
+    version = {"groupVersion": GROUPS[group][0].api_version, "version": GROUPS[group][0].version}
+    return {"name": group, "versions": [version], "preferredVersion": version}
+
+
+def _group_and_rest(parts: list[str]) -> tuple[str, list[str] | None]:
+    """(API group, path after the group version) of a resource path; None: not a resource path."""
+    if parts[:2] == ["api", "v1"]:
+        return "", parts[2:]
+    if len(parts) >= 3 and parts[0] == "apis" and parts[1] in GROUPS and parts[1] \
+            and parts[2] == GROUPS[parts[1]][0].version:
+        return parts[1], parts[3:]
+    return "", None
+
+
+def _group_of(resource: str) -> str:
+    kind = BY_RESOURCE.get(resource.partition("/")[0])
+    return kind.group if kind is not None else ""
 
 
 def _is_ip(host: str) -> bool:
@@ -262,18 +283,26 @@ class SimServer:
                 return self._json({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                     {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{self.host}:{self.port}"}]})
             if parts == ["apis"]:
-                return self._json({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+                return self._json({"kind": "APIGroupList", "apiVersion": "v1",
+                                   "groups": [_api_group(g) for g in GROUPS if g]})
+            if len(parts) == 2 and parts[0] == "apis" and parts[1] in GROUPS and parts[1]:
+                return self._json({"kind": "APIGroup", "apiVersion": "v1", **_api_group(parts[1])})
             if parts == ["api", "v1"]:
-                return self._json(self._resource_list())
-        if parts[:2] != ["api", "v1"] or len(parts) < 3:
+                return self._json(self._resource_list(""))
+            if len(parts) == 3 and parts[0] == "apis" and parts[1] in GROUPS and parts[1] \
+                    and parts[2] == GROUPS[parts[1]][0].version:
+                return self._json(self._resource_list(parts[1]))
+        group, rest = _group_and_rest(parts)
+        if rest is None or not rest:
             raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
-        rest = parts[2:]
         namespace: str | None = None
         if rest[0] == "namespaces" and len(rest) >= 3:
             namespace, rest = rest[1], rest[2:]
         resource, name = rest[0], (rest[1] if len(rest) > 1 else None)
         sub = rest[2] if len(rest) > 2 else None
         kind = BY_RESOURCE.get(resource)
+        if kind is not None and kind.group != group:
+            kind = None
         if kind is None or len(rest) > 3 or (namespace is not None and not kind.namespaced) or (
                 namespace is None and kind.namespaced and name is not None):
             raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
@@ -304,20 +333,24 @@ class SimServer:
             return await self._watch(request, kind, flt)
         return await self._list(request, kind, flt)
 
-    def _resource_list(self) -> dict[str, Any]:
+    def _resource_list(self, group: str) -> dict[str, Any]:
         resources: list[dict[str, Any]] = []
-        for k in KINDS:
+        for k in GROUPS[group]:
             entry: dict[str, Any] = {"name": k.resource, "singularName": k.singular, "namespaced": k.namespaced,
                                      "kind": k.kind, "verbs": list(k.verbs)}
             if k.short_names:
                 entry["shortNames"] = list(k.short_names)
-            if k.resource == "pods":
+            if k.resource in ("pods", "services"):
                 entry["categories"] = ["all"]
             resources.append(entry)
             if k.resource == "pods":
                 resources.append({"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod",
                                   "verbs": ["get"]})
-        return {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources}
+        out: dict[str, Any] = {"kind": "APIResourceList"}
+        if group:
+            out["apiVersion"] = "v1"  # named groups' lists say so; the core group's does not
+        out.update(groupVersion=GROUPS[group][0].api_version, resources=resources)
+        return out
 
     async def _request_faults(self, resource: str, verb: str, *, namespace: str | None, name: str | None,
                               node: str = "") -> None:
@@ -347,7 +380,7 @@ class SimServer:
             who = f'{plural} "{name}"' if name else plural
             scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
             message = (f'{who} is forbidden: User "{SERVICE_ACCOUNT}" cannot {verb if verb != "log" else "get"} '
-                       f'resource "{resource}" in API group "" {scope}')
+                       f'resource "{resource}" in API group "{_group_of(resource)}" {scope}')
             details = {"kind": plural}
             if name:
                 details["name"] = name
@@ -363,8 +396,11 @@ class SimServer:
     def _get(self, kind: ResourceKind, namespace: str, name: str) -> web.Response:
         obj = self.cluster.store[kind.resource].get((namespace, name))
         if obj is None:
-            raise SimRequestError(404, "NotFound", f'{kind.resource} "{name}" not found',
-                                  details={"name": name, "kind": kind.resource})
+            qualified = f"{kind.resource}.{kind.group}" if kind.group else kind.resource
+            details: dict[str, object] = {"name": name, "kind": kind.resource}
+            if kind.group:
+                details["group"] = kind.group
+            raise SimRequestError(404, "NotFound", f'{qualified} "{name}" not found', details=details)
         return web.Response(body=obj.to_bytes(), content_type="application/json")
 
     def _delete_pod(self, namespace: str, name: str) -> web.Response:
@@ -430,7 +466,8 @@ class SimServer:
         if self._wants_table(request) and kind.resource in PRINTERS:
             return self._json(table(kind.resource, [o.to_dict() for o in items], list_meta=meta, now=time.time(),
                                     include_object=q.get("includeObject", "Metadata")))
-        head = (b'{"kind":"' + kind.list_kind.encode() + b'","apiVersion":"v1","metadata":' + orjson.dumps(meta)
+        head = (b'{"kind":"' + kind.list_kind.encode() + b'","apiVersion":"' + kind.api_version.encode()
+                + b'","metadata":' + orjson.dumps(meta)
                 + b',"items":[')
         if len(items) <= LIST_STREAM_THRESHOLD:
             return web.Response(body=head + b",".join(o.to_bytes() for o in items) + b"]}",
@@ -480,7 +517,7 @@ class SimServer:
         meta: dict[str, Any] = {"resourceVersion": str(self.cluster.store.rv), "creationTimestamp": None}
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-        obj = {"kind": kind.kind, "apiVersion": "v1", "metadata": meta, **kind.bookmark_extra}
+        obj = {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta, **kind.bookmark_extra}
         return watch_line("BOOKMARK", orjson.dumps(obj))
 
     async def _watch(self, request: web.Request, kind: ResourceKind, flt: Filter) -> web.StreamResponse:
@@ -641,6 +678,12 @@ class SimServer:
                     new = c.delete_pod(str(body.get("namespace", "")), str(body.get("name", "")),
                                        recreate=bool(body.get("recreate", False)))
                     return self._json({"deleted": body.get("name"), "replacement": new})
+                case ("POST", "objects"):
+                    obj = body.get("object")
+                    if not isinstance(obj, dict):
+                        raise SimError("POST /_sim/objects needs {\"resource\": ..., \"object\": {...}}")
+                    c.put_object(str(body.get("resource", "")), obj)
+                    return self._json({"stored": obj.get("metadata", {}).get("name")}, status=201)
                 case ("POST", "churn"):
                     c.set_churn(float(body.get("rate", 0)))
                     return self._json({"rate": c.churn.rate})

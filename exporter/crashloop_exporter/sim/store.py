@@ -241,6 +241,9 @@ class Collection:
         self.floor = 0
         """Changes with rv > floor are all in `history`; older revisions are compacted away."""
         self.watchers: set[Watcher] = set()
+        self.observers: list[Callable[[Change], None]] = []
+        """In-process controllers told of every write after the watchers (the endpointslice
+        controller follows pods and Services); they may write to other collections."""
         self._snapshots: OrderedDict[int, tuple[int, dict[Key, StoredObject | None]]] = OrderedDict()
 
     # -- writes -------------------------------------------------------------------------------
@@ -250,6 +253,8 @@ class Collection:
         self.store.trim(self)
         for w in tuple(self.watchers):
             w.offer(change)
+        for observe in tuple(self.observers):
+            observe(change)
         # The line is shared by this write's watchers only; history must not keep 4 KiB per change
         # (a replay rebuilds it), or a churn benchmark would hold its whole window as JSON.
         change._line = None
@@ -377,6 +382,8 @@ class Store:
         self.history_limit = history_limit
         """Per-resource cap on retained changes, whichever of the two bites first."""
         self.collections: dict[str, Collection] = {r: Collection(k, self) for r, k in BY_RESOURCE.items()}
+        self.controllers: dict[str, object] = {}
+        """Controllers attached to this store, by name, so each is attached once."""
 
     def __getitem__(self, resource: str) -> Collection:
         try:

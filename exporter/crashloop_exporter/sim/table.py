@@ -147,6 +147,24 @@ def _namespace_row(obj: Mapping[str, Any], now: float) -> list[Any]:
     return [meta.get("name"), (obj.get("status") or {}).get("phase"), _age(meta.get("creationTimestamp"), now)]
 
 
+def _service_row(obj: Mapping[str, Any], now: float) -> list[Any]:
+    meta, spec = obj.get("metadata", {}), obj.get("spec", {})
+    ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or ()) or "<none>"
+    external = spec.get("externalName") if spec.get("type") == "ExternalName" else "<none>"
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items())) or "<none>"
+    return [meta.get("name"), spec.get("type"), spec.get("clusterIP") or "<none>", external, ports,
+            _age(meta.get("creationTimestamp"), now), selector]
+
+
+def _endpointslice_row(obj: Mapping[str, Any], now: float) -> list[Any]:
+    meta = obj.get("metadata", {})
+    ports = ",".join(str(p.get("port")) for p in obj.get("ports") or ()) or "<unset>"
+    addresses = [a for e in obj.get("endpoints") or () for a in e.get("addresses") or ()]
+    shown = ",".join(addresses[:3]) + (f" + {len(addresses) - 3} more..." if len(addresses) > 3 else "")
+    age = _age(meta.get("creationTimestamp"), now)
+    return [meta.get("name"), obj.get("addressType"), ports, shown or "<unset>", age]
+
+
 _NAME: Column = ("Name", "string", 0, "Name must be unique within a namespace.")
 _AGE: Column = ("Age", "string", 0, "CreationTimestamp is a timestamp representing the server time when this "
                 "object was created.")
@@ -183,6 +201,18 @@ PRINTERS: Mapping[str, tuple[Sequence[Column], Callable[[Mapping[str, Any], floa
                  ("Data", "string", 0, "The number of keys in the secret"), _AGE), _secret_row),
     "configmaps": ((_NAME, ("Data", "string", 0, "Number of keys"), _AGE), _configmap_row),
     "namespaces": ((_NAME, ("Status", "string", 0, "The status of the namespace"), _AGE), _namespace_row),
+    "services": ((
+        _NAME, ("Type", "string", 0, "The type of the service."),
+        ("Cluster-IP", "string", 0, "The IP of the service."),
+        ("External-IP", "string", 0, "The external IP of the service."),
+        ("Port(s)", "string", 0, "The ports of the service."), _AGE,
+        ("Selector", "string", 1, "The selector of the service."),
+    ), _service_row),
+    "endpointslices": ((
+        _NAME, ("AddressType", "string", 0, "The type of address in this slice."),
+        ("Ports", "string", 0, "The ports of the endpoints in this slice."),
+        ("Endpoints", "string", 0, "The addresses of the endpoints in this slice."), _AGE,
+    ), _endpointslice_row),
 }
 
 
