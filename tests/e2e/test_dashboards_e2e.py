@@ -85,6 +85,9 @@ def test_every_panel_query_is_valid_and_returns_data(
         timeout=60,
         what="crash rates from the recording rules",
     )
+    # The dependency-chain scenario's root panel needs api's log read and postgres failing at once.
+    wait_until(lambda: has("crashloop_container_dependency_failing") or None, timeout=60,
+               what="a dependency chain (api needs the OOMKilled postgres) in Prometheus")
     def sim_restarts() -> dict[str, Any]:
         restarts: dict[str, Any] = http_json(f"{exporter.api_url}/_sim/stats")["restarts"]
         return restarts
