@@ -139,3 +139,14 @@ def test_a_start_stuck_for_ten_minutes_becomes_failing_without_a_pod_update() ->
     clock.t = T0 + 590 + 1
     state.tick()
     assert any(f for _, f in _failing(state)), _failing(state)
+
+
+def test_a_loop_dying_faster_than_the_grace_is_counted_by_the_first_deadline() -> None:
+    state, clock, _ = make_state(grace=GRACE)
+    initial_list(state, crashing("api-1", 1, exit_code=137))
+    state.event("pods", "MODIFIED", crashing("api-1", 2, exit_code=137))
+    clock.t += GRACE * 0.6
+    state.event("pods", "MODIFIED", crashing("api-1", 3, exit_code=137, finished="2024-01-01T00:10:01Z"))
+    clock.t += GRACE * 0.6
+    state.tick()
+    assert counts(state) == {("api", "sigkill"): 2.0} and state.pending_crashes == 0

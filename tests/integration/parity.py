@@ -65,7 +65,18 @@ def realworld_cases(directory: Path, workdir: Path) -> Iterator[ReplayCase]:
 
 
 def all_cases(workdir: Path) -> list[ReplayCase]:
-    cases = [own_nodes(case, f"c{i}") for i, case in enumerate(_all_cases(workdir))]
+    """Every case the parity test replays (see `_all_cases`), with names that let most share a simulator."""
+    return own_cases(_all_cases(workdir))
+
+
+def heldback_cases(workdir: Path) -> list[ReplayCase]:
+    """The held-back third of the real-world corpus, for its opt-in scored run."""
+    return own_cases(realworld_cases(REALWORLD / "heldback", workdir))
+
+
+def own_cases(found: Iterable[ReplayCase]) -> list[ReplayCase]:
+    """Each case's nodes made its own, and its namespaces too when its names collide."""
+    cases = [own_nodes(case, f"c{i}") for i, case in enumerate(found)]
     # Cases with Services keep their namespaces: they claim their names first.
     taken: set[tuple[str, str, str]] = set()
     for case in cases:

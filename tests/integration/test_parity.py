@@ -46,7 +46,32 @@ def _live(exporter_metrics: dict[str, dict[tuple[tuple[str, str], ...], float]]
 
 
 def test_diagnose_and_the_live_exporter_agree_on_every_recorded_case(tmp_path: Path) -> None:
-    cases = list(parity.all_cases(tmp_path / "dumps"))
+    cases = parity.all_cases(tmp_path / "dumps")
+    disagree = _replay_and_compare(cases, tmp_path)
+    total = len(cases)
+    print(f"parity: {total - len(disagree)}/{total} cases agree between diagnose and the live exporter")
+    if disagree:
+        pytest.fail(f"{len(disagree)} of {total} cases disagree:\n"
+                    + "\n".join(row for rows in disagree.values() for row in rows))
+
+
+@pytest.mark.realworld_heldback
+def test_live_heldback_score(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The held-back real-world third through the same live parity, scored once (opt-in):
+    `pytest -m realworld_heldback tests/integration/test_parity.py -s`."""
+    cases = parity.heldback_cases(tmp_path / "dumps")
+    disagree = _replay_and_compare(cases, tmp_path)
+    total = len(cases)
+    with capsys.disabled():
+        print(f"\nlive heldback: {total - len(disagree)}/{total} cases agree")
+    assert total > 0
+    if disagree:
+        pytest.fail(f"{len(disagree)} of {total} held-back cases disagree:\n"
+                    + "\n".join(row for rows in disagree.values() for row in rows), pytrace=False)
+
+
+def _replay_and_compare(cases: list[ReplayCase], tmp_path: Path) -> dict[str, list[str]]:
+    """Each batch replayed in a simulator watched by a real exporter; the mismatch rows per case."""
     disagree: dict[str, list[str]] = {}
     for n, batch in enumerate(parity.batches(cases)):
         work = tmp_path / f"batch-{n}"
@@ -80,8 +105,4 @@ def test_diagnose_and_the_live_exporter_agree_on_every_recorded_case(tmp_path: P
                     disagree[case] = [r for r in rows if case in r.split(": ", 1)[0].strip().split(",")] or rows
                 print(f"batch {n} ({len(batch)} cases) disagrees:\n" + "\n".join(rows) + "\n"
                       + diagnostics(sim, exporter))
-    total = len(cases)
-    print(f"parity: {total - len(disagree)}/{total} cases agree between diagnose and the live exporter")
-    if disagree:
-        pytest.fail(f"{len(disagree)} of {total} cases disagree:\n"
-                    + "\n".join(row for rows in disagree.values() for row in rows))
+    return disagree

@@ -489,7 +489,9 @@ class ClusterState:
                 p.amount += amount
                 p.fallback = key
                 p.record = rec
-                p.hold_until = max(p.hold_until, hold_until)
+                # The earliest death's deadline stands: a loop dying faster than the grace must
+                # not postpone its count again and again.
+                p.hold_until = p.hold_until or hold_until
             return
         self.crashes.inc(key, amount, now=now)
 
