@@ -232,6 +232,16 @@ class Settings:
     )
     """Seconds a brand-new crashes_total series is exposed at 0 before its first increment, so
     that `increase()` sees every crash."""
+    kill_event_grace: float = setting(
+        1.0,
+        flag=Flag("--kill-event-grace", "count a death an Event could still explain (a probe kill's Killing, "
+                  "which arrives on another watch than the pod) at most this late, under the cause it gives",
+                  metavar="SECONDS"),
+        bounds=Bounds(0, 10, "seconds"),
+    )
+    """Seconds a death whose cause only its exit code (or a log) says waits for the Event that
+    may explain it: a liveness kill's Killing Event and the pod's terminated status arrive on two
+    watch streams, in either order. 0 counts at once, under the cause known then."""
     log_level: str = setting("info", flag=Flag("--log-level", "log verbosity", choices=LOG_LEVELS))
     """debug, info, warning or error."""
     log_format: str = setting("text", flag=Flag("--log-format", "log line format", choices=("text", "json")))

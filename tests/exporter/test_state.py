@@ -23,10 +23,14 @@ class Clock:
         return self.t
 
 
-def make_state(*, holdback: float = 0.0, logs: bool = False, **kw: Any) -> tuple[ClusterState, Clock, list[LogRequest]]:
+def make_state(
+    *, holdback: float = 0.0, logs: bool = False, grace: float = 0.0, **kw: Any
+) -> tuple[ClusterState, Clock, list[LogRequest]]:
+    """`grace`: `kill_event_grace`, 0 here so that the counting rules show at the death; the
+    grace itself is tested in test_state_kill_event_grace."""
     clock = Clock()
     requests: list[LogRequest] = []
-    settings = Settings(new_series_holdback=holdback, no_logs=not logs, **kw)
+    settings = Settings(new_series_holdback=holdback, no_logs=not logs, kill_event_grace=grace, **kw)
     state = ClusterState(settings=settings, rules=DEFAULT_RULES, request_logs=requests.append, clock=clock)
     return state, clock, requests
 

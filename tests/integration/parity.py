@@ -6,8 +6,11 @@ as `diagnose` (a Snapshot, `classify_snapshot` as of the case's own time). Live,
 replays it (`crashloop_exporter.sim.replay`: timestamps rebased to now, crash loops continued in
 the kubelet's order, events refreshed with count + 1) and a real exporter process watches it.
 
-Cases whose pods, events or nodes share a name cannot be served by one simulator, so they are
-split into batches that can.
+Cases whose pods, events, Services or nodes share a name (or whose pods share a uid) cannot be
+served by one simulator. Node names are made each case's own, and so are the namespaces (and pod
+uids) of a case that collides with an earlier one, unless it has Services (a Service's DNS name
+can cross namespaces, so its namespace is part of what the case says); what still collides is
+split into batches that can be served together.
 """
 
 from __future__ import annotations
@@ -61,9 +64,31 @@ def realworld_cases(directory: Path, workdir: Path) -> Iterator[ReplayCase]:
         yield load_case(f"realworld:{case.id}", dump=str(dump))
 
 
-def all_cases(workdir: Path) -> Iterator[ReplayCase]:
-    for i, case in enumerate(_all_cases(workdir)):
-        yield own_nodes(case, f"c{i}")
+def all_cases(workdir: Path) -> list[ReplayCase]:
+    """Every case the parity test replays (see `_all_cases`), with names that let most share a simulator."""
+    return own_cases(_all_cases(workdir))
+
+
+def heldback_cases(workdir: Path) -> list[ReplayCase]:
+    """The held-back third of the real-world corpus, for its opt-in scored run."""
+    return own_cases(realworld_cases(REALWORLD / "heldback", workdir))
+
+
+def own_cases(found: Iterable[ReplayCase]) -> list[ReplayCase]:
+    """Each case's nodes made its own, and its namespaces too when its names collide."""
+    cases = [own_nodes(case, f"c{i}") for i, case in enumerate(found)]
+    # Cases with Services keep their namespaces: they claim their names first.
+    taken: set[tuple[str, str, str]] = set()
+    for case in cases:
+        if case.services:
+            taken |= _names(case)
+    for i, case in enumerate(cases):
+        if case.services:
+            continue
+        if _names(case) & taken:
+            own_namespaces(case, f"c{i}")
+        taken |= _names(case)
+    return cases
 
 
 def _all_cases(workdir: Path) -> Iterator[ReplayCase]:
@@ -79,8 +104,9 @@ def _all_cases(workdir: Path) -> Iterator[ReplayCase]:
     yield from realworld_cases(REALWORLD / "cases", workdir)
 
 
-def offline_findings(case: ReplayCase) -> list[Finding]:
-    """What `diagnose` says of the case, as of the time it was captured."""
+def offline_findings(case: ReplayCase, *, later: float = 0.0) -> list[Finding]:
+    """What `diagnose` says of the case, as of the time it was captured (plus `later` seconds:
+    the replay's clock runs on from the capture, and a finding can change with time alone)."""
     warnings: list[str] = []
     builder = SnapshotBuilder(warn=warnings.append)
     for kind, objects in (("Node", case.nodes), ("Pod", case.pods), ("Event", case.events),
@@ -93,7 +119,7 @@ def offline_findings(case: ReplayCase) -> list[Finding]:
     snapshot = builder.build()
     now = case.as_of if case.as_of is not None else snapshot.latest
     assert now is not None, f"{case.name}: no time to classify it at"
-    return classify_snapshot(snapshot, snapshot.pods, now=now, use_logs=True, rules=None)
+    return classify_snapshot(snapshot, snapshot.pods, now=now + later, use_logs=True, rules=None)
 
 
 def own_nodes(case: ReplayCase, suffix: str) -> ReplayCase:
@@ -121,21 +147,53 @@ def own_nodes(case: ReplayCase, suffix: str) -> ReplayCase:
     return case
 
 
+def own_namespaces(case: ReplayCase, suffix: str) -> ReplayCase:
+    """The case with its namespaces (`<ns>-<suffix>`) and pod uids (`<uid>-<suffix>`) made its own,
+    so cases cut from one template (fixtures of one pod) can share one simulator. Its Services
+    are left alone: `all_cases` renames only cases that have none."""
+    namespaces = {str((o.get("metadata") or {}).get("namespace", "")) for o in (*case.pods, *case.events)}
+    rename = {ns: f"{ns}-{suffix}" for ns in namespaces if ns}
+    uids: dict[str, str] = {}
+    for pod in case.pods:
+        meta = pod.setdefault("metadata", {})
+        meta["namespace"] = rename.get(meta.get("namespace", ""), meta.get("namespace", ""))
+        if meta.get("uid"):
+            uids[meta["uid"]] = meta["uid"] = f"{meta['uid']}-{suffix}"
+    old_uids = {old: f"{old}-{suffix}" for old in {u[: -len(suffix) - 1] for u in uids}}
+    for event in case.events:
+        meta = event.setdefault("metadata", {})
+        if meta.get("namespace") in rename:
+            meta["namespace"] = rename[meta["namespace"]]
+        for ref in (event.get("involvedObject"), event.get("regarding")):
+            if not isinstance(ref, dict):
+                continue
+            if ref.get("namespace") in rename:
+                ref["namespace"] = rename[ref["namespace"]]
+            if ref.get("uid") in old_uids:
+                ref["uid"] = old_uids[ref["uid"]]
+    case.logs = {(rename.get(ns, ns), pod): per for (ns, pod), per in case.logs.items()}
+    return case
+
+
 def failing_causes(findings: Iterable[Finding]) -> dict[ContainerKey, str]:
     return {(f.namespace, f.pod, f.container): f.cause for f in findings if f.failing}
 
 
 def _names(case: ReplayCase) -> set[tuple[str, str, str]]:
     out: set[tuple[str, str, str]] = set()
-    for kind, objects in (("pod", case.pods), ("event", case.events), ("node", case.nodes)):
+    for kind, objects in (("pod", case.pods), ("event", case.events), ("node", case.nodes),
+                          ("service", case.services)):
         for obj in objects:
             meta = obj.get("metadata") or {}
             out.add((kind, str(meta.get("namespace", "")), str(meta.get("name", ""))))
+            if kind == "pod" and meta.get("uid"):
+                out.add(("uid", "", str(meta["uid"])))
     return out
 
 
 def batches(cases: Iterable[ReplayCase]) -> list[list[ReplayCase]]:
-    """Cases grouped so that no two in a batch share a pod, event or node name (first fit)."""
+    """Cases grouped so that no two in a batch share a pod, event, Service or node name, or a pod
+uid (first fit)."""
     out: list[tuple[set[tuple[str, str, str]], list[ReplayCase]]] = []
     for case in cases:
         names = _names(case)
@@ -159,6 +217,9 @@ class Expected:
     """crashloop_crashes_total (namespace, kind, workload, container, type, cause): the deaths the
     replay performed, under the cause `diagnose` gives their container."""
     case_of: dict[ContainerKey, str]
+    series_of: dict[tuple[str, ...], set[str]]
+    """crashes_total labels but the cause (namespace, kind, workload, container, type) -> the
+    cases with a container in that series."""
 
 
 def expected_for(batch: list[ReplayCase], offline: dict[str, list[Finding]],
@@ -166,8 +227,12 @@ def expected_for(batch: list[ReplayCase], offline: dict[str, list[Finding]],
     failing: dict[ContainerKey, str] = {}
     crashes: Counter[tuple[str, ...]] = Counter()
     case_of: dict[ContainerKey, str] = {}
+    series_of: dict[tuple[str, ...], set[str]] = {}
     for case in batch:
         by_container = {(f.namespace, f.pod, f.container): f for f in offline[case.name]}
+        for one in offline[case.name]:
+            series_of.setdefault((one.namespace, one.workload_kind, one.workload, one.container,
+                                  one.container_type), set()).add(case.name)
         for key, cause in failing_causes(offline[case.name]).items():
             failing[key] = cause
             case_of[key] = case.name
@@ -182,7 +247,8 @@ def expected_for(batch: list[ReplayCase], offline: dict[str, list[Finding]],
                 cause, kind, workload, ctype = f.cause, f.workload_kind, f.workload, f.container_type
             crashes[(namespace, kind, workload, container, ctype, cause)] += n
             case_of[(namespace, pod, container)] = case.name
-    return Expected(failing, {k: float(v) for k, v in crashes.items()}, case_of)
+            series_of.setdefault((namespace, kind, workload, container, ctype), set()).add(case.name)
+    return Expected(failing, {k: float(v) for k, v in crashes.items()}, case_of, series_of)
 
 
 def mismatch_table(expected: Expected, failing: dict[ContainerKey, str],
@@ -199,5 +265,8 @@ def mismatch_table(expected: Expected, failing: dict[ContainerKey, str],
     for series in sorted(set(expected.crashes) | set(crashes)):
         e_n, g_n = expected.crashes.get(series, 0.0), crashes.get(series, 0.0)
         if e_n != g_n:
-            rows.append(f"  crashes {'/'.join(series)}: replay performed {e_n:g}, exporter counted {g_n:g}")
+            owners = sorted(expected.series_of.get(series[:5], {"?"}))
+            cases.update(owners)
+            rows.append(f"  {','.join(owners)}: crashes {'/'.join(series)}: replay performed {e_n:g}, "
+                        f"exporter counted {g_n:g}")
     return rows, cases

@@ -209,6 +209,18 @@ def _field_container(event: Mapping[str, Any]) -> str:
     return m.group(2) if m else ""
 
 
+def _event_time(event: Mapping[str, Any]) -> float:
+    """When an event last happened, as the exporter reads it (series first, then lastTimestamp)."""
+    series = event.get("series") if isinstance(event.get("series"), dict) else {}
+    assert isinstance(series, dict)
+    for text in (series.get("lastObservedTime"), event.get("lastTimestamp"), event.get("eventTime"),
+                 (event.get("metadata") or {}).get("creationTimestamp")):
+        wall = _parse_ts(text) if isinstance(text, str) else None
+        if wall is not None:
+            return wall
+    return 0.0
+
+
 STEPS_PER_CYCLE = 3
 """restart, death, back-off: one crash of every looping container per cycle."""
 
@@ -239,9 +251,12 @@ class Replay:
         """(namespace, pod) -> (container or "", event name) of its events."""
         self._case_of: dict[tuple[str, str], str] = {}
         self.ticks = 0
+        self.rebased_to: float | None = None
+        """The wall time every case's "now" was moved to: case time + (wall - this) is the replay's clock."""
 
     def populate(self, now: float) -> None:
         """Put every case's objects into the store with their timestamps moved to `now`."""
+        self.rebased_to = now
         for case in self.cases:
             as_of = case.as_of if case.as_of is not None else case.latest()
             shift = 0.0 if as_of is None else now - as_of
@@ -320,7 +335,7 @@ class Replay:
         for looper in self.loopers:
             self._step(looper, now)
         for namespace, pod, container in self.retrying:
-            self._refresh_events(namespace, pod, container, now)
+            self._refresh_events(namespace, pod, container, now, in_order=True)
 
     def _step(self, looper: _Looper, now: float) -> None:
         stored = self.store["pods"].get((looper.namespace, looper.pod))
@@ -358,21 +373,32 @@ class Replay:
             }}
         self.store["pods"].put_dict(pod)
 
-    def _refresh_events(self, namespace: str, pod: str, container: str, now: float) -> None:
-        """The kubelet's recorder aggregating a repeat: count + 1, lastTimestamp now."""
+    def _refresh_events(self, namespace: str, pod: str, container: str, now: float, *, in_order: bool = False) -> None:
+        """The kubelet's recorder aggregating a repeat: count + 1, lastTimestamp now.
+
+        `in_order` (a retried start): the kubelet repeats the attempt's events in the order it
+        first wrote them (`Pulling`, then the pull's `Failed`), seconds apart at second precision
+        as metav1.Time is; refreshed in one instant they would tie and lose that order, so the
+        newest recorded one gets `now` and each older one a second less per step back."""
+        events = []
         for about, name in self._events.get((namespace, pod), ()):
             if about not in ("", container):
                 continue
             stored = self.store["events"].get((namespace, name))
-            if stored is None:
-                continue
-            event = stored.to_dict()
+            if stored is not None:
+                events.append(stored.to_dict())
+        when = [now] * len(events)
+        if in_order:
+            recorded = [_event_time(e) for e in events]
+            steps = sorted(set(recorded), reverse=True)
+            when = [now - steps.index(r) for r in recorded]
+        for event, wall in zip(events, when, strict=True):
             event["count"] = int(event.get("count") or 1) + 1
-            event["lastTimestamp"] = ts(now)
+            event["lastTimestamp"] = ts(wall)
             series = event.get("series")
             if isinstance(series, dict):
                 series["count"] = int(series.get("count") or 1) + 1
-                series["lastObservedTime"] = ts(now)
+                series["lastObservedTime"] = ts(wall)
             self.store["events"].put_dict(event)
 
     # -- what the kubelet serves -----------------------------------------------------------------
@@ -401,7 +427,7 @@ class Replay:
         return tuple(text.splitlines())
 
     def stats_json(self) -> dict[str, Any]:
-        return {"ticks": self.ticks, "done": self.done,
+        return {"ticks": self.ticks, "done": self.done, "rebased_to": self.rebased_to,
                 "deaths": {name: dict(d) for name, d in self.deaths_by_case.items()},
                 "loopers": len(self.loopers), "retrying": len(self.retrying)}
 

@@ -19,6 +19,15 @@ When logs can decide the cause, the count waits (at most `LOG_WAIT_SECONDS`) for
 log, fetched at once (while the run is `state.terminated` the kubelet serves it as the current
 log; once it is lastState, as the previous one), so the crash is counted under its real cause; a
 deleted pod or a failed fetch flushes it with the best cause known, so no counted crash is lost.
+
+An Event can decide a death's cause too (a liveness kill's Killing, an OOMKilling), and it travels
+on another watch than the pod: the pod's terminated status may come first. A death whose cause an
+Event could still beat (`event_can_change`: an exit code's cause, a log's, or none) is therefore
+held the same way for at most `kill_event_grace` seconds after it was seen; every reclassification
+of its container meanwhile (the Event arriving, a node's pressure) updates the cause it will be
+counted under, and one no later Event can change counts it at once. A held death is one pending
+entry like a log wait: counted exactly once, by whichever comes first (the deciding classification,
+the log's answer past the grace, `tick` past the grace, the pod's deletion).
 Log text is only held while classifying: what survives is the finding (redacted evidence), kept
 as a *verdict* for that run (its dead-run number and the termination it ended with) so a later
 status-only reclassification (a relist, a MODIFIED of the same state, an Event) keeps both the
@@ -42,6 +51,7 @@ so interleaved updates of one pod do not undo each other, and a pod deleted mean
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import logging
 import time
 from collections import Counter
@@ -49,7 +59,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crashloop_exporter.catalog import BY_ID, EXPLAINING_EVENTS
+from crashloop_exporter.catalog import BY_ID, CAUSES, CREATING, EXPLAINING_EVENTS
 from crashloop_exporter.classify import (
     FAILING_WAITING,
     LogRules,
@@ -58,6 +68,7 @@ from crashloop_exporter.classify import (
     needs_logs,
     pod_context,
 )
+from crashloop_exporter.classify.engine import RECENT_CRASH_SECONDS, STUCK_CREATING_SECONDS
 from crashloop_exporter.deps.chain import annotate_targets
 from crashloop_exporter.deps.tracker import RESOURCES as DEPENDENCY_RESOURCES
 from crashloop_exporter.deps.tracker import DependencyTracker
@@ -87,6 +98,19 @@ turns of the loop (accept, read, handler), each waiting for one step of every ta
 (the watch handler, a scrape's prepare), so a step must be a small part of the probe's budget."""
 CLASSIFY_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1)
 
+DEATH_EVENT_CAUSES = frozenset(
+    c.id for c in CAUSES if any(s.on == "event" and s.when == "during_run" and not s.corroborates for s in c.detect)
+)
+"""Causes an Event about the run that died decides (a probe kill's Killing)."""
+_FIRST_DEATH_EVENT_PRIORITY = min(BY_ID[c].priority for c in DEATH_EVENT_CAUSES)
+
+
+def event_can_change(cause: str) -> bool:
+    """Whether an Event arriving after a death could still give it another cause: the cause is
+    not decided by such an Event itself, and one of those outranks it (lower priority wins)."""
+    return cause not in DEATH_EVENT_CAUSES and BY_ID[cause].priority > _FIRST_DEATH_EVENT_PRIORITY
+
+
 ContainerKey = tuple[str, str]
 """(pod uid, container name): container names are unique across a pod's container kinds."""
 
@@ -111,7 +135,7 @@ class LogRequest:
 
 @dataclass(slots=True)
 class _Pending:
-    """Crashes counted but not yet attributed, waiting for the log that decides their cause."""
+    """Crashes counted but not yet attributed, waiting for the log or the Event that decides their cause."""
 
     amount: int
     since: float
@@ -119,8 +143,11 @@ class _Pending:
     record: PodRecord
     """The pod as last seen: a rollout may delete it while its log is in flight, and the log's
     answer still has to be classified against it."""
-    request: LogRequest
-    """The fetch whose answer counts these crashes; the answer of an earlier one is stale."""
+    request: LogRequest | None
+    """The fetch whose answer counts these crashes; the answer of an earlier one is stale. None:
+    no log is awaited, only an Event until `hold_until`."""
+    hold_until: float = 0.0
+    """Until then an Event may still change the cause (`event_can_change`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +211,10 @@ class ClusterState:
         self._episodes: set[tuple[str, str, str]] = set()
         self._pending: dict[ContainerKey, _Pending] = {}
         self._verdicts: dict[ContainerKey, _Verdict] = {}
+        self._recheck_at: dict[ContainerKey, float] = {}
+        """When a container's finding changes with time alone (`_time_turn`), to re-evaluate it then."""
+        self._rechecks: list[tuple[float, str, str]] = []
+        """The same as a heap of (when, pod uid, container); entries not in `_recheck_at` are stale."""
         self._relist_seen: dict[tuple[str, str | None], set[str]] = {}
         self._first_list_started: float | None = None
         self._synced: set[str] = set()
@@ -427,7 +458,7 @@ class ClusterState:
             and not self._has_verdict(ckey, rec, c)
         )
         req: LogRequest | None = None
-        if wants_logs or (p is not None and _stale_current_log(p.request, rec, c, run)):
+        if wants_logs or (p is not None and p.request is not None and _stale_current_log(p.request, rec, c, run)):
             # While a dead run is state.terminated its log is the *current* log (previous=true is
             # the run before it); once it is lastState, the previous log. A current-log fetch
             # still unanswered then may read the next run, so the previous log is asked for
@@ -449,13 +480,18 @@ class ClusterState:
         if amount <= 0:
             return
         key = self._crash_key(rec, c, finding)
-        if wants_logs and req is not None:
+        hold = self._settings.kill_event_grace > 0 and event_can_change(key.cause)
+        if (wants_logs and req is not None) or hold:
+            hold_until = now + self._settings.kill_event_grace if hold else 0.0
             if p is None:
-                self._pending[ckey] = _Pending(amount, now, key, rec, req)
+                self._pending[ckey] = _Pending(amount, now, key, rec, req if wants_logs else None, hold_until)
             else:
                 p.amount += amount
                 p.fallback = key
                 p.record = rec
+                # The earliest death's deadline stands: a loop dying faster than the grace must
+                # not postpone its count again and again.
+                p.hold_until = p.hold_until or hold_until
             return
         self.crashes.inc(key, amount, now=now)
 
@@ -538,8 +574,25 @@ class ClusterState:
                 added = True
             f = annotate_targets(f, fresh_logs.get(name, ""))
             found[name] = self.deps.attach(self._with_verdict(uid, f, fresh_log=name in fresh_logs))
+            if (uid, name) in self._pending:
+                self._held_cause(uid, name, found[name].cause, now=now)
+        for name in names:
+            c = containers.get(name)
+            turn = _time_turn(rec, c) if c is not None else None
+            if turn is not None and turn > now and self._recheck_at.get((uid, name)) != turn:
+                self._recheck_at[(uid, name)] = turn
+                heapq.heappush(self._rechecks, (turn, uid, name))
         self._publish(uid, found)
         return added
+
+    def _held_cause(self, uid: str, name: str, cause: str, *, now: float) -> None:
+        """A container with pending crashes was reclassified: they will be counted under its new
+        cause; a death waiting only for an Event is counted now if no Event can change it any more."""
+        p = self._pending[(uid, name)]
+        p.fallback = p.fallback._replace(cause=cause)
+        if p.request is None and not event_can_change(cause):
+            del self._pending[(uid, name)]
+            self.crashes.inc(p.fallback, p.amount, now=now)
 
     def _publish(self, uid: str, found: dict[str, Finding]) -> None:
         """`found` becomes pod `uid`'s findings: what the collector renders and /causes lists."""
@@ -664,16 +717,41 @@ class ClusterState:
                 )
         if p is not None:
             key = p.fallback._replace(cause=finding.cause) if finding is not None else p.fallback
-            self.crashes.inc(key, p.amount, now=self._clock())
+            now = self._clock()
+            if rec is not None and now < p.hold_until and event_can_change(key.cause):
+                # Answered, but an Event may still outrank what the log says: held until then.
+                p.fallback, p.request = key, None
+                self._pending[ckey] = p
+            else:
+                self.crashes.inc(key, p.amount, now=now)
         self._refresh_dependencies()
 
     def tick(self) -> None:
-        """Flush crashes whose log never came back; release held-back counter increments."""
+        """Flush crashes whose log never came back or whose Event grace is over; release
+        held-back counter increments."""
         now = self._clock()
-        for ckey in [k for k, p in self._pending.items() if now - p.since > LOG_WAIT_SECONDS]:
+        for ckey in [k for k, p in self._pending.items() if _flush_due(p, now)]:
             p = self._pending.pop(ckey)
             self.crashes.inc(p.fallback, p.amount, now=now)
+        self._time_turns(now)
         self.crashes.release(now=now)
+
+    def _time_turns(self, now: float) -> None:
+        """Re-evaluate the containers whose finding time alone has changed since (a crash ten minutes
+        old, a start stuck for ten minutes): no pod update may ever come to do it."""
+        touched: set[str] = set()
+        while self._rechecks and self._rechecks[0][0] < now:
+            turn, uid, name = heapq.heappop(self._rechecks)
+            if self._recheck_at.get((uid, name)) != turn:
+                continue  # superseded by a later turn of the same container
+            del self._recheck_at[(uid, name)]
+            if uid in self.pods:
+                self._classify_chunk(uid, (name,), now=now)
+                touched.add(uid)
+        for uid in touched:
+            self._settle(uid)
+        if touched:
+            self._refresh_dependencies()
 
     # ---- readers ------------------------------------------------------------------------------
 
@@ -686,6 +764,12 @@ class ClusterState:
     @property
     def pending_crashes(self) -> int:
         return sum(p.amount for p in self._pending.values())
+
+
+def _flush_due(p: _Pending, now: float) -> bool:
+    if p.request is None:
+        return now >= p.hold_until
+    return now - p.since > LOG_WAIT_SECONDS
 
 
 def _stale_current_log(req: LogRequest, rec: PodRecord, c: ContainerRecord, run: int) -> bool:
@@ -754,6 +838,20 @@ def _pod_fields(rec: PodRecord) -> tuple[object, ...]:
         rec.volume_refs,
         rec.created,
     )
+
+
+def _time_turn(rec: PodRecord, c: ContainerRecord) -> float | None:
+    """When the container's finding next changes with time alone, its status unchanged: a running
+    container stops failing ten minutes after its last crash, a ContainerCreating one starts once
+    it has waited ten minutes (`classify.engine`)."""
+    if c.waiting is not None:
+        if c.waiting.reason == CREATING and rec.created is not None:
+            return rec.created + STUCK_CREATING_SECONDS
+        return None
+    last = c.last_terminated
+    if c.terminated is None and last is not None and last.finished_at is not None:
+        return last.finished_at + RECENT_CRASH_SECONDS
+    return None
 
 
 def _clock_dependent(c: ContainerRecord) -> bool:
