@@ -56,7 +56,7 @@ def fixture_case(path: Path) -> ReplayCase:
 
 
 def realworld_cases(directory: Path, workdir: Path) -> Iterator[ReplayCase]:
-    """The real-world corpus (`cases/` or `heldback/`), each case built into its dump under `workdir`."""
+    """The real-world corpus, each case built into its dump under `workdir`."""
     from tests.realworld import build
 
     for case in build.load_cases(directory):
@@ -67,11 +67,6 @@ def realworld_cases(directory: Path, workdir: Path) -> Iterator[ReplayCase]:
 def all_cases(workdir: Path) -> list[ReplayCase]:
     """Every case the parity test replays (see `_all_cases`), with names that let most share a simulator."""
     return own_cases(_all_cases(workdir))
-
-
-def heldback_cases(workdir: Path) -> list[ReplayCase]:
-    """The held-back third of the real-world corpus, for its opt-in scored run."""
-    return own_cases(realworld_cases(REALWORLD / "heldback", workdir))
 
 
 def own_cases(found: Iterable[ReplayCase]) -> list[ReplayCase]:

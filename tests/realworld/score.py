@@ -15,8 +15,7 @@ miss class, decided from the case alone (never from what the classifier said bey
   deletion and priority rather than by a message;
 - `other`: everything else.
 
-`python -m tests.realworld.score [cases|heldback]` prints the score (`make realworld` runs it on
-`cases/`). Do not run it on `heldback/` until the final scoring.
+`python -m tests.realworld.score cases` prints the score (`make realworld` runs it).
 """
 
 from __future__ import annotations
@@ -134,8 +133,8 @@ def report(name: str, total: int, misses: list[Miss]) -> str:
 
 def main(argv: list[str]) -> int:
     part = argv[0] if argv else "cases"
-    if part not in ("cases", "heldback"):
-        print(f"usage: python -m tests.realworld.score [cases|heldback] (got {part!r})", file=sys.stderr)
+    if part != "cases":
+        print(f"usage: python -m tests.realworld.score cases (got {part!r})", file=sys.stderr)
         return 2
     total, misses = score_dir(HERE / part)
     print(report(part, total, misses))
