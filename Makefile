@@ -48,4 +48,4 @@ heldout: setup
 	$(BIN)/pytest -q -m heldout tests/heldout
 
 bench: setup
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py --readme README.md

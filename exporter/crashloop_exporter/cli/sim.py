@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--time-scale", type=float, default=1.0, metavar="F",
                    help="compress kubelet timings: 30 makes a 10 s back-off take 0.33 s (default 1)")
     p.add_argument("--filler-pods", type=int, default=0, metavar="N", help="add N healthy pods (benchmarks)")
+    p.add_argument("--filler-shape", choices=("realistic", "small"), default="realistic",
+                   help="filler pods as a real cluster serves them (~6 KB, default) or the older small ~4.5 KB shape")
     p.add_argument("--churn-rate", type=float, default=0.0, metavar="R",
                    help="MODIFIED filler-pod events per second (needs --filler-pods)")
     p.add_argument("--token", default="sim-token", help="bearer token clients must send (default sim-token)")
@@ -65,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise InputError(f"--scenarios: unknown scenario(s) {', '.join(unknown)}; known: "
                              f"{', '.join(scenario_names())}")
-    cluster = SimCluster(args.scenarios, time_scale=args.time_scale, filler_pods=args.filler_pods, seed=args.seed,
+    cluster = SimCluster(args.scenarios, time_scale=args.time_scale, filler_pods=args.filler_pods,
+                         filler_shape=args.filler_shape, seed=args.seed,
                          churn_rate=args.churn_rate)
     asyncio.run(_serve(args, cluster, host=host, port=port))
     return 0
