@@ -203,6 +203,8 @@ def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnR
         rows.append((f"sync {r.pods} pods / fetch+orjson parse", f"{_f(ratio, '.2f')}x", f"<= {TARGET_SYNC_RATIO:g}x",
                      _verdict(None if ratio is None else ratio <= TARGET_SYNC_RATIO)
                      if r.pods >= TARGET_SYNC_PODS else "info"))
+        rows.append((f"  (msgspec split + Struct decode / orjson parse, {r.pods} pods' pages)",
+                     f"{_f(r.decode_ratio(), '.2f')}x", "info", "-"))
         rows.append((f"  (sync {r.pods} pods: list phase; with process start)",
                      f"{_f(r.median('list_s'), '.2f')}s; {_f(r.median('sync_s'), '.2f')}s", "info", "-"))
     if sync:

@@ -78,9 +78,6 @@ class ContainerState(Struct, frozen=True, gc=False):
     terminated: StateTerminated | None = None
 
 
-EMPTY_STATE = ContainerState()
-
-
 class ContainerStatus(Struct, frozen=True, gc=False):
     name: str = ""
     ready: bool = False
