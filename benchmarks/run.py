@@ -43,8 +43,7 @@ from benchlib import BenchError, children, cpu_plan
 PARTS = ("sync", "churn", "render", "http", "wide")
 TARGET_SYNC_RATIO = 0.5
 """The LIST phase of a sync (process start taken off) against fetching the same pages and parsing
-them with orjson, at TARGET_SYNC_PODS."""
-TARGET_SYNC_PODS = 150_000
+them with orjson; the target is at 150k pods, the smaller sizes are rated the same way."""
 TARGET_RSS_MIB = 120.0
 TARGET_RSS_PODS = 150_000
 TARGET_UPDATES = 100_000.0
@@ -201,8 +200,7 @@ def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnR
     for r in sync:
         ratio = r.floor_ratio()
         rows.append((f"sync {r.pods} pods / fetch+orjson parse", f"{_f(ratio, '.2f')}x", f"<= {TARGET_SYNC_RATIO:g}x",
-                     _verdict(None if ratio is None else ratio <= TARGET_SYNC_RATIO)
-                     if r.pods >= TARGET_SYNC_PODS else "info"))
+                     _verdict(None if ratio is None else ratio <= TARGET_SYNC_RATIO)))
         rows.append((f"  (msgspec split + Struct decode / orjson parse, {r.pods} pods' pages)",
                      f"{_f(r.decode_ratio(), '.2f')}x", "info", "-"))
         rows.append((f"  (sync {r.pods} pods: list phase; with process start)",

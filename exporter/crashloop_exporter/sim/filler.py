@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
+import msgspec
 
 from crashloop_exporter.sim.clock import SimClock
 from crashloop_exporter.sim.objects import (
@@ -156,7 +156,7 @@ def _template(shape: str) -> list[tuple[bytes, str]]:
             "qosClass": "Burstable",
         },
     }
-    raw = orjson.dumps(body)
+    raw = msgspec.json.encode(body)
     pieces: list[tuple[bytes, str]] = []
     pos = 0
     for m in _TOKEN.finditer(raw):
