@@ -52,7 +52,7 @@ realworld: setup
 	$(PY) -m tests.realworld.score cases
 
 bench: setup
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py --readme README.md
 
 image-deps:
 	scripts/install-image-deps.sh

@@ -220,11 +220,17 @@ def start_sim(kids: Children, argv: Sequence[str], *, cpu: str | None, timeout: 
     return Sim(child, m.group("url"), m.group("kc"))
 
 
+FILLER_SHAPE = "realistic"
+"""The filler pods' shape (`--filler-shape` of the sim): `realistic` ~6 KB pods as a real cluster
+serves them, or `small` (the older ~4.5 KB shape); run.py's `--shape` sets it."""
+
+
 def sim_argv(*, filler_pods: int, kubeconfig_out: Path) -> list[str]:
     """`crashloop-exporter sim` with filler pods and no scenarios (scenario pods crash, fetch logs
     and emit events: noise for a throughput number)."""
     return [sys.executable, "-m", "crashloop_exporter", "sim", "--listen", "127.0.0.1:0", "--kubeconfig-out",
-            str(kubeconfig_out), "--filler-pods", str(filler_pods), "--scenarios", "", "--plain-http"]
+            str(kubeconfig_out), "--filler-pods", str(filler_pods), "--filler-shape", FILLER_SHAPE,
+            "--scenarios", "", "--plain-http"]
 
 
 def failing_sim_argv(*, pods: int, kubeconfig_out: Path) -> list[str]:

@@ -6,7 +6,7 @@ type="MODIFIED"}` says how many it processed, the sim's `churn_emitted` how many
 A rate is sustained when the exporter processes what was offered and ends the window with less
 than a quarter second of backlog; the search doubles the rate until it is not, then bisects.
 
-The sim can be the bottleneck too (it renders every event's 4.5 KiB pod), so its own ceiling is
+The sim can be the bottleneck too (it renders every event's ~6 KB pod), so its own ceiling is
 measured first with a trivial consumer that only counts lines: an exporter number close to that
 ceiling means "at least this fast", not "this fast".
 """

@@ -32,17 +32,21 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
+import benchlib
 import churn_bench
 import many_containers
+import readme_table
 import render_bench
 import sync_bench
 from benchlib import BenchError, children, cpu_plan
 
 PARTS = ("sync", "churn", "render", "http", "wide")
-TARGET_SYNC_RATIO = 2.0
-TARGET_RSS_MIB = 250.0
+TARGET_SYNC_RATIO = 0.5
+"""The LIST phase of a sync (process start taken off) against fetching the same pages and parsing
+them with orjson; the target is at 150k pods, the smaller sizes are rated the same way."""
+TARGET_RSS_MIB = 120.0
 TARGET_RSS_PODS = 150_000
-TARGET_UPDATES = 5000.0
+TARGET_UPDATES = 100_000.0
 TARGET_SCRAPE_S = 0.100
 TARGET_SERIES = 10_000
 
@@ -89,14 +93,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    "largest size and churn at twice the sustained rate; cProfile: one render)")
     p.add_argument("--workdir", type=Path, default=None, help="logs, kubeconfigs and profiles (default: a temp dir)")
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write every raw figure here")
+    p.add_argument("--shape", choices=("realistic", "small"), default="realistic",
+                   help="filler pod shape: realistic ~6 KB pods (default; the targets' shape) or the older small one")
+    p.add_argument("--readme", type=Path, default=None, metavar="PATH",
+                   help="write the summary table into this README between its bench-table markers (`make bench`; "
+                   "not with --quick or --only)")
     args = p.parse_args(argv)
     quick = args.quick
     defaults = {
         "runs": 1 if quick else 3,
         "sizes": [1000] if quick else [10_000, 50_000, 150_000],
         "churn_pods": 1000 if quick else 10_000,
-        "churn_start": 500.0 if quick else 1000.0,
-        "churn_max": 1000.0 if quick else 64_000.0,
+        "churn_start": 500.0 if quick else 8000.0,
+        "churn_max": 1000.0 if quick else 256_000.0,
         "churn_window": 1.5 if quick else 5.0,
         "churn_refine": 0 if quick else 3,
         "failing": 1000 if quick else TARGET_SERIES,
@@ -112,6 +121,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             setattr(args, name, value)
     if args.runs < 1:
         p.error("--runs must be at least 1")
+    if args.readme is not None and (quick or set(args.only) != set(PARTS)):
+        p.error("--readme writes the README's table from a full run: not with --quick or --only")
     return args
 
 
@@ -129,19 +140,20 @@ def _verdict(ok: bool | None) -> str:
 def print_sync(results: list[sync_bench.SyncResult]) -> None:
     print("\n== 1. initial sync (sim: N filler pods, no scenarios; exporter --no-logs; LIST pages of 500) ==")
     print("sync = process start -> /readyz 200; list = `serving` log line -> /readyz 200; parse = orjson.loads of "
-          "every page\n(bare, gc on; gc off in brackets); download = raw HTTP of the same pages; rss = VmHWM")
+          "every page\n(bare, gc on; gc off in brackets); download = raw HTTP of the same pages; floor = download + "
+          "parse; rss = VmHWM")
     head = (f"{'pods':>7} {'pages':>5} {'MiB':>6} {'sync_s':>7} {'start_s':>7} {'list_s':>7} {'download_s':>10} "
-            f"{'parse_s':>14} {'sync/parse':>10} {'list/parse':>10} {'rss_sync':>8} {'rss_scr':>8}  target")
+            f"{'parse_s':>14} {'sync/parse':>10} {'list/floor':>10} {'rss_sync':>8} {'rss_scr':>8}  target")
     print(head)
     for r in results:
-        ratio = r.ratio()
+        ratio = r.floor_ratio()
         print(f"{r.pods:>7} {r.runs[0].pages:>5} {r.runs[0].list_mib:>6.0f} {_f(r.median('sync_s'), '.2f'):>7} "
               f"{_f(r.median('startup_s'), '.2f'):>7} {_f(r.median('list_s'), '.2f'):>7} "
               f"{_f(r.median('download_s'), '.2f'):>10} "
               f"{_f(r.median('parse_s'), '.2f'):>6} ({_f(r.median('parse_nogc_s'), '.2f'):>5}) "
-              f"{_f(ratio, '.2f'):>9}x {_f(r.list_ratio(), '.2f'):>9}x "
+              f"{_f(r.ratio(), '.2f'):>9}x {_f(ratio, '.2f'):>9}x "
               f"{_f(r.median('rss_sync_mib'), '.0f'):>7}M {_f(r.median('rss_scraped_mib'), '.0f'):>7}M  "
-              f"sync<=2x parse {_verdict(None if ratio is None else ratio <= TARGET_SYNC_RATIO)}")
+              f"list<={TARGET_SYNC_RATIO:g}x floor {_verdict(None if ratio is None else ratio <= TARGET_SYNC_RATIO)}")
 
 
 def print_churn(result: churn_bench.ChurnResult, runs: int) -> None:
@@ -186,16 +198,19 @@ def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnR
                  render: render_bench.RenderResult | None) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     for r in sync:
-        ratio = r.ratio()
-        rows.append((f"sync {r.pods} pods / bare parse", f"{_f(ratio, '.2f')}x", f"<= {TARGET_SYNC_RATIO:g}x",
+        ratio = r.floor_ratio()
+        rows.append((f"sync {r.pods} pods / fetch+orjson parse", f"{_f(ratio, '.2f')}x", f"<= {TARGET_SYNC_RATIO:g}x",
                      _verdict(None if ratio is None else ratio <= TARGET_SYNC_RATIO)))
-        rows.append((f"  (list phase {r.pods} pods / bare parse)", f"{_f(r.list_ratio(), '.2f')}x", "info", "-"))
+        rows.append((f"  (msgspec split + Struct decode / orjson parse, {r.pods} pods' pages)",
+                     f"{_f(r.decode_ratio(), '.2f')}x", "info", "-"))
+        rows.append((f"  (sync {r.pods} pods: list phase; with process start)",
+                     f"{_f(r.median('list_s'), '.2f')}s; {_f(r.median('sync_s'), '.2f')}s", "info", "-"))
     if sync:
         big = max(sync, key=lambda r: r.pods)
         rss = big.median("rss_scraped_mib")
         label = f"peak RSS at {big.pods} pods" + ("" if big.pods >= TARGET_RSS_PODS else " (target is at 150000)")
-        rows.append((label, f"{_f(rss, '.0f')} MiB", f"< {TARGET_RSS_MIB:g} MiB",
-                     _verdict(None if rss is None else rss < TARGET_RSS_MIB)))
+        rows.append((label, f"{_f(rss, '.0f')} MiB", f"<= {TARGET_RSS_MIB:g} MiB",
+                     _verdict(None if rss is None else rss <= TARGET_RSS_MIB)))
     if churn is not None:
         best = churn.median_max()
         rows.append((f"max sustained pod updates/s ({churn.pods} pods)", _f(best, ".0f"), f">= {TARGET_UPDATES:g}",
@@ -240,8 +255,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     exporter_cpu, sim_cpu, pinning = cpu_plan()
     cpus = (exporter_cpu, sim_cpu)
+    benchlib.FILLER_SHAPE = args.shape
+    load_start = os.getloadavg()[0]
     print(f"crashloop-exporter benchmarks: runs={args.runs} sizes={args.sizes} churn_pods={args.churn_pods} "
-          f"failing={args.failing}; {pinning}; {os.cpu_count()} CPUs; workdir {workdir}", flush=True)
+          f"failing={args.failing}; {args.shape} filler pods; {pinning}; {os.cpu_count()} CPUs; load "
+          f"{load_start:.1f}; workdir {workdir}", flush=True)
     sync_results: list[sync_bench.SyncResult] = []
     churn_result: churn_bench.ChurnResult | None = None
     render_result: render_bench.RenderResult | None = None
@@ -306,7 +324,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if wide_result is not None:
         rows += many_containers.summary_rows(wide_result)
     print_summary(rows, runs=args.runs, pinning=pinning, quick=args.quick)
-    print(f"total {time.monotonic() - started:.0f}s")
+    print(f"total {time.monotonic() - started:.0f}s; load average at the end {os.getloadavg()[0]:.1f}")
+    if args.readme is not None:
+        table = readme_table.render(rows, runs=args.runs, pinning=pinning, shape=args.shape,
+                                    load_start=load_start, load_end=os.getloadavg()[0])
+        readme_table.write(args.readme, table)
+        print(f"performance table written to {args.readme}")
     if args.json:
         doc = {"sync": [dataclasses.asdict(r) for r in sync_results],
                "churn": dataclasses.asdict(churn_result) if churn_result else None,

@@ -15,8 +15,8 @@ import signal
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+import msgspec
 from aiohttp import web
 from prometheus_client import CollectorRegistry, ProcessCollector
 
@@ -76,13 +76,13 @@ class StateHandler:
     async def relist_begin(self, resource: str, *, namespace: str | None) -> None:
         self._state.relist_begin(resource, namespace=namespace)
 
-    async def relist_item(self, resource: str, obj: dict[str, Any]) -> None:
+    async def relist_item(self, resource: str, obj: msgspec.Raw) -> None:
         await run_steps_yielding(self._state.relist_item_steps(resource, obj))
 
     async def relist_end(self, resource: str, *, namespace: str | None) -> None:
         self._state.relist_end(resource, namespace=namespace)
 
-    async def event(self, resource: str, event_type: str, obj: dict[str, Any]) -> None:
+    async def event(self, resource: str, event_type: str, obj: msgspec.Raw) -> None:
         await run_steps_yielding(self._state.event_steps(resource, event_type, obj))
 
 

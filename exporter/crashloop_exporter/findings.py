@@ -10,11 +10,13 @@ already does for C0 controls (ESC, NUL), so the text stays the same once decoded
 
 from __future__ import annotations
 
-import json
 import re
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import msgspec
 
 from crashloop_exporter.model import ContainerType
 
@@ -152,14 +154,43 @@ def encode_findings(findings: Iterable[Finding], *, extras: Sequence[Mapping[str
     items = list(findings)
     if extras is not None and len(extras) != len(items):
         raise ValueError(f"{len(extras)} extras for {len(items)} findings")
-    objects = [f.to_json(**(extras[i] if extras is not None else {})) for i, f in enumerate(items)]
-    text = json.dumps(objects, ensure_ascii=False, indent=2)
-    return _JSON_UNSAFE.sub(_json_escape, text) + "\n"
+    # msgspec writes INVISIBLE_CHARS raw and cannot write a lone surrogate (a log decoded with
+    # surrogateescape) at all, so such strings go in as placeholders and come out escaped by hand.
+    escaped: dict[str, str] = {}
+    objects = [_placeheld(f.to_json(**(extras[i] if extras is not None else {})), escaped) for i, f in enumerate(items)]
+    text = msgspec.json.format(msgspec.json.encode(objects), indent=2).decode()
+    for placeholder, literal in escaped.items():
+        text = text.replace(f'"{placeholder}"', literal, 1)
+    return text + "\n"
 
 
-def _json_escape(match: re.Match[str]) -> str:
+def _placeheld(value: Any, escaped: dict[str, str]) -> Any:
+    """`value` with every string holding an INVISIBLE_CHARS character replaced by a unique
+    placeholder; `escaped` maps each placeholder to the string's JSON literal with `\\uXXXX` escapes."""
+    if isinstance(value, str):
+        if not _JSON_UNSAFE.search(value):
+            return value
+        unsafe = iter(_JSON_UNSAFE.findall(value))
+        literal = "".join(
+            (_json_escape_char(next(unsafe)) if i else "") + msgspec.json.encode(part).decode()[1:-1]
+            for i, part in enumerate(_JSON_UNSAFE.split(value))
+        )
+        placeholder = f"{_PLACEHOLDER}{len(escaped)}"
+        escaped[placeholder] = f'"{literal}"'
+        return placeholder
+    if isinstance(value, Mapping):
+        return {k: _placeheld(v, escaped) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_placeheld(v, escaped) for v in value]
+    return value
+
+
+_PLACEHOLDER = f"crashloop-escaped-{uuid.uuid4().hex}-"
+
+
+def _json_escape_char(char: str) -> str:
     """`\\uXXXX`, or a UTF-16 surrogate pair for a character beyond the BMP (JSON has no other way)."""
-    code = ord(match.group())
+    code = ord(char)
     if code <= 0xFFFF:
         return f"\\u{code:04x}"
     code -= 0x10000

@@ -10,7 +10,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-import orjson
+import msgspec
 
 
 class JsonFormatter(logging.Formatter):
@@ -25,7 +25,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(doc).decode()
+        return msgspec.json.encode(doc).decode()
 
 
 def setup_logging(*, level: str, fmt: str) -> None:

@@ -1,9 +1,11 @@
-"""Raw Kubernetes JSON (dicts from orjson or YAML) to compact records.
+"""Kubernetes objects (JSON bytes from the API, dicts from dumps and YAML) to compact records.
 
 Every reader of the API or of dump files goes through here, so the type checks live in one place:
-a field of the wrong type raises `MalformedObjectError` naming the field, and the caller skips
-and counts the object. Container specs are kept only for pods that have something to explain,
-which is what keeps healthy pods cheap (see `model`).
+bytes are decoded straight into the Structs of `wire` (only the fields we read), dicts are
+converted into the same Structs, and a field of the wrong type raises `MalformedObjectError`
+naming the object and the path; the caller skips and counts the object. Container specs are
+kept only for pods that have something to explain, which is what keeps healthy pods cheap (see
+`model`); they are decoded from the object only then (see `wire`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ import re
 import sys
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
+import msgspec
+
+from crashloop_exporter import wire
 from crashloop_exporter.errors import MalformedObjectError
 from crashloop_exporter.model import (
     ContainerRecord,
@@ -43,6 +49,12 @@ def parse_time(value: object) -> float | None:
     """RFC 3339 (`2024-03-15T02:14:22Z`, with optional fraction/offset) to epoch seconds."""
     if not isinstance(value, str) or not value:
         return None
+    return _parse_time(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_time(value: str) -> float | None:
+    # Cached: a Deployment's pods share their creation and start times, and a relist repeats all.
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
@@ -86,46 +98,25 @@ def _str(obj: Mapping[str, Any], key: str, default: str = "") -> str:
     return value if isinstance(value, str) else default
 
 
-def _int(obj: Mapping[str, Any], key: str, where: str) -> int:
-    value = obj.get(key, 0)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedObjectError(f"{where}.{key} should be an integer, got {value!r:.40}")
-    return value
-
-
 INT32_MAX = 2**31 - 1
 
 
-def _restart_count(status: Mapping[str, Any], where: str) -> int:
-    """`restartCount`, which the API declares as a required int32 (always serialized, never
-    negative). Anything else (-1, 2**63-1, "5", 5.0, null, absent) is not a count to take a delta
-    from: one such value would be counted as billions of crashes, or rebaseline the container so
-    the next good update counts every earlier restart again."""
-    value = status.get("restartCount")
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT32_MAX:
-        raise MalformedObjectError(f"{where}: restartCount should be an integer in 0..{INT32_MAX}, got {value!r:.40}")
-    return value
-
-
-def resolve_workload(meta: Mapping[str, Any], pod_name: str) -> tuple[str, str]:
+def resolve_workload(meta: wire.ObjectMeta, pod_name: str) -> tuple[str, str]:
     """(workload_kind, workload) from ownerReferences, with no API call.
 
     A ReplicaSet named `<deploy>-<pod-template-hash>` belongs to a Deployment; a Job named
     `<cronjob>-<digits>` (the scheduled time in minutes) belongs to a CronJob. A bare pod is its
     own workload.
     """
-    owners = [o for o in _list(meta, "ownerReferences", "metadata") if isinstance(o, Mapping)]
-    owner = next((o for o in owners if o.get("controller") is True), owners[0] if owners else None)
+    owners = meta.ownerReferences or ()
+    owner = next((o for o in owners if o.controller is True), owners[0] if owners else None)
     if owner is None:
         return "Pod", pod_name
-    kind, name = _str(owner, "kind"), _str(owner, "name")
+    kind, name = owner.kind, owner.name
     if not kind or not name:
         return "Pod", pod_name
     if kind == "ReplicaSet":
-        labels = _dict(meta, "labels", "metadata")
-        template_hash = _str(labels, "pod-template-hash")
+        template_hash = meta.labels.pod_template_hash if meta.labels is not None else ""
         if template_hash and name.endswith("-" + template_hash):
             return "Deployment", name[: -len(template_hash) - 1]
         return "ReplicaSet", name
@@ -136,17 +127,14 @@ def resolve_workload(meta: Mapping[str, Any], pod_name: str) -> tuple[str, str]:
     return kind, name
 
 
-def _terminated(state: Mapping[str, Any], where: str) -> Terminated | None:
-    t = _dict(state, "terminated", where)
-    if not t:
-        return None
+def _terminated(t: wire.StateTerminated) -> Terminated:
     return Terminated(
-        exit_code=_int(t, "exitCode", where + ".terminated"),
-        reason=_intern(_str(t, "reason")),
-        message=_str(t, "message")[:2048],
-        started_at=parse_time(t.get("startedAt")),
-        finished_at=parse_time(t.get("finishedAt")),
-        signal=_int(t, "signal", where + ".terminated"),
+        exit_code=t.exitCode,
+        reason=_intern(t.reason),
+        message=t.message[:2048],
+        started_at=parse_time(t.startedAt),
+        finished_at=parse_time(t.finishedAt),
+        signal=t.signal,
     )
 
 
@@ -202,101 +190,180 @@ def _container_spec(spec: Mapping[str, Any], where: str) -> ContainerSpec:
     )
 
 
-def _needs_attention(status: Mapping[str, Any]) -> bool:
+def _needs_attention(status: wire.ContainerStatus) -> bool:
     """True when a container status has anything the classifier could explain."""
-    # Validated (with the pod's name in the error) when the container record is built.
-    restarts = status.get("restartCount")
-    if isinstance(restarts, int) and restarts > 0:
+    if status.restartCount:
         return True
-    state = status.get("state")
-    if isinstance(state, Mapping):
-        if isinstance(state.get("waiting"), Mapping):
+    state = status.state
+    if state is not None:
+        if state.waiting is not None:
             return True
-        term = state.get("terminated")
-        if isinstance(term, Mapping) and term.get("exitCode", 0) != 0:
+        if state.terminated is not None and state.terminated.exitCode != 0:
             return True
     return False
 
 
-def parse_pod(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> PodRecord:
+RawObject = Mapping[str, Any] | msgspec.Raw | bytes
+"""An object as a reader has it: a dict (dump files, YAML) or its JSON bytes (the API)."""
+_S = TypeVar("_S", bound=msgspec.Struct)
+
+
+def _decode(raw: object, decoder: msgspec.json.Decoder[_S], kind: str) -> _S:
+    """`raw` as the Struct of `decoder`; a wrong type or shape raises MalformedObjectError naming
+    the object (when it has a name) and the path msgspec reports."""
+    try:
+        if isinstance(raw, msgspec.Raw | bytes | bytearray | memoryview):
+            return decoder.decode(raw)
+        if isinstance(raw, Mapping):
+            converted: _S = msgspec.convert(raw, decoder.type)
+            return converted
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise MalformedObjectError(f"{kind}{_named(raw)}: {e}") from None
+    raise MalformedObjectError(f"{kind} should be an object, got {type(raw).__name__}")
+
+
+def _named(raw: object) -> str:
+    """` ns/name` of an object that failed to decode, or "" when it has none we can read."""
+    meta = listed_meta(raw)
+    name, ns = meta.get("name"), meta.get("namespace")
+    if not isinstance(name, str) or not name:
+        return ""
+    return f" {ns}/{name}" if isinstance(ns, str) and ns else f" {name}"
+
+
+def listed_meta(raw: object) -> Mapping[str, Any]:
+    """The metadata of an object, read leniently (a malformed object still names itself)."""
+    meta: object = None
+    if isinstance(raw, Mapping):
+        meta = raw.get("metadata")
+    elif isinstance(raw, msgspec.Raw | bytes | bytearray | memoryview):
+        try:
+            meta = wire.LISTED_KEY.decode(raw).metadata
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            meta = None
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _spec_dict(raw: RawObject, where: str) -> Mapping[str, Any]:
+    """The whole pod spec as dicts, for a pod whose container specs are kept (see `wire`)."""
+    if isinstance(raw, Mapping):
+        return _dict(raw, "spec", where)
+    try:
+        spec = wire.SPEC_ONLY.decode(raw).spec
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise MalformedObjectError(f"{where}: {e}") from None
+    return spec if spec is not None else {}
+
+
+def _check_restart_count(value: int | None, where: str) -> int:
+    """`restartCount`, which the API declares as a required int32 (always serialized, never
+    negative). Anything else (-1, 2**63-1, null, absent; a string or float fails the decode) is
+    not a count to take a delta from: one such value would be counted as billions of crashes, or
+    rebaseline the container so the next good update counts every earlier restart again."""
+    if value is None or not 0 <= value <= INT32_MAX:
+        raise MalformedObjectError(f"{where}: restartCount should be an integer in 0..{INT32_MAX}, got {value!r:.40}")
+    return value
+
+
+def parse_pod(raw: RawObject, *, keep_all_specs: bool = False) -> PodRecord:
     """A compact PodRecord; raises MalformedObjectError when a field we need is unusable."""
     return run_steps(parse_pod_steps(raw, keep_all_specs=keep_all_specs))
 
 
-def parse_pod_steps(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> Steps[PodRecord]:
-    """`parse_pod`, yielding every `PARSE_CONTAINERS_PER_STEP` containers (see `steps`)."""
-    if not isinstance(raw, Mapping):
-        raise MalformedObjectError(f"pod should be an object, got {type(raw).__name__}")
-    meta = _dict(raw, "metadata", "pod")
-    name, namespace, uid = _str(meta, "name"), _str(meta, "namespace"), _str(meta, "uid")
+_GROUPS: tuple[tuple[ContainerType, str], ...] = (
+    ("init", "initContainers"),
+    ("regular", "containers"),
+    ("ephemeral", "ephemeralContainers"),
+)
+
+
+def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[PodRecord]:
+    """`parse_pod`, yielding every `PARSE_CONTAINERS_PER_STEP` containers (see `steps`).
+
+    Written for the healthy pod, which is nearly every pod of a LIST: no f-strings, sets or
+    generators until something needs them (this runs 150k times at start-up)."""
+    pod = _decode(raw, wire.POD, "pod")
+    meta, spec, status = pod.metadata, pod.spec, pod.status
+    name, namespace = meta.name, meta.namespace
     if not name or not namespace:
         raise MalformedObjectError("pod metadata.name and metadata.namespace are required")
-    where = f"pod {namespace}/{name}"
-    spec = _dict(raw, "spec", where)
-    status = _dict(raw, "status", where)
     workload_kind, workload = resolve_workload(meta, name)
-    pod_reason = _str(status, "reason")
+    pod_reason = status.reason
 
-    groups: tuple[tuple[ContainerType, str, str], ...] = (
-        ("init", "initContainers", "initContainerStatuses"),
-        ("regular", "containers", "containerStatuses"),
-        ("ephemeral", "ephemeralContainers", "ephemeralContainerStatuses"),
+    statuses = (
+        status.initContainerStatuses or (),
+        status.containerStatuses or (),
+        status.ephemeralContainerStatuses or (),
     )
-    statuses_by_group = {g[0]: _list(status, g[2], where + ".status") for g in groups}
-    attention = (
-        keep_all_specs
-        or pod_reason == "Evicted"
-        or any(isinstance(s, Mapping) and _needs_attention(s) for ss in statuses_by_group.values() for s in ss)
-    )
+    spec_names = (spec.initContainers or (), spec.containers or (), spec.ephemeralContainers or ())
+    attention = keep_all_specs or pod_reason == "Evicted"
+    if not attention:
+        for group in statuses:
+            for st in group:
+                if _needs_attention(st):
+                    attention = True
+                    break
+    # Containers without a status (a pending pod) keep their spec too, so FailedMount/config errors
+    # reported only as events can still be attributed.
+    unreported = False
+    for i in (0, 1):
+        if spec_names[i] and [c.name for c in spec_names[i]] != [st.name for st in statuses[i]]:
+            unreported = unreported or bool({c.name for c in spec_names[i] if c.name} - {st.name for st in statuses[i]})
+    where = f"pod {namespace}/{name}" if attention or unreported else ""
+    spec_dict = _spec_dict(raw, where) if attention or unreported else None
 
     containers: list[ContainerRecord] = []
-    for ctype, spec_key, _status_key in groups:
-        specs = {_str(c, "name"): c for c in _list(spec, spec_key, where + ".spec") if isinstance(c, Mapping)}
-        seen: set[str] = set()
-        for st in statuses_by_group[ctype]:
+    for (ctype, spec_key), group, names in zip(_GROUPS, statuses, spec_names, strict=True):
+        specs: Mapping[str, Any] = {}
+        if spec_dict is not None:
+            specs = {_str(c, "name"): c for c in _list(spec_dict, spec_key, where + ".spec") if isinstance(c, Mapping)}
+        for st in group:
             if containers and not len(containers) % PARSE_CONTAINERS_PER_STEP:
                 yield
-            if not isinstance(st, Mapping):
-                raise MalformedObjectError(f"{where}: a container status should be an object")
-            cname = _str(st, "name")
+            cname = st.name
             if not cname:
-                raise MalformedObjectError(f"{where}: container status without a name")
-            seen.add(cname)
-            cwhere = f"{where} container {cname}"
-            state = _dict(st, "state", cwhere)
-            last = _dict(st, "lastState", cwhere)
-            waiting = _dict(state, "waiting", cwhere + ".state")
-            running = _dict(state, "running", cwhere + ".state")
-            c_spec = specs.get(cname)
+                raise MalformedObjectError(f"pod {namespace}/{name}: container status without a name")
+            restarts = st.restartCount
+            if restarts is None or not 0 <= restarts <= INT32_MAX:
+                _check_restart_count(restarts, f"pod {namespace}/{name} container {cname}")
+            state = st.state
+            if state is not None:
+                waiting, running, terminated = state.waiting, state.running, state.terminated
+            else:
+                waiting = running = terminated = None
+            c_spec = specs.get(cname) if attention else None
+            last = st.lastState
             containers.append(
                 ContainerRecord(
-                    name=_intern(cname),
-                    type=ctype,
-                    spec=_container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]")
-                    if (attention and c_spec is not None)
-                    else None,
-                    ready=st.get("ready") is True,
-                    started=st.get("started") if isinstance(st.get("started"), bool) else None,
-                    restart_count=_restart_count(st, cwhere),
-                    running_since=parse_time(running.get("startedAt")) if running else None,
-                    waiting=Waiting(_intern(_str(waiting, "reason")), _str(waiting, "message")[:2048])
-                    if waiting
-                    else None,
-                    terminated=_terminated(state, cwhere + ".state"),
-                    last_terminated=_terminated(last, cwhere + ".lastState"),
+                    _intern(cname),
+                    ctype,
+                    _container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]") if c_spec is not None else None,
+                    st.ready,
+                    st.started,
+                    restarts,  # type: ignore[arg-type]  # checked just above
+                    parse_time(running.startedAt) if running is not None else None,
+                    Waiting(_intern(waiting.reason), waiting.message[:2048]) if waiting is not None else None,
+                    _terminated(terminated) if terminated is not None else None,
+                    _terminated(last.terminated) if last is not None and last.terminated is not None else None,
                 )
             )
-        # Containers without a status yet (pod pending): keep the spec so FailedMount/config errors
-        # reported only as events can still be attributed.
-        for cname, c_spec in specs.items():
-            if cname and cname not in seen and ctype != "ephemeral":
+        if ctype == "ephemeral" or not unreported:
+            continue
+        seen = {st.name for st in group}
+        for c in names:
+            cname = c.name
+            if cname and cname not in seen:
                 if containers and not len(containers) % PARSE_CONTAINERS_PER_STEP:
                     yield
+                seen.add(cname)
+                c_spec = specs.get(cname)
                 containers.append(
                     ContainerRecord(
                         name=_intern(cname),
                         type=ctype,
-                        spec=_container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]"),
+                        spec=_container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]")
+                        if c_spec is not None
+                        else None,
                         ready=False,
                         started=None,
                         restart_count=0,
@@ -309,91 +376,74 @@ def parse_pod_steps(raw: Mapping[str, Any], *, keep_all_specs: bool = False) -> 
                 )
 
     return PodRecord(
-        uid=uid,
-        namespace=_intern(namespace),
-        name=name,
-        phase=_intern(_str(status, "phase")),
-        reason=_intern(pod_reason),
-        message=_str(status, "message")[:2048],
-        node_name=_intern(_str(spec, "nodeName")),
-        restart_policy=_intern(_str(spec, "restartPolicy", "Always")),
-        workload_kind=_intern(workload_kind),
-        workload=_intern(workload),
-        containers=tuple(containers),
-        volume_refs=_volume_refs(spec, where + ".spec") if attention or not statuses_by_group["regular"] else (),
-        created=parse_time(meta.get("creationTimestamp")),
-        terminating=bool(meta.get("deletionTimestamp")),
+        meta.uid,
+        _intern(namespace),
+        name,
+        _intern(status.phase),
+        _intern(pod_reason),
+        status.message[:2048],
+        _intern(spec.nodeName),
+        _intern(spec.restartPolicy),
+        _intern(workload_kind),
+        _intern(workload),
+        tuple(containers),
+        _volume_refs(spec_dict, where + ".spec") if spec_dict is not None and (attention or not statuses[1]) else (),
+        parse_time(meta.creationTimestamp),
+        terminating=meta.deletionTimestamp is not None,
         pod_ips=_pod_ips(status),
     )
 
 
-def _pod_ips(status: Mapping[str, Any]) -> tuple[str, ...]:
+def _pod_ips(status: wire.PodStatus) -> tuple[str, ...]:
     """status.podIPs' addresses, podIP first (dual-stack pods have one per family)."""
-    entries = status.get("podIPs")
-    ips = [i["ip"] for i in entries if isinstance(i, Mapping) and isinstance(i.get("ip"), str)] if isinstance(
-        entries, list
-    ) else []
-    first = status.get("podIP")
-    if isinstance(first, str) and first and first not in ips:
-        ips.insert(0, first)
-    return tuple(ip for ip in ips if ip)
+    ips = [entry.ip for entry in status.podIPs or () if entry.ip]
+    if status.podIP and status.podIP not in ips:
+        ips.insert(0, status.podIP)
+    return tuple(ips)
 
 
-def parse_event(raw: Mapping[str, Any]) -> EventRecord | None:
+def parse_event(raw: RawObject) -> EventRecord | None:
     """An EventRecord for events about Pods; None for events about anything else."""
-    if not isinstance(raw, Mapping):
-        raise MalformedObjectError(f"event should be an object, got {type(raw).__name__}")
-    inv = _dict(raw, "involvedObject", "event")
-    if not inv:
-        inv = _dict(raw, "regarding", "event")  # events.k8s.io/v1 shape
-    if _str(inv, "kind") != "Pod":
+    ev = _decode(raw, wire.EVENT, "event")
+    inv = ev.involvedObject or ev.regarding  # events.k8s.io/v1 shape
+    if inv is None or inv.kind != "Pod":
         return None
-    meta = _dict(raw, "metadata", "event")
-    m = _FIELD_PATH.match(_str(inv, "fieldPath"))
-    series = _dict(raw, "series", "event")
-    count = raw.get("count") or raw.get("deprecatedCount") or series.get("count") or 1
+    m = _FIELD_PATH.match(inv.fieldPath)
+    series = ev.series
+    count = ev.count or ev.deprecatedCount or (series.count if series is not None else None) or 1
     last = (
-        parse_time(series.get("lastObservedTime"))
-        or parse_time(raw.get("lastTimestamp"))
-        or parse_time(raw.get("eventTime"))
-        or parse_time(raw.get("deprecatedLastTimestamp"))
-        or parse_time(_str(meta, "creationTimestamp"))
+        (parse_time(series.lastObservedTime) if series is not None else None)
+        or parse_time(ev.lastTimestamp)
+        or parse_time(ev.eventTime)
+        or parse_time(ev.deprecatedLastTimestamp)
+        or parse_time(ev.metadata.creationTimestamp)
     )
     return EventRecord(
-        namespace=_intern(_str(inv, "namespace") or _str(meta, "namespace")),
-        pod=_str(inv, "name"),
-        pod_uid=_str(inv, "uid"),
+        namespace=_intern(inv.namespace or ev.metadata.namespace),
+        pod=inv.name,
+        pod_uid=inv.uid,
         container=_intern(m.group("name")) if m else "",
-        type=_intern(_str(raw, "type")),
-        reason=_intern(_str(raw, "reason")),
-        message=(_str(raw, "message") or _str(raw, "note"))[:2048],
-        count=count if isinstance(count, int) else 1,
+        type=_intern(ev.type),
+        reason=_intern(ev.reason),
+        message=(ev.message or ev.note)[:2048],
+        count=count,
         last_seen=last,
     )
 
 
-def parse_node(raw: Mapping[str, Any]) -> NodeRecord:
+def parse_node(raw: RawObject) -> NodeRecord:
     """A NodeRecord holding only the pressure conditions that are True."""
-    if not isinstance(raw, Mapping):
-        raise MalformedObjectError(f"node should be an object, got {type(raw).__name__}")
-    meta = _dict(raw, "metadata", "node")
-    name = _str(meta, "name")
+    node = _decode(raw, wire.NODE, "node")
+    name = node.metadata.name
     if not name:
         raise MalformedObjectError("node metadata.name is required")
-    status = _dict(raw, "status", f"node {name}")
-    conditions = [c for c in _list(status, "conditions", f"node {name}.status") if isinstance(c, Mapping)]
-    for i, c in enumerate(conditions):
-        if not isinstance(c.get("type"), str):
-            raise MalformedObjectError(
-                f"node {name}.status.conditions[{i}].type should be a string, got {type(c.get('type')).__name__}"
-            )
     pressures = tuple(
         NodeCondition(
-            type=_intern(_str(c, "type")),
-            since=parse_time(c.get("lastTransitionTime")),
-            message=_str(c, "message")[:512],
+            type=_intern(c.type),
+            since=parse_time(c.lastTransitionTime),
+            message=c.message[:512],
         )
-        for c in conditions
-        if c.get("type") in PRESSURE_CONDITIONS and c.get("status") == "True"
+        for c in node.status.conditions or ()
+        if c.type in PRESSURE_CONDITIONS and c.status == "True"
     )
     return NodeRecord(name=_intern(name), pressures=pressures)

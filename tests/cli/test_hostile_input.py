@@ -279,7 +279,7 @@ NAMED_CASES = {
     "probe-command-nested": ("pod", ("spec", "containers", 0, "readinessProbe", "exec", "command"), [["sh"]],
                              "readinessProbe.exec.command should be a list of strings"),
     "node-condition-type-list": ("node", ("status", "conditions", 0, "type"), [],
-                                 "node bad.status.conditions[0].type should be a string"),
+                                 "node bad: Expected `str`, got `array` - at `$.status.conditions[0].type`"),
 }
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -105,20 +106,27 @@ def test_container_missing_from_one_update_is_not_forgotten() -> None:
     assert {k.container: v for k, v in state.crashes.snapshot(now=state.now())} == {"proxy": 1.0}
 
 
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["dict", "bytes"])
 @pytest.mark.parametrize("value", BAD_RESTART_COUNTS.values(), ids=BAD_RESTART_COUNTS.keys())
-def test_restart_count_outside_int32_is_a_counted_skip(value: object, caplog: pytest.LogCaptureFixture) -> None:
-    """restartCount must be a non-negative int32: otherwise the pod update is skipped, counted and logged once."""
+def test_restart_count_outside_int32_is_a_counted_skip(
+    value: object, as_bytes: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """restartCount must be a non-negative int32: otherwise the pod update is skipped, counted and logged once,
+    whether the update comes as the API's bytes (the watch) or as a dict (a dump), and the line says where."""
     state, _, _ = make_state()
     initial_list(state, crashing("api-1", 3))
     bad = crashing("api-1", 3)
     bad["status"]["containerStatuses"][0]["restartCount"] = value
     with caplog.at_level(logging.WARNING, logger="crashloop_exporter.state.cluster"):
-        state.event("pods", "MODIFIED", bad)
+        state.event("pods", "MODIFIED", msgspec.json.encode(bad) if as_bytes else bad)
     state.event("pods", "MODIFIED", crashing("api-1", 4))
     assert counts(state) == {("api", "app_crash"): 1.0}
     assert state.skipped[("pods", "malformed")] == 1
     [line] = [r.getMessage() for r in caplog.records]
-    assert "production/api-1" in line and "container api" in line and "restartCount" in line
+    assert "production/api-1" in line and "restartCount" in line, line
+    # A value of the wrong type is refused by the decoder, which names the path; one out of range
+    # by the range check, which names the container.
+    assert "container api" in line or "$.status.containerStatuses[0].restartCount" in line, line
 
 
 def test_restart_count_missing_is_a_counted_skip() -> None:

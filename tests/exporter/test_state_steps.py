@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import msgspec
+
 from crashloop_exporter.app import StateHandler
 from crashloop_exporter.state import ClusterState
 from crashloop_exporter.state.cluster import CONTAINERS_PER_STEP
@@ -127,7 +129,7 @@ async def test_the_event_loop_runs_other_tasks_between_the_steps_of_a_wide_pod()
     task = asyncio.create_task(scraper())
     await asyncio.sleep(0)
     before = turns
-    await handler.event("pods", "MODIFIED", many_containers("api-1", WIDE, 2))
+    await handler.event("pods", "MODIFIED", msgspec.Raw(msgspec.json.encode(many_containers("api-1", WIDE, 2))))
     during = turns - before
     done.set()
     await task

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from crashloop_exporter.kube.watch import Watcher
@@ -72,6 +73,14 @@ class RecordingSleep:
         await asyncio.sleep(0.001)
 
 
+def _as_dict(raw: msgspec.Raw) -> dict[str, Any]:
+    """The watcher hands over each object's JSON bytes; this recorder keeps them as dicts."""
+    assert isinstance(raw, msgspec.Raw), f"the watcher should hand over bytes, got {type(raw).__name__}"
+    obj = msgspec.json.decode(raw)
+    assert isinstance(obj, dict)
+    return obj
+
+
 class Recorder:
     """A WatchHandler that keeps a store like the real one would and records every call."""
 
@@ -92,7 +101,8 @@ class Recorder:
         self.calls.append(("relist_begin", resource, str(namespace)))
         self._seen = set()
 
-    async def relist_item(self, resource: str, obj: dict[str, Any]) -> None:
+    async def relist_item(self, resource: str, raw: msgspec.Raw) -> None:
+        obj = _as_dict(raw)
         key = self._key(obj)
         self.calls.append(("relist_item", resource, key))
         self.timeline.append(f"item {key}")
@@ -109,7 +119,8 @@ class Recorder:
             del self.store[key]
         self._seen = None
 
-    async def event(self, resource: str, event_type: str, obj: dict[str, Any]) -> None:
+    async def event(self, resource: str, event_type: str, raw: msgspec.Raw) -> None:
+        obj = _as_dict(raw)
         key = self._key(obj)
         self.calls.append(("event", resource, event_type, key))
         if self.fail_on and obj["metadata"]["name"] == self.fail_on:

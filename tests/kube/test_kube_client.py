@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 
@@ -42,11 +43,11 @@ async def test_requests_send_accept_json_and_user_agent(fake: FakeApi, client: K
 
 
 async def test_list_page_returns_items_rv_and_continue(fake: FakeApi, client: KubeClient) -> None:
-    """list_page yields the raw item dicts, the list resourceVersion and the continue token; null items is empty."""
+    """list_page yields each item's JSON bytes, the list resourceVersion and the continue token; null items is empty."""
     null_items = Reply(body={"metadata": {"resourceVersion": "43"}, "items": None})
     fake.script("list", PODS, page("42", [obj("a", "1")], cont="tok"), null_items)
     items, rv, cont = await client.list_page(PODS, params={"limit": 1})
-    assert (items, rv, cont) == ([obj("a", "1")], "42", "tok")
+    assert ([msgspec.json.decode(i) for i in items], rv, cont) == ([obj("a", "1")], "42", "tok")
     assert await client.list_page(PODS, params={"limit": 1, "continue": "tok"}) == ([], "43", None)
     assert fake.seen("list")[1].query == {"limit": "1", "continue": "tok"}
 
@@ -164,7 +165,7 @@ async def test_watch_reassembles_lines_split_across_chunks_including_large_ones(
     big["metadata"]["annotations"] = {"blob": "z" * 300_000}
     line = orjson.dumps(ev("ADDED", big)) + b"\n"
     fake.script("watch", PODS, Stream([line[:100_000], Pause(), line[100_000:], ev("DELETED", obj("a", "8"))]))
-    got = [(t, o["metadata"]["name"]) async for t, o in client.watch(
+    got = [(t, msgspec.json.decode(o)["metadata"]["name"]) async for t, o in client.watch(
         PODS, resource_version="5", timeout_seconds=30, inactivity_timeout=WAIT)]
     assert got == [("ADDED", "big"), ("DELETED", "a")]
     query = fake.seen("watch")[0].query

@@ -12,7 +12,7 @@ from tests.sim.conftest import MakeSim, read_events
 
 
 async def test_filler_pods_page_and_parse(make_sim: MakeSim) -> None:
-    """3000 filler pods list in pages with scenario pods, each ~3-4.5 KiB and parseable as a healthy pod."""
+    """3000 filler pods list in pages with scenario pods, each ~6 KB and parseable as a healthy pod."""
     sim = await make_sim(["healthy"], filler_pods=3000)
     items, rvs = await sim.list_all("/api/v1/pods", limit=500)
     assert len(items) == 3000 + 6 and len(set(rvs)) == 1
@@ -20,12 +20,39 @@ async def test_filler_pods_page_and_parse(make_sim: MakeSim) -> None:
     assert len(set(names)) == len(names)
     filler = [p for p in items if p["metadata"]["namespace"].startswith("bench-")]
     sizes = [len(orjson.dumps(p)) for p in filler[:50]]
-    assert all(3000 <= s <= 4600 for s in sizes), sizes
+    assert all(5000 <= s <= 7000 for s in sizes), sizes
     record = parse_pod(filler[0])
     assert record.workload_kind == "Deployment" and record.phase == "Running"
     assert record.containers[0].ready and record.containers[0].restart_count == 0
+    assert parse_pod(orjson.dumps(filler[0])) == record  # the API's bytes and a dump's dict agree
     _, nodes = await sim.get("/api/v1/nodes")
     assert len([n for n in nodes["items"] if n["metadata"]["name"].startswith("bench-node-")]) == 30
+
+
+async def test_filler_pods_have_a_real_pods_shape(make_sim: MakeSim) -> None:
+    """What makes a real pod 5-10 KB and what a client must skip: managedFields of two managers, the
+    projected service-account volume, default tolerations, probes, imageIDs and ten env vars."""
+    sim = await make_sim([], filler_pods=10)
+    _, page = await sim.get("/api/v1/pods")
+    pod = page["items"][0]
+    managers = [m["manager"] for m in pod["metadata"]["managedFields"]]
+    assert managers == ["kube-controller-manager", "kubelet"], managers
+    [container] = pod["spec"]["containers"]
+    assert len(container["env"]) == 10 and container["livenessProbe"] and container["readinessProbe"]
+    assert any("projected" in v for v in pod["spec"]["volumes"])
+    assert {t["key"] for t in pod["spec"]["tolerations"]} == {"node.kubernetes.io/not-ready",
+                                                               "node.kubernetes.io/unreachable"}
+    assert pod["status"]["containerStatuses"][0]["imageID"].startswith("registry.example.com/")
+
+
+async def test_small_filler_shape_is_a_named_variant(make_sim: MakeSim) -> None:
+    """`filler_shape="small"` keeps the older, smaller pod (one env var, abridged managedFields)."""
+    sim = await make_sim([], filler_pods=10, filler_shape="small")
+    _, page = await sim.get("/api/v1/pods")
+    sizes = [len(orjson.dumps(p)) for p in page["items"]]
+    assert all(4000 <= s < 5000 for s in sizes), sizes
+    assert len(page["items"][0]["spec"]["containers"][0]["env"]) == 1
+    assert parse_pod(page["items"][0]).phase == "Running"
 
 
 async def test_filler_selectors_and_logs(make_sim: MakeSim) -> None:

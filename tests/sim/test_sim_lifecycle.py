@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from crashloop_exporter.errors import SimRequestError
-from crashloop_exporter.parse import resolve_workload
+from crashloop_exporter.parse import parse_pod
 from crashloop_exporter.sim import SimCluster
 from crashloop_exporter.sim.scenarios import Behavior, ContainerScenario, Owner, PodScenario, Scenario
 from tests.sim.conftest import MakeSim, Sim
@@ -293,7 +293,8 @@ def test_stats_series_match_the_exporters_workload_resolution() -> None:
     for (ns, name), expected in by_pod.items():
         pod = cluster.pod_json(ns, name)
         assert pod is not None
-        assert resolve_workload(pod["metadata"], name) == (expected["workload_kind"], expected["workload"])
+        rec = parse_pod(pod)
+        assert (rec.workload_kind, rec.workload) == (expected["workload_kind"], expected["workload"])
     workloads = {(s["workload_kind"], s["workload"]) for s in series}
     assert {("CronJob", "invoice-export"), ("StatefulSet", "search-indexer"), ("DaemonSet", "node-agent"),
             ("Pod", "debug-shell"), ("Deployment", "payment-service")} <= workloads

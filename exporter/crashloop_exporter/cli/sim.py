@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="compress kubelet timings: 30 makes a 10 s back-off take 0.33 s (default 1)")
     p.add_argument("--filler-pods", type=int, default=0, metavar="N",
                    help="add N healthy pods, to see the exporter on a big cluster")
+    p.add_argument("--filler-shape", choices=("realistic", "small"), default="realistic",
+                   help="filler pods as a real cluster serves them (~6 KB, default) or the older small ~4.5 KB shape")
     p.add_argument("--churn-rate", type=float, default=0.0, metavar="R",
                    help="MODIFIED filler-pod events per second (needs --filler-pods)")
     p.add_argument("--token", default="sim-token", help="bearer token clients must send (default sim-token)")
@@ -91,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     if args.replay_cases:
         cases += load_cases_file(args.replay_cases)
     scenarios = args.scenarios if args.scenarios is not None or not cases else []
-    cluster = SimCluster(scenarios, time_scale=args.time_scale, filler_pods=args.filler_pods, seed=args.seed,
+    cluster = SimCluster(scenarios, time_scale=args.time_scale, filler_pods=args.filler_pods,
+                         filler_shape=args.filler_shape, seed=args.seed,
                          churn_rate=args.churn_rate, replay=cases, replay_tick=args.replay_tick,
                          replay_cycles=args.replay_cycles)
     if args.paused:

@@ -19,6 +19,7 @@ import yaml
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import list_kube_config_contexts
 
+from crashloop_exporter import wire
 from crashloop_exporter.errors import ApiError, CrashloopError, ForbiddenError
 from crashloop_exporter.inputs.snapshot import Snapshot, SnapshotBuilder, Warn
 from crashloop_exporter.kube.client import KubeClient
@@ -73,7 +74,8 @@ async def _list_all(client: KubeClient, path: str, params: dict[str, str | int])
         if cont:
             page_params["continue"] = cont
         page, _rv, cont = await client.list_page(path, params=page_params)
-        items.extend(page)
+        # diagnose reads its objects as dicts, like the dump files' (SnapshotBuilder).
+        items.extend(i for i in map(wire.ANY.decode, page) if isinstance(i, dict))
         if not cont:
             return items
 

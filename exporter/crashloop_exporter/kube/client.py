@@ -2,9 +2,12 @@
 
 Why not the official client: it is synchronous, builds a model object per item (slow and
 memory-hungry for thousands of pods), and its watch reader chokes on lines over 128 KiB. We only
-need raw JSON (parsed with orjson) for four kinds of request, so this module is all the HTTP
-there is. Every HTTP error becomes one of the typed exceptions of `errors`, and a 401 triggers
-one credential reload and retry, because tokens rotate underneath a long-running process.
+need raw JSON for four kinds of request, so this module is all the HTTP there is. LIST pages and
+watch lines are split with msgspec into their envelope and each object's undecoded bytes
+(`msgspec.Raw`): the object is decoded by whoever knows its kind (`parse`, into `wire` Structs),
+so one malformed item is one skipped object, never a lost page or stream. Every HTTP error
+becomes one of the typed exceptions of `errors`, and a 401 triggers one credential reload and
+retry, because tokens rotate underneath a long-running process.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import aiohttp
-import orjson
+import msgspec
 
-from crashloop_exporter import __version__
+from crashloop_exporter import __version__, wire
 from crashloop_exporter.classify.redact import clean
 from crashloop_exporter.errors import (
     ApiConnectionError,
@@ -54,7 +57,8 @@ MAX_ERROR_MESSAGE = 200
 "container \"app\" in pod \"x\" is waiting to start", not for a log's worth of output."""
 
 Params = Mapping[str, str | int]
-WatchEvent = tuple[str, dict[str, Any]]
+WatchEvent = tuple[str, msgspec.Raw]
+"""(event type, the object's JSON bytes)."""
 
 
 class KubeClient:
@@ -100,36 +104,26 @@ class KubeClient:
 
     async def get_json(self, path: str, *, params: Params | None = None) -> dict[str, Any]:
         """GET `path` and return the decoded JSON object."""
-        timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
-        resp = await self._open(path, params=params, timeout=timeout)
-        try:
-            body = await resp.read()
-        except (aiohttp.ClientError, TimeoutError) as e:
-            raise ApiConnectionError(f"GET {path}: reading the response failed: {_describe(e)}") from e
-        finally:
-            resp.release()
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as e:
-            raise ResponseDecodeError(f"GET {path}: the response is not JSON: {e}") from e
+        data = _json_object(await self.get_bytes(path, params=params), f"GET {path}")
         if not isinstance(data, dict):
             raise ResponseDecodeError(f"GET {path}: expected a JSON object, got {type(data).__name__}")
         return data
 
-    async def list_page(
-        self, path: str, *, params: Params | None = None
-    ) -> tuple[list[dict[str, Any]], str, str | None]:
-        """One LIST page: (items, the list's resourceVersion, the continue token or None)."""
-        body = await self.get_json(path, params=params)
-        items = body.get("items") or []  # the API sends null for an empty list in some versions
-        meta = body.get("metadata") or {}
-        if not isinstance(items, list) or not isinstance(meta, dict):
-            raise ResponseDecodeError(f"LIST {path}: `items` is not a list or `metadata` not an object")
-        rv = meta.get("resourceVersion")
-        if not isinstance(rv, str) or not rv:
-            raise ResponseDecodeError(f"LIST {path}: the list has no metadata.resourceVersion")
-        cont = meta.get("continue") or None
-        return [i for i in items if isinstance(i, dict)], rv, cont if isinstance(cont, str) else None
+    async def get_bytes(self, path: str, *, params: Params | None = None) -> bytes:
+        """GET `path` and return the body undecoded."""
+        timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
+        resp = await self._open(path, params=params, timeout=timeout)
+        try:
+            return await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise ApiConnectionError(f"GET {path}: reading the response failed: {_describe(e)}") from e
+        finally:
+            resp.release()
+
+    async def list_page(self, path: str, *, params: Params | None = None) -> tuple[list[msgspec.Raw], str, str | None]:
+        """One LIST page: (each item's JSON bytes, the list's resourceVersion, the continue token or None)."""
+        body = await self.get_bytes(path, params=params)
+        return decode_list_page(body, path)
 
     async def pod_log(
         self,
@@ -206,7 +200,7 @@ class KubeClient:
             async with aclosing(lines):
                 async for line in lines:
                     # One call even for a line of MiBs (~5 ms per 1000 containers of a pod), not
-                    # asyncio.to_thread: orjson holds the GIL while it decodes, so a thread did not
+                    # asyncio.to_thread: msgspec holds the GIL while it decodes, so a thread did not
                     # free the loop (measured); the handler then applies the object in steps.
                     event = _decode_event(line)
                     if event is None:
@@ -303,17 +297,36 @@ class KubeClient:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
-def _decode_event(line: bytes) -> WatchEvent | None:
+def decode_list_page(body: bytes, path: str) -> tuple[list[msgspec.Raw], str, str | None]:
+    """A LIST body split into its items' bytes, its resourceVersion and its continue token."""
     try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError:
+        page = wire.LIST_PAGE.decode(body)
+    except msgspec.ValidationError as e:
+        raise ResponseDecodeError(f"LIST {path}: not a list of objects: {e}") from None
+    except msgspec.DecodeError as e:
+        raise ResponseDecodeError(f"GET {path}: the response is not JSON: {e}") from None
+    if not page.metadata.resourceVersion:
+        raise ResponseDecodeError(f"LIST {path}: the list has no metadata.resourceVersion")
+    # The API sends null for an empty list in some versions.
+    return page.items or [], page.metadata.resourceVersion, page.metadata.continue_ or None
+
+
+def _json_object(body: bytes, what: str) -> object:
+    try:
+        return wire.ANY.decode(body)
+    except msgspec.DecodeError as e:
+        raise ResponseDecodeError(f"{what}: the response is not JSON: {e}") from None
+
+
+def _decode_event(line: bytes) -> WatchEvent | None:
+    """(type, object bytes) of a watch line; None for a line that is not a watch event."""
+    try:
+        event = wire.WATCH_LINE.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    if not isinstance(data, dict):
+    if bytes(memoryview(event.object)[:1]) != b"{":
         return None
-    kind, obj = data.get("type"), data.get("object")
-    if not isinstance(kind, str) or not isinstance(obj, dict):
-        return None
-    return kind, obj
+    return event.type, event.object
 
 
 async def _error_from(resp: aiohttp.ClientResponse, path: str, *, read_timeout: float) -> ApiError:
@@ -333,8 +346,8 @@ async def _error_from(resp: aiohttp.ClientResponse, path: str, *, read_timeout: 
     except (aiohttp.ClientError, TimeoutError) as e:
         log.debug("GET %s: could not read the error body: %s", path, _describe(e))
     try:
-        data = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
+        data = wire.ANY.decode(body) if body else None
+    except msgspec.DecodeError:
         data = None
     if isinstance(data, dict) and data.get("kind") == "Status":
         reason = safe_reason(str(data.get("reason") or ""), reason)

@@ -33,7 +33,7 @@ To count exactly what an exporter saw, construct the cluster, `pause()` it, star
 and the exporter, wait for the exporter to be ready, then `resume()`: every restart and
 failed start after that is in `stats_json()` and none is a pre-existing baseline.
 `time_scale` compresses kubelet timings (30: a 10 s back-off takes 0.33 s); object timestamps
-stay wall-clock. `filler_pods=N` adds N healthy ~3.5 KiB pods (10 per Deployment, 1000 per
+stay wall-clock. `filler_pods=N` adds N healthy ~6 KB pods (10 per Deployment, 1000 per
 namespace `bench-NNN`, 100 per node `bench-node-NNNN`) rendered from one template on demand;
 `churn_rate` (or `set_churn`) emits that many MODIFIED filler-pod events per second.
 

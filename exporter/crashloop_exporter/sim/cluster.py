@@ -16,7 +16,14 @@ from crashloop_exporter.errors import SimError, SimRequestError
 from crashloop_exporter.sim.clock import SimClock
 from crashloop_exporter.sim.endpointslices import attach_endpointslices
 from crashloop_exporter.sim.faults import STORE_KINDS, STREAM_KINDS, Fault, FaultBook, fault_from_json
-from crashloop_exporter.sim.filler import Churn, FillerPod, add_filler_pods, filler_namespaces, filler_node_names
+from crashloop_exporter.sim.filler import (
+    FILLER_SHAPES,
+    Churn,
+    FillerPod,
+    add_filler_pods,
+    filler_namespaces,
+    filler_node_names,
+)
 from crashloop_exporter.sim.lifecycle import Lifecycle
 from crashloop_exporter.sim.objects import (
     ROOT_CA_PEM,
@@ -66,6 +73,7 @@ class SimCluster:
         *,
         time_scale: float = 1.0,
         filler_pods: int = 0,
+        filler_shape: str = "realistic",
         seed: int = 0,
         churn_rate: float = 0.0,
         history_seconds: float = 300.0,
@@ -76,6 +84,9 @@ class SimCluster:
     ) -> None:
         if filler_pods < 0:
             raise SimError(f"filler_pods must be >= 0, got {filler_pods}")
+        if filler_shape not in FILLER_SHAPES:
+            raise SimError(f"filler_shape must be one of {', '.join(FILLER_SHAPES)}, got {filler_shape!r}")
+        self._filler_shape = filler_shape
         self.scenarios: tuple[Scenario, ...] = load_scenarios(scenarios)
         self.store = Store(history_seconds=history_seconds, history_limit=history_limit)
         self.clock = SimClock(time_scale)
@@ -89,7 +100,7 @@ class SimCluster:
         for i, name in enumerate(filler_node_names(filler_pods)):
             nodes.append(NodeScenario(name=name, ip=f"10.0.{i >> 8}.{i & 255}", labels={"tier": "bench"}))
         self.nodes = {n.name: n for n in nodes}
-        self.endpointslices = attach_endpointslices(self.store)
+        attach_endpointslices(self.store)  # the store keeps it: slices follow every pod and Service write
         self.lifecycle = Lifecycle(store=self.store, clock=self.clock, ids=self.ids, stats=self.stats,
                                    nodes=self.nodes)
         self._populate(base.namespaces, base.objects, nodes, filler_pods)
@@ -139,7 +150,7 @@ class SimCluster:
             for pod in s.pods:
                 self.lifecycle.add_pod(pod)
         self.lifecycle.flush()
-        self._filler_keys = add_filler_pods(self.store["pods"], filler_pods, created=wall)
+        self._filler_keys = add_filler_pods(self.store["pods"], filler_pods, created=wall, shape=self._filler_shape)
 
     def _put_services(self, services: Sequence[ServiceScenario], wall: float) -> None:
         seen: dict[tuple[str, str], ServiceScenario] = {}

@@ -1,6 +1,6 @@
 """Healthy background pods for benchmarks: up to 150k of them without 150k JSON documents.
 
-A real pod is 3-4 KiB of JSON, so 150k pods held as dicts or bytes would cost gigabytes. A
+A real pod is ~5 KB of JSON, so 150k pods held as dicts or bytes would cost gigabytes. A
 filler pod is instead a tiny record (its deployment group, an index, a resourceVersion and a
 generation) rendered on demand from one byte template: the template is a realistic pod
 serialised once with placeholder tokens, split at the tokens, and joined with the pod's values.
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
+import msgspec
 
 from crashloop_exporter.sim.clock import SimClock
 from crashloop_exporter.sim.objects import (
@@ -52,6 +52,7 @@ class FillerGroup:
     labels: Mapping[str, str]
     created: float
     number: int
+    shape: str = "realistic"
 
 
 def _suffix(index: int) -> str:
@@ -62,15 +63,37 @@ def _suffix(index: int) -> str:
     return "".join(chars)
 
 
-def _template() -> list[tuple[bytes, str]]:
-    """The filler pod as (literal, token) pieces; the last piece's token is empty."""
+FILLER_SHAPES = ("realistic", "small")
+"""`realistic` (the default): a ~5 KB pod as a real cluster serves it, ten env vars, two probes,
+managedFields of both managers field by field. `small`: the older ~4 KB shape (one env var,
+managedFields abridged to top-level keys), kept to compare with earlier figures."""
+
+_ENV = [
+    {"name": "LOG_LEVEL", "value": "info"},
+    {"name": "LOG_FORMAT", "value": "json"},
+    {"name": "HTTP_PORT", "value": "8080"},
+    {"name": "METRICS_PORT", "value": "9090"},
+    {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://otel-collector.observability.svc.cluster.local:4317"},
+    {"name": "OTEL_SERVICE_NAME", "value": "@@APP@@"},
+    {"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}},
+    {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}},
+    {"name": "POD_IP", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.podIP"}}},
+    {"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {"containerName": "app", "divisor": "1",
+                                                               "resource": "limits.cpu"}}},
+]
+
+
+def _template(shape: str) -> list[tuple[bytes, str]]:
+    """The filler pod of `shape` as (literal, token) pieces; the last piece's token is empty."""
+    realistic = shape == "realistic"
     image = "registry.example.com/bench/echo-server:1.4.2"
     raw_container = {
         "name": "app",
         "image": image,
         "ports": [{"name": "http", "containerPort": 8080}, {"name": "metrics", "containerPort": 9090}],
-        "env": [{"name": "LOG_LEVEL", "value": "info"}],
-        "resources": {"limits": {"memory": "256Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
+        "env": _ENV if realistic else _ENV[:1],
+        "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}}
+        if realistic else {"limits": {"memory": "256Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}},
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "initialDelaySeconds": 10},
         "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}, "initialDelaySeconds": 5},
     }
@@ -92,6 +115,7 @@ def _template() -> list[tuple[bytes, str]]:
         "enableServiceLinks": True,
         "preemptionPolicy": "PreemptLowerPriority",
     }
+    labels = ["app", "app.kubernetes.io/name", "pod-template-hash", "tier"]
 
     def cond(ctype: str) -> dict[str, Any]:
         return {"type": ctype, "status": "True", "lastProbeTime": None, "lastTransitionTime": started}
@@ -112,9 +136,7 @@ def _template() -> list[tuple[bytes, str]]:
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "@@RS@@",
                                  "uid": "@@OWNER@@", "controller": True, "blockOwnerDeletion": True}],
             "managedFields": managed_fields(created=created, owner_kind="Deployment", started=started,
-                                            spec_keys=[k for k in spec if k not in ("containers", "nodeName")],
-                                            labels=["app", "app.kubernetes.io/name", "pod-template-hash", "tier"],
-                                            containers=["app"]),
+                                            spec=spec, labels=labels, abridged=not realistic),
         },
         "spec": spec,
         "status": {
@@ -134,7 +156,7 @@ def _template() -> list[tuple[bytes, str]]:
             "qosClass": "Burstable",
         },
     }
-    raw = orjson.dumps(body)
+    raw = msgspec.json.encode(body)
     pieces: list[tuple[bytes, str]] = []
     pos = 0
     for m in _TOKEN.finditer(raw):
@@ -144,7 +166,7 @@ def _template() -> list[tuple[bytes, str]]:
     return pieces
 
 
-_PIECES = _template()
+_PIECES = {shape: _template(shape) for shape in FILLER_SHAPES}
 
 
 class FillerPod(StoredObject):
@@ -195,7 +217,8 @@ class FillerPod(StoredObject):
             "PODIP": self.pod_ip, "CREATED": ts(g.created), "STARTED": ts(g.created + 4), "GEN": str(self.gen),
             "CID": f"{i:016x}{self.gen:016x}" * 2, "VOL": _suffix(i * 7 + 3),
         }
-        return b"".join(literal + values[token].encode() if token else literal for literal, token in _PIECES)
+        pieces = _PIECES[g.shape]
+        return b"".join(literal + values[token].encode() if token else literal for literal, token in pieces)
 
     def with_rv(self, rv: int) -> FillerPod:
         return FillerPod(self.group, self.index, self.name, rv, self.gen)
@@ -213,8 +236,10 @@ def filler_node_names(count: int) -> list[str]:
     return [f"bench-node-{i:04d}" for i in range((count + PODS_PER_NODE - 1) // PODS_PER_NODE)]
 
 
-def add_filler_pods(pods: Collection, count: int, *, created: float) -> list[tuple[str, str]]:
-    """Create `count` filler pods (10 per Deployment, 1000 per namespace); returns their keys."""
+def add_filler_pods(pods: Collection, count: int, *, created: float, shape: str = "realistic") -> list[tuple[str, str]]:
+    """Create `count` filler pods of `shape` (10 per Deployment, 1000 per namespace); returns their keys."""
+    if shape not in FILLER_SHAPES:
+        raise ValueError(f"unknown filler shape {shape!r}; known: {', '.join(FILLER_SHAPES)}")
     keys: list[tuple[str, str]] = []
     group: FillerGroup | None = None
     for i in range(count):
@@ -227,7 +252,7 @@ def add_filler_pods(pods: Collection, count: int, *, created: float) -> list[tup
             group = FillerGroup(
                 namespace=ns, app=app, hash=tmpl_hash, rs=rs, owner_uid=stable_uid(ns, "ReplicaSet", rs),
                 labels={"app": app, "app.kubernetes.io/name": app, "pod-template-hash": tmpl_hash, "tier": "bench"},
-                created=created - 86400 * 3, number=number,
+                created=created - 86400 * 3, number=number, shape=shape,
             )
         assert group is not None
         name = f"{group.rs}-{_suffix(i)}"

@@ -176,20 +176,56 @@ def qos_class(containers: Sequence[Mapping[str, Any]]) -> str:
     return "Guaranteed" if guaranteed else "Burstable"
 
 
-def managed_fields(*, created: str, owner_kind: str, started: str, spec_keys: Sequence[str],
-                   labels: Sequence[str], containers: Sequence[str]) -> list[dict[str, Any]]:
-    """The two managers that write every controller-owned pod: the controller (spec) and the
-    kubelet (status). Real pods carry these and clients must skip them cheaply; the field sets
-    are abridged to the top-level keys to keep a pod near the usual 3-4 KiB."""
+def _fieldset(value: Any, depth: int = 3) -> dict[str, Any]:
+    """A FieldsV1 set for `value` as server-side apply writes it: `f:<key>` per field, lists of
+    named objects keyed `k:{"name":...}` (ports by containerPort and protocol), leaves `{}`.
+    Abridged below `depth` levels (an env var's valueFrom, a probe's httpGet), which keeps a pod
+    near the usual 5-6 KB."""
+    if depth == 0:
+        return {}
+    if isinstance(value, Mapping):
+        return {".": {}, **{f"f:{k}": _fieldset(v, depth - 1) for k, v in value.items()}}
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        out: dict[str, Any] = {".": {}}
+        for item in value:
+            if "containerPort" in item:
+                key = f'k:{{"containerPort":{item["containerPort"]},"protocol":"{item.get("protocol", "TCP")}"}}'
+            elif "name" in item:
+                key = f'k:{{"name":"{item["name"]}"}}'
+            elif "type" in item:
+                key = f'k:{{"type":"{item["type"]}"}}'
+            else:
+                return {}  # an atomic list
+            out[key] = _fieldset(item, depth - 1)
+        return out
+    return {}
+
+
+def managed_fields(*, created: str, owner_kind: str, started: str, spec: Mapping[str, Any],
+                   labels: Sequence[str], status_keys: Sequence[str] = (
+                       "conditions", "containerStatuses", "hostIP", "hostIPs", "phase", "podIP", "podIPs",
+                       "startTime"), abridged: bool = False) -> list[dict[str, Any]]:
+    """The two managers that write every controller-owned pod: the controller (the spec, field by
+    field, containers and their env, ports, probes and resources included) and the kubelet (the
+    status). Real pods carry these, a third or more of their bytes, and clients must skip them
+    cheaply. `abridged`: top-level keys only (the filler's small shape)."""
     manager = "kube-controller-manager" if owner_kind != "Pod" else "kubectl-client-side-apply"
-    spec_fields: dict[str, Any] = {f"f:{k}": {} for k in spec_keys}
-    spec_fields["f:containers"] = {f'k:{{"name":"{n}"}}': {} for n in containers}
+    if abridged:
+        spec_fields: dict[str, Any] = {f"f:{k}": {} for k in spec if k not in ("containers", "nodeName")}
+        spec_fields["f:containers"] = {f'k:{{"name":"{c["name"]}"}}': {} for c in spec.get("containers", ())}
+    else:
+        spec_fields = {k: v for k, v in _fieldset({k: v for k, v in spec.items() if k != "nodeName"}).items()
+                       if k != "."}
     meta_fields: dict[str, Any] = {"f:labels": {".": {}, **{f"f:{k}": {} for k in labels}}}
     if owner_kind != "Pod":
         meta_fields["f:generateName"] = {}
-        meta_fields["f:ownerReferences"] = {}
-    status_fields: dict[str, Any] = {f"f:{k}": {} for k in (
-        "conditions", "containerStatuses", "hostIP", "hostIPs", "phase", "podIP", "podIPs", "startTime")}
+        meta_fields["f:ownerReferences"] = {".": {}}
+    status_fields: dict[str, Any] = {f"f:{k}": {} for k in status_keys}
+    status_fields["f:conditions"] = {} if abridged else {
+        f'k:{{"type":"{t}"}}': {".": {}, "f:lastProbeTime": {}, "f:lastTransitionTime": {}, "f:status": {},
+                                 "f:type": {}}
+        for t in ("ContainersReady", "Initialized", "PodReadyToStartContainers", "PodScheduled", "Ready")
+    }
     return [
         {"manager": manager, "operation": "Update", "apiVersion": "v1", "time": created,
          "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": meta_fields, "f:spec": spec_fields}},

@@ -241,9 +241,8 @@ def render_pod(p: PodRuntime, now: float) -> dict[str, Any]:
     if p.owner_refs:
         meta["ownerReferences"] = p.owner_refs
     meta["managedFields"] = managed_fields(
-        created=created, owner_kind=s.owner.kind, started=ts(p.start_time or p.created),
-        spec_keys=[k for k in spec if k not in ("containers", "initContainers", "nodeName")],
-        labels=list(p.labels), containers=[c.name for c in s.containers],
+        created=created, owner_kind=s.owner.kind, started=ts(p.start_time or p.created), spec=spec,
+        labels=list(p.labels),
     )
     phase = _phase(p)
     status: dict[str, Any] = {"phase": phase, "conditions": _conditions(p, phase, now)}

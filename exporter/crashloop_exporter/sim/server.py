@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import orjson
+import msgspec
 import yaml
 from aiohttp import web
 
@@ -69,16 +69,16 @@ _STATUS_TEXT: Mapping[int, tuple[str, str]] = {
 
 def _encode_continue(rv: int, key: Key) -> str:
     start = f"{key[0]}/{key[1]}" if key[0] else key[1]
-    raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start + "\x00"})
+    raw = msgspec.json.encode({"v": "meta.k8s.io/v1", "rv": rv, "start": start + "\x00"})
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _decode_continue(token: str, *, namespaced: bool) -> tuple[int, Key]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = orjson.loads(raw)
+        data = msgspec.json.decode(raw)
         rv, start = int(data["rv"]), str(data["start"]).rstrip("\x00")
-    except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as e:
+    except (binascii.Error, ValueError, KeyError, TypeError, msgspec.DecodeError) as e:
         raise SimRequestError(400, "BadRequest", f"continue key is not valid: {e}") from e
     if namespaced:
         ns, _, name = start.partition("/")
@@ -248,7 +248,7 @@ class SimServer:
 
     @staticmethod
     def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-        return web.Response(body=orjson.dumps(body), status=status, content_type="application/json",
+        return web.Response(body=msgspec.json.encode(body), status=status, content_type="application/json",
                             headers=headers)
 
     @classmethod
@@ -467,7 +467,7 @@ class SimServer:
             return self._json(table(kind.resource, [o.to_dict() for o in items], list_meta=meta, now=time.time(),
                                     include_object=q.get("includeObject", "Metadata")))
         head = (b'{"kind":"' + kind.list_kind.encode() + b'","apiVersion":"' + kind.api_version.encode()
-                + b'","metadata":' + orjson.dumps(meta)
+                + b'","metadata":' + msgspec.json.encode(meta)
                 + b',"items":[')
         if len(items) <= LIST_STREAM_THRESHOLD:
             return web.Response(body=head + b",".join(o.to_bytes() for o in items) + b"]}",
@@ -518,7 +518,7 @@ class SimServer:
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
         obj = {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta, **kind.bookmark_extra}
-        return watch_line("BOOKMARK", orjson.dumps(obj))
+        return watch_line("BOOKMARK", msgspec.json.encode(obj))
 
     async def _watch(self, request: web.Request, kind: ResourceKind, flt: Filter) -> web.StreamResponse:
         q = request.query
@@ -543,7 +543,7 @@ class SimServer:
             requested = start_rv if start_rv is not None else store.rv
             status = status_body(410, "Expired", f"too old resource version: {requested} ({coll.floor + 1})")
             with contextlib.suppress(ConnectionError):
-                await resp.write(watch_line("ERROR", orjson.dumps(status)))
+                await resp.write(watch_line("ERROR", msgspec.json.encode(status)))
                 await resp.write_eof()
             return resp
         if start_rv is None or initial_end:
@@ -645,8 +645,8 @@ class SimServer:
         body: dict[str, Any] = {}
         if request.method == "POST" and request.can_read_body:
             try:
-                parsed = orjson.loads(await request.read() or b"{}")
-            except orjson.JSONDecodeError as e:
+                parsed = msgspec.json.decode(await request.read() or b"{}")
+            except msgspec.DecodeError as e:
                 return self._json({"error": f"request body is not JSON: {e}"}, status=400)
             if not isinstance(parsed, dict):
                 return self._json({"error": "request body must be a JSON object"}, status=400)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
+import msgspec
 
 from crashloop_exporter.errors import SimError, SimRequestError
 from crashloop_exporter.sim.kinds import BY_RESOURCE, ResourceKind
@@ -58,7 +58,7 @@ class StoredObject:
         raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(orjson.loads(self.to_bytes()))
+        return dict(msgspec.json.decode(self.to_bytes()))
 
     def with_rv(self, rv: int) -> StoredObject:
         """The same object stamped with another resourceVersion (DELETED events carry the
@@ -103,11 +103,11 @@ class DictObject(StoredObject):
 
     def to_bytes(self) -> bytes:
         if self._bytes is None:
-            self._bytes = orjson.dumps(self._body)
+            self._bytes = msgspec.json.encode(self._body)
         return self._bytes
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(orjson.loads(self.to_bytes()))
+        return dict(msgspec.json.decode(self.to_bytes()))
 
     def with_rv(self, rv: int) -> DictObject:
         body = dict(self._body)

@@ -57,7 +57,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+import msgspec
 
 from crashloop_exporter.catalog import BY_ID, CAUSES, CREATING, EXPLAINING_EVENTS
 from crashloop_exporter.classify import (
@@ -75,7 +76,7 @@ from crashloop_exporter.deps.tracker import DependencyTracker
 from crashloop_exporter.errors import MalformedObjectError
 from crashloop_exporter.findings import Finding
 from crashloop_exporter.model import ContainerRecord, NodeRecord, PodRecord
-from crashloop_exporter.parse import parse_event, parse_node, parse_pod_steps
+from crashloop_exporter.parse import RawObject, listed_meta, parse_event, parse_node, parse_pod_steps
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state.counter import CrashCounter, CrashKey
 from crashloop_exporter.state.events import EventStore
@@ -230,13 +231,16 @@ class ClusterState:
             self._first_list_started = self._clock()
         self._relist_seen[(resource, namespace)] = set()
 
-    def relist_item(self, resource: str, obj: Mapping[str, Any]) -> None:
+    def relist_item(self, resource: str, obj: RawObject) -> None:
         run_steps(self.relist_item_steps(resource, obj))
 
-    def relist_item_steps(self, resource: str, obj: Mapping[str, Any]) -> Steps[None]:
+    def relist_item_steps(self, resource: str, obj: RawObject) -> Steps[None]:
         """`relist_item` in steps (see `event_steps`)."""
         key = yield from self._apply(resource, "ADDED", obj)
-        meta = obj.get("metadata") if isinstance(obj, Mapping) else None
+        pod = self.pods.get(key) if key is not None and resource == "pods" else None
+        # Read again only for an object that was not taken (malformed, untracked): its key and scope.
+        meta = listed_meta(obj) if key is None else {}
+        ns = pod.namespace if pod is not None else meta.get("namespace")
         if key is None:
             # A malformed copy of an object that is in the list still says the object exists:
             # reconciling it away would drop its series and, when a good copy comes back,
@@ -244,7 +248,6 @@ class ClusterState:
             key = _listed_key(resource, meta)
             if key is None:
                 return
-        ns = meta.get("namespace") if isinstance(meta, Mapping) else None
         for scope in ((resource, None), (resource, ns)):
             seen = self._relist_seen.get(scope)
             if seen is not None:
@@ -268,10 +271,10 @@ class ClusterState:
         self._synced.add(resource)
         self._refresh_dependencies()
 
-    def event(self, resource: str, type_: str, obj: Mapping[str, Any]) -> None:
+    def event(self, resource: str, type_: str, obj: RawObject) -> None:
         run_steps(self.event_steps(resource, type_, obj))
 
-    def event_steps(self, resource: str, type_: str, obj: Mapping[str, Any]) -> Steps[None]:
+    def event_steps(self, resource: str, type_: str, obj: RawObject) -> Steps[None]:
         """`event`, yielding between chunks of a pod's containers (and between a node's pods) so
         that the caller can let others run; the state is whole at every yield (see the module
         docstring). An object that concerns at most `CONTAINERS_PER_STEP` containers never yields,
@@ -281,7 +284,7 @@ class ClusterState:
 
     # ---- objects ------------------------------------------------------------------------------
 
-    def _apply(self, resource: str, type_: str, obj: Mapping[str, Any]) -> Steps[str | None]:
+    def _apply(self, resource: str, type_: str, obj: RawObject) -> Steps[str | None]:
         try:
             if resource == "pods":
                 return (yield from self._pod(type_, obj))
@@ -305,7 +308,7 @@ class ClusterState:
             return False
         return owns(uid, shard=self._settings.shard, total_shards=self._settings.total_shards)
 
-    def _pod(self, type_: str, raw: Mapping[str, Any]) -> Steps[str | None]:
+    def _pod(self, type_: str, raw: RawObject) -> Steps[str | None]:
         # Parsing is pure: until it returns, nothing of the state has changed.
         rec = yield from parse_pod_steps(raw)
         if not rec.uid:
@@ -320,7 +323,7 @@ class ClusterState:
         yield from self._upsert_pod(rec)
         return rec.uid
 
-    def _event(self, type_: str, raw: Mapping[str, Any]) -> Steps[str | None]:
+    def _event(self, type_: str, raw: RawObject) -> Steps[str | None]:
         e = parse_event(raw)
         if e is None:
             return None
@@ -340,7 +343,7 @@ class ClusterState:
             yield from self._reclassify(uid)
         return f"{e.namespace}/{e.pod}"
 
-    def _node(self, type_: str, raw: Mapping[str, Any]) -> Steps[str | None]:
+    def _node(self, type_: str, raw: RawObject) -> Steps[str | None]:
         n = parse_node(raw)
         if type_ == "DELETED":
             self.nodes.pop(n.name, None)
@@ -813,7 +816,7 @@ def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
         containers.append(prev if prev is not None and not c.reported else c)
     if not before and all(a is b for a, b in zip(containers, rec.containers, strict=True)):
         return rec
-    return dataclasses.replace(rec, containers=(*containers, *before.values()))
+    return msgspec.structs.replace(rec, containers=(*containers, *before.values()))
 
 
 def _listed_key(resource: str, meta: object) -> str | None:

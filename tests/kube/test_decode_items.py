@@ -1,0 +1,169 @@
+"""Bytes to Structs on the live path: one malformed object in a LIST page or a watch stream is one
+counted, logged skip (with msgspec's path in the line), never a lost page, a lost stream or a crash.
+
+The real Watcher, the real ClusterState (through `serve`'s StateHandler) and real HTTP from the
+scripted fake API: the objects reach `parse` as the API's bytes, as in production."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import pytest
+
+from crashloop_exporter import wire
+from crashloop_exporter.app import StateHandler
+from crashloop_exporter.kube.client import decode_list_page
+from crashloop_exporter.kube.stats import WatchStats
+from crashloop_exporter.parse import parse_event, parse_node, parse_pod
+from tests.exporter.podgen import crashing, pod
+from tests.exporter.test_state import counts, make_state
+
+from .helpers import MakeWatcher, running, wait_until
+from .kubefake import FakeApi, Hang, Stream, ev, page
+
+PODS = "/api/v1/pods"
+
+
+def _with_rv(p: dict[str, Any], rv: str) -> dict[str, Any]:
+    p = copy.deepcopy(p)
+    p["metadata"]["resourceVersion"] = rv
+    return p
+
+
+def _string_for_a_list(name: str, rv: str) -> dict[str, Any]:
+    bad = _with_rv(pod(name), rv)
+    bad["status"]["containerStatuses"] = "oops"
+    return bad
+
+
+def _malformed_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "malformed" in r.getMessage()]
+
+
+async def test_one_malformed_item_of_a_list_page_is_skipped_and_the_rest_kept(
+    fake: FakeApi, make_watcher: MakeWatcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A string where a list belongs in one item: that item is a counted skip naming the pod and the
+    path; the items before and after it on the same page, and the next page, are applied."""
+    fake.script("list", PODS,
+                page("100", [_with_rv(pod("a"), "90"), _string_for_a_list("b", "91"), _with_rv(pod("c"), "92")],
+                     cont="c1"),
+                page("100", [_with_rv(crashing("d", 2), "93")]))
+    fake.script("watch", PODS, Stream([Hang()]))
+    state, _, _ = make_state()
+    stats = WatchStats()
+    w = make_watcher(StateHandler(state), stats, page_size=3)
+    with caplog.at_level(logging.WARNING):
+        async with running(w.run()):
+            await wait_until(lambda: stats.synced("pods"), what="the LIST completes")
+    assert sorted(p.name for p in state.pods.values()) == ["a", "c", "d"]
+    assert state.skipped[("pods", "malformed")] == 1
+    [line] = _malformed_lines(caplog)
+    assert "production/b" in line and "$.status.containerStatuses" in line, line
+    # The malformed copy still says the pod exists: a relist must not take it for deleted.
+    assert stats.snapshot().skipped.get(("pods", "handler_error"), 0) == 0
+
+
+async def test_a_malformed_watch_event_is_skipped_and_the_stream_goes_on(
+    fake: FakeApi, make_watcher: MakeWatcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A restartCount of the wrong type in a MODIFIED event: skipped with its path in the log, the
+    crash count unmoved by it, and the next good event of the same pod counted from the baseline."""
+    fake.script("list", PODS, page("100", [_with_rv(crashing("api-1", 3), "90")]))
+    bad = _with_rv(crashing("api-1", 3), "101")
+    bad["status"]["containerStatuses"][0]["restartCount"] = "5"
+    fake.script("watch", PODS, Stream([ev("MODIFIED", bad), ev("MODIFIED", _with_rv(crashing("api-1", 4), "102")),
+                                       Hang()]))
+    state, _, _ = make_state()
+    stats = WatchStats()
+    w = make_watcher(StateHandler(state), stats)
+    with caplog.at_level(logging.WARNING):
+        async with running(w.run()):
+            await wait_until(lambda: stats.snapshot().events[("pods", "MODIFIED")] == 2, what="both events arrive")
+            await wait_until(lambda: w.resource_version == "102", what="the watch advances past both")
+    assert counts(state) == {("api", "app_crash"): 1.0}
+    assert state.skipped[("pods", "malformed")] == 1
+    [line] = _malformed_lines(caplog)
+    assert "production/api-1" in line and "$.status.containerStatuses[0].restartCount" in line, line
+
+
+@pytest.mark.parametrize(
+    ("kind", "mutate", "path"),
+    [
+        ("pod", lambda o: o["metadata"].update(ownerReferences={"kind": "ReplicaSet"}), "$.metadata.ownerReferences"),
+        ("pod", lambda o: o["spec"].update(containers=[{"name": 7}]), "$.spec.containers[0].name"),
+        ("pod", lambda o: o["status"]["containerStatuses"][0].update(ready="yes"),
+         "$.status.containerStatuses[0].ready"),
+        ("pod", lambda o: o["status"]["containerStatuses"][0]["lastState"]["terminated"].update(exitCode="1"),
+         "$.status.containerStatuses[0].lastState.terminated.exitCode"),
+        ("event", lambda o: o.update(count="3"), "$.count"),
+        ("node", lambda o: o["status"].update(conditions={"type": "Ready"}), "$.status.conditions"),
+    ],
+    ids=["owner-refs-object", "container-name-int", "ready-string", "exit-code-string", "event-count-string",
+         "node-conditions-object"],
+)
+def test_wrong_types_name_their_path_from_bytes_and_from_dicts(kind: str, mutate: Any, path: str) -> None:
+    """Bytes (the API) and dicts (dumps, YAML) go through the same Structs: the same refusal, the same path."""
+    objects: dict[str, dict[str, Any]] = {
+        "pod": crashing("api-1", 2),
+        "event": {"metadata": {"name": "e", "namespace": "production"}, "reason": "BackOff",
+                  "involvedObject": {"kind": "Pod", "name": "api-1", "namespace": "production"}},
+        "node": {"metadata": {"name": "node-1"}, "status": {"conditions": []}},
+    }
+    parsers: dict[str, Callable[[Any], object]] = {"pod": parse_pod, "event": parse_event, "node": parse_node}
+    parser = parsers[kind]
+    good = objects[kind]
+    parser(good)  # the unmutated object is fine
+    bad = copy.deepcopy(good)
+    mutate(bad)
+    for form in (bad, msgspec.json.encode(bad)):
+        with pytest.raises(Exception, match=r"at `\$") as err:
+            parser(form)
+        assert type(err.value).__name__ == "MalformedObjectError" and path in str(err.value), str(err.value)
+
+
+def test_absent_fields_take_their_defaults() -> None:
+    """A pod with only its names parses (no spec, no status): absent is not malformed."""
+    rec = parse_pod(b'{"metadata":{"name":"bare","namespace":"ns","uid":"u1"}}')
+    assert (rec.name, rec.namespace, rec.phase, rec.restart_policy, rec.containers) == ("bare", "ns", "", "Always", ())
+    assert (rec.workload_kind, rec.workload) == ("Pod", "bare")
+
+
+def test_a_list_page_splits_into_items_without_decoding_them() -> None:
+    """The envelope is read for its resourceVersion and continue token; an item that is not even an
+    object stays an item, to be refused alone by the handler."""
+    items, rv, cont = decode_list_page(b'{"metadata":{"resourceVersion":"7","continue":"t"},"items":[{"a":1},3]}',
+                                       PODS)
+    assert (len(items), rv, cont) == (2, "7", "t")
+    assert [bytes(memoryview(i)) for i in items] == [b'{"a":1}', b"3"]
+    state, _, _ = make_state()
+    state.relist_begin("pods")
+    for item in items:
+        state.relist_item("pods", item)
+    state.relist_end("pods")
+    assert state.skipped[("pods", "malformed")] == 2 and not state.pods
+
+
+def test_the_pod_struct_carries_what_the_next_records_read() -> None:
+    """deletionTimestamp (a terminating pod), podIP/podIPs (dependency chains) and the containerID of
+    a status and of its terminations (crash counting) are decoded already, so records can grow
+    without a second decoder."""
+    p = crashing("api-1", 2)
+    p["metadata"]["deletionTimestamp"] = "2024-01-01T00:11:00Z"
+    p["status"].update(podIP="10.1.2.3", podIPs=[{"ip": "10.1.2.3"}, {"ip": "fd00::3"}])
+    st = p["status"]["containerStatuses"][0]
+    st["containerID"] = "containerd://abc"
+    st["lastState"]["terminated"]["containerID"] = "containerd://old"
+    decoded = wire.POD.decode(msgspec.json.encode(p))
+    assert decoded.metadata.deletionTimestamp == "2024-01-01T00:11:00Z"
+    assert (decoded.status.podIP, [i.ip for i in decoded.status.podIPs or ()]) == ("10.1.2.3", ["10.1.2.3", "fd00::3"])
+    statuses = decoded.status.containerStatuses or []
+    assert len(statuses) == 1
+    status = statuses[0]
+    assert status.containerID == "containerd://abc"
+    assert status.lastState is not None and status.lastState.terminated is not None
+    assert status.lastState.terminated.containerID == "containerd://old"
