@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from crashloop_exporter.app import StateHandler
+from crashloop_exporter.serve.app import StateHandler
 from crashloop_exporter.state import ClusterState
 from crashloop_exporter.state.cluster import CONTAINERS_PER_STEP
 
