@@ -26,11 +26,11 @@ from failing_pods import failing_pod
 from prometheus_client import CollectorRegistry, generate_latest
 from tests.exporter.oracle import ContainerFamiliesOracle
 
-from crashloop_exporter.app import stats_families
 from crashloop_exporter.classify import DEFAULT_RULES
-from crashloop_exporter.collector import HealthCollector
-from crashloop_exporter.exposition import FastRenderer
 from crashloop_exporter.kube.stats import RESOURCES, WatchStats
+from crashloop_exporter.serve.app import stats_families
+from crashloop_exporter.serve.collector import HealthCollector
+from crashloop_exporter.serve.exposition import FastRenderer
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state import ClusterState
 

@@ -2,9 +2,9 @@
 
 kube-state-metrics declares each family once (`internal/store/pod.go`: name, type, help and the
 function that turns an object into samples) and generates its docs from that table. Before this
-table the cached-line renderer (`exposition`), the prometheus-client collector and the README
+table the cached-line renderer (`serve.exposition`), the prometheus-client collector and the README
 each spelled the names, help texts and label tuples on their own, so a fix could land in one copy.
-Now `exposition` renders the per-container families from these entries, `collector` builds the
+Now `serve.exposition` renders the per-container families from these entries, `serve.collector` builds the
 exporter-health families from them, `metricsdoc` writes `docs/metrics.md` from them, and the
 tests compare what a running exporter serves against this table.
 
@@ -177,6 +177,13 @@ LAST_EVENT_TIMESTAMP = Family(
     ("resource",),
     "health",
 )
+TASK_FAILURES = Family(
+    "crashloop_exporter_task_failures_total",
+    "counter",
+    "Background tasks (watch, tick, log_fetch) that died with an error; each is also logged.",
+    ("task",),
+    "health",
+)
 SKIPPED_OBJECTS = Family(
     "crashloop_exporter_skipped_objects_total",
     "counter",
@@ -206,6 +213,7 @@ HEALTH_FAMILIES: tuple[Family, ...] = (
     LOG_FETCHES,
     SYNCED,
     LAST_EVENT_TIMESTAMP,
+    TASK_FAILURES,
     SKIPPED_OBJECTS,
     OBJECTS_TRACKED,
     CRASHES_PENDING_LOGS,

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from crashloop_exporter.catalog import BY_ID
 from crashloop_exporter.deps.chain import needs_line
@@ -170,12 +170,53 @@ def render_table(
     findings of every pod in scope, for the per-workload verdict when only one pod's rows are shown
     (default: `findings`). With `pods`, nodes that run two or more failing pods get a section of
     their own, with their pressure conditions from `nodes`."""
-    style = _Style(color)
     if not findings:
         return f"No failing containers found ({_plural(checked, 'pod')} checked).\n"
+    table = _Table(_rows(findings, wide=wide), wide=wide, style=_Style(color), width=width)
+    pods_by_workload = _by_workload(pods or (), lambda p: _key(p.namespace, p.workload_kind, p.workload))
+    verdict_findings = _by_workload(findings if context is None else context, _finding_key)
+    groups = _by_workload(table.rows, lambda r: _finding_key(r.finding))
+    out = [_title(findings, groups, checked=checked, as_of=as_of, style=table.style), ""]
+    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.kind)):
+        group = groups[key]
+        group_findings = verdict_findings.get(key) or [r.finding for r in group]
+        summary = workload_summary(key, group_findings, None if pods is None else pods_by_workload.get(key, []))
+        out.append(table.style("1", printable(str(key))) + ": " + printable(summary))
+        out.append(table.style("2", table.line(table.header_cells())))
+        for r in group:
+            out.extend(table.row_lines(r))
+        out.extend(table.fix_lines(group))
+        out.append("")
+    if pods is not None:
+        section = render_node_groups(node_groups(findings, pods, nodes or {}), indent=_INDENT)
+        out.extend(
+            table.style("1", printable(ln)) if not ln.startswith(" ") and ln else printable(ln) for ln in section
+        )
+    return "\n".join(out)
 
-    headers = ("POD", "CONTAINER", "TYPE", "CAUSE", "REASON", "EXIT", "RESTARTS") if wide else (
-        "POD", "CONTAINER", "CAUSE", "REASON", "EXIT", "RESTARTS")
+
+_INDENT = "  "
+_T = TypeVar("_T")
+
+
+def _finding_key(f: Finding) -> WorkloadKey:
+    return _key(f.namespace, f.workload_kind, f.workload)
+
+
+def _by_workload(items: Iterable[_T], key: Callable[[_T], WorkloadKey]) -> dict[WorkloadKey, list[_T]]:
+    grouped: dict[WorkloadKey, list[_T]] = {}
+    for item in items:
+        grouped.setdefault(key(item), []).append(item)
+    return grouped
+
+
+def _headers(wide: bool) -> tuple[str, ...]:
+    if wide:
+        return ("POD", "CONTAINER", "TYPE", "CAUSE", "REASON", "EXIT", "RESTARTS")
+    return ("POD", "CONTAINER", "CAUSE", "REASON", "EXIT", "RESTARTS")
+
+
+def _rows(findings: Sequence[Finding], *, wide: bool) -> list[_Row]:
     rows: list[_Row] = []
     for f in sorted(findings, key=sort_key):
         exit_code = "-" if f.exit_code is None else str(f.exit_code)
@@ -184,67 +225,76 @@ def render_table(
             cells.append(f.container_type)
         cells += [printable(f.cause), printable(_reason_cell(f)), exit_code, str(f.restarts)]
         rows.append(_Row(f, tuple(cells)))
-    widths = [max(len(h), *(len(r.cells[i]) for r in rows)) for i, h in enumerate(headers)]
-    indent = "  "
-    fixed = len(indent) + sum(w + 2 for w in widths)
-    evidence_width = width - fixed
-    inline_evidence = not wide and evidence_width >= MIN_EVIDENCE_WIDTH
+    return rows
 
-    def line(cells: Sequence[str], *, cause_code: str = "", dim: bool = False) -> str:
-        parts = []
-        for i, cell in enumerate(cells):
-            padded = cell.ljust(widths[i]) if i < len(widths) else cell
-            if i == headers.index("CAUSE") and cause_code:
-                padded = style(cause_code, padded)
-            parts.append(padded)
-        text = (indent + "  ".join(parts)).rstrip()
-        return style("2", text) if dim else text
 
-    pods_by_workload: dict[WorkloadKey, list[PodRecord]] = {}
-    for p in pods or ():
-        pods_by_workload.setdefault(_key(p.namespace, p.workload_kind, p.workload), []).append(p)
-    verdict_findings: dict[WorkloadKey, list[Finding]] = {}
-    for f in findings if context is None else context:
-        verdict_findings.setdefault(_key(f.namespace, f.workload_kind, f.workload), []).append(f)
-    groups: dict[WorkloadKey, list[_Row]] = {}
-    for r in rows:
-        f = r.finding
-        groups.setdefault(_key(f.namespace, f.workload_kind, f.workload), []).append(r)
-
+def _title(
+    findings: Sequence[Finding],
+    groups: Mapping[WorkloadKey, Sequence[_Row]],
+    *,
+    checked: int,
+    as_of: float | None,
+    style: _Style,
+) -> str:
     n_failing = sum(1 for f in findings if f.failing)
     failing_workloads = sum(1 for g in groups.values() if any(r.finding.failing for r in g))
     when = ""
     if as_of is not None:
         when = ", as of " + datetime.fromtimestamp(as_of, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    out = [
-        style("1", f"{_plural(n_failing, 'failing container')} in {_plural(failing_workloads, 'workload')}")
-        + f" ({_plural(checked, 'pod')} checked{when})",
-        "",
-    ]
-    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.kind)):
-        group = groups[key]
-        group_findings = verdict_findings.get(key) or [r.finding for r in group]
-        summary = workload_summary(key, group_findings, None if pods is None else pods_by_workload.get(key, []))
-        out.append(style("1", printable(str(key))) + ": " + printable(summary))
-        header_cells = list(headers) + (["EVIDENCE"] if inline_evidence else [])
-        out.append(style("2", line(header_cells)))
-        for r in group:
-            f = r.finding
-            severity = BY_ID[f.cause].severity if f.cause in BY_ID else "info"
-            code = _SEVERITY_COLOR.get(severity, "") if f.failing else ""
-            evidence = [printable(f"{e.source}: {e.detail}") for e in f.evidence]
-            row_cells = list(r.cells)
-            if inline_evidence:
-                row_cells.append(trim(evidence[0], evidence_width) if evidence else "")
-            out.append(line(row_cells, cause_code=code, dim=not f.failing))
-            if wide:
-                out.extend(f"{indent}    {ev}" for ev in evidence)
-            elif not inline_evidence and evidence:
-                out.append(f"{indent}    {trim(evidence[0], max(width - len(indent) - 4, MIN_EVIDENCE_WIDTH))}")
-            if f.dependency is not None and not wide:
-                # What the dependent waits on, under it: the runbook's "check the dependency itself".
-                out.append(f"{indent}    {style('1', printable(needs_line(f.dependency)))}")
-        # The fix once per cause: replicas share a spec, so their remediations differ only in the pod name.
+    return style("1", f"{_plural(n_failing, 'failing container')} in {_plural(failing_workloads, 'workload')}") + (
+        f" ({_plural(checked, 'pod')} checked{when})"
+    )
+
+
+class _Table:
+    """The column layout of one table: widths from every row, evidence inline when it fits."""
+
+    def __init__(self, rows: list[_Row], *, wide: bool, style: _Style, width: int) -> None:
+        self.rows = rows
+        self.wide = wide
+        self.style = style
+        self.width = width
+        self.headers = _headers(wide)
+        self.widths = [max(len(h), *(len(r.cells[i]) for r in rows)) for i, h in enumerate(self.headers)]
+        fixed = len(_INDENT) + sum(w + 2 for w in self.widths)
+        self.evidence_width = width - fixed
+        self.inline_evidence = not wide and self.evidence_width >= MIN_EVIDENCE_WIDTH
+
+    def header_cells(self) -> list[str]:
+        return list(self.headers) + (["EVIDENCE"] if self.inline_evidence else [])
+
+    def line(self, cells: Sequence[str], *, cause_code: str = "", dim: bool = False) -> str:
+        parts = []
+        for i, cell in enumerate(cells):
+            padded = cell.ljust(self.widths[i]) if i < len(self.widths) else cell
+            if i == self.headers.index("CAUSE") and cause_code:
+                padded = self.style(cause_code, padded)
+            parts.append(padded)
+        text = (_INDENT + "  ".join(parts)).rstrip()
+        return self.style("2", text) if dim else text
+
+    def row_lines(self, r: _Row) -> list[str]:
+        """One finding's row, its evidence and what it waits on."""
+        f = r.finding
+        severity = BY_ID[f.cause].severity if f.cause in BY_ID else "info"
+        code = _SEVERITY_COLOR.get(severity, "") if f.failing else ""
+        evidence = [printable(f"{e.source}: {e.detail}") for e in f.evidence]
+        row_cells = list(r.cells)
+        if self.inline_evidence:
+            row_cells.append(trim(evidence[0], self.evidence_width) if evidence else "")
+        out = [self.line(row_cells, cause_code=code, dim=not f.failing)]
+        if self.wide:
+            out.extend(f"{_INDENT}    {ev}" for ev in evidence)
+        elif not self.inline_evidence and evidence:
+            out.append(f"{_INDENT}    {trim(evidence[0], max(self.width - len(_INDENT) - 4, MIN_EVIDENCE_WIDTH))}")
+        if f.dependency is not None and not self.wide:
+            # What the dependent waits on, under it: the runbook's "check the dependency itself".
+            out.append(f"{_INDENT}    {self.style('1', printable(needs_line(f.dependency)))}")
+        return out
+
+    def fix_lines(self, group: Sequence[_Row]) -> list[str]:
+        """The fix once per cause: replicas share a spec, so their remediations differ only in the pod name."""
+        out: list[str] = []
         seen: set[str] = set()
         for r in group:
             f = r.finding
@@ -253,16 +303,12 @@ def render_table(
             seen.add(f.cause)
             title = BY_ID[f.cause].title if f.cause in BY_ID else f.cause
             label = f"fix for {f.cause} ({title})" + ("" if f.failing else ", recovered") + ":"
-            out.append(indent + style("36", label))
+            out.append(_INDENT + self.style("36", label))
             # split("\n"), not splitlines(): a stray \r or \x1c inside a line must not start a new one.
-            out.extend(f"{indent}    {printable(ln)}".rstrip() for ln in f.remediation.split("\n"))
-            if wide:
-                out.append(f"{indent}    runbook: {printable(f.runbook_url)}")
-        out.append("")
-    if pods is not None:
-        section = render_node_groups(node_groups(findings, pods, nodes or {}), indent=indent)
-        out.extend(style("1", printable(ln)) if not ln.startswith(" ") and ln else printable(ln) for ln in section)
-    return "\n".join(out)
+            out.extend(f"{_INDENT}    {printable(ln)}".rstrip() for ln in f.remediation.split("\n"))
+            if self.wide:
+                out.append(f"{_INDENT}    runbook: {printable(f.runbook_url)}")
+        return out
 
 
 __all__ = [

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from crashloop_exporter.catalog import CAUSES
 from crashloop_exporter.classify import classify
+from crashloop_exporter.findings import Finding
 
 from .conftest import FIXTURES, case_files, load_case
 
@@ -31,27 +34,40 @@ def test_fixture_classifies_as_expected(path: Path) -> None:
         if f is None:
             problems.append(f"{name}: expected {exp['cause']}, got no finding")
             continue
-        if f.cause != exp["cause"]:
-            problems.append(f"{name}: expected cause {exp['cause']}, got {f.cause}; evidence={f.evidence}")
-        if "failing" in exp and f.failing != exp["failing"]:
-            problems.append(f"{name}: expected failing={exp['failing']}, got {f.failing}")
-        if "container_type" in exp and f.container_type != exp["container_type"]:
-            problems.append(f"{name}: expected type {exp['container_type']}, got {f.container_type}")
-        if "reason" in exp and exp["reason"] and f.reason != exp["reason"]:
-            problems.append(f"{name}: expected reason {exp['reason']}, got {f.reason}")
-        if "exit_code" in exp and f.exit_code != exp["exit_code"]:
-            problems.append(f"{name}: expected exit code {exp['exit_code']}, got {f.exit_code}")
-        details = " | ".join(e.detail for e in f.evidence)
-        for s in exp.get("evidence_contains") or []:
-            if s not in details:
-                problems.append(f"{name}: evidence lacks {s!r}: {details}")
-        for s in exp.get("evidence_not_contains") or []:
-            if s in details or s in f.remediation:
-                problems.append(f"{name}: evidence/remediation leaks {s!r}")
-        for s in exp.get("remediation_contains") or []:
-            if s not in f.remediation:
-                problems.append(f"{name}: remediation lacks {s!r}:\n{f.remediation}")
+        problems += _field_problems(name, f, exp) + _text_problems(name, f, exp)
     assert not problems, "\n".join(problems)
+
+
+def _field_problems(name: str, f: Finding, exp: Mapping[str, Any]) -> list[str]:
+    """Where the finding's cause, failing, type, reason or exit code differ from the expected ones."""
+    problems = []
+    if f.cause != exp["cause"]:
+        problems.append(f"{name}: expected cause {exp['cause']}, got {f.cause}; evidence={f.evidence}")
+    if "failing" in exp and f.failing != exp["failing"]:
+        problems.append(f"{name}: expected failing={exp['failing']}, got {f.failing}")
+    if "container_type" in exp and f.container_type != exp["container_type"]:
+        problems.append(f"{name}: expected type {exp['container_type']}, got {f.container_type}")
+    if "reason" in exp and exp["reason"] and f.reason != exp["reason"]:
+        problems.append(f"{name}: expected reason {exp['reason']}, got {f.reason}")
+    if "exit_code" in exp and f.exit_code != exp["exit_code"]:
+        problems.append(f"{name}: expected exit code {exp['exit_code']}, got {f.exit_code}")
+    return problems
+
+
+def _text_problems(name: str, f: Finding, exp: Mapping[str, Any]) -> list[str]:
+    """Where the evidence or the remediation lacks an expected text or leaks a forbidden one."""
+    problems = []
+    details = " | ".join(e.detail for e in f.evidence)
+    for s in exp.get("evidence_contains") or []:
+        if s not in details:
+            problems.append(f"{name}: evidence lacks {s!r}: {details}")
+    for s in exp.get("evidence_not_contains") or []:
+        if s in details or s in f.remediation:
+            problems.append(f"{name}: evidence/remediation leaks {s!r}")
+    for s in exp.get("remediation_contains") or []:
+        if s not in f.remediation:
+            problems.append(f"{name}: remediation lacks {s!r}:\n{f.remediation}")
+    return problems
 
 
 def test_every_cause_has_a_fixture() -> None:

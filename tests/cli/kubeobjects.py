@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.support.cli import run_cli_in_process
+
 Obj = dict[str, Any]
 
 # The seed's payment-service incident (seed 1): four log lines, then exit 1.
@@ -310,6 +312,15 @@ MIGRATE_LOG = (
 
 
 def run_diagnose(
+    *args: str, stdin: str | bytes | None = None, env: Mapping[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`crashloop-exporter diagnose ARGS` in this process (not a TTY); `timeout` is for the
+    subprocess variant's signature only."""
+    del timeout
+    return run_cli_in_process(["diagnose", *args], stdin=stdin, env=env)
+
+
+def run_diagnose_subprocess(
     *args: str, stdin: str | bytes | None = None, env: Mapping[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """`python -m crashloop_exporter diagnose ARGS` as a user would run it (not a TTY)."""

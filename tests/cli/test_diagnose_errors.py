@@ -76,7 +76,7 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
                      ["--example", "--rules-file", str(tmp / "rules.yaml")])[1],
         ["rules.yaml"],
     ),
-    "unknown pod": (lambda tmp: ["--example", "no-such-pod"], ['pod "no-such-pod" not found in the input']),
+    "unknown pod": (lambda _tmp: ["--example", "no-such-pod"], ['pod "no-such-pod" not found in the input']),
     "--logs with a live cluster": (lambda tmp: ["--logs", str(tmp)], ["--logs DIR only applies to --dump or -f"]),
 }
 

@@ -152,7 +152,7 @@ DEPENDS_ON = {("monitoring", "node-agent"): ("data", "redis")}
 # Value functions: each takes `ago`, seconds before the end, last; bound with functools.partial.
 
 
-def _one(ago: float) -> float:
+def _one(_ago: float) -> float:
     return 1.0
 
 

@@ -34,7 +34,7 @@ from tests.deploy.deploy_helpers import (
 
 def _served_paths() -> frozenset[str]:
     """The GET paths the exporter's real HTTP app routes (not a list kept beside it)."""
-    from crashloop_exporter.server import build_app
+    from crashloop_exporter.serve.server import build_app
 
     def render(_accept: str) -> tuple[bytes, str]:
         return b"", "text/plain"

@@ -25,7 +25,7 @@ def test_diagnose_example_block_is_what_diagnose_prints() -> None:
     assert shown == expected, "README's diagnose example is stale: run `make generate`"
 
 
-def test_generate_check_names_a_stale_readme(tmp_path: Path) -> None:
+def test_generate_check_names_a_stale_readme() -> None:
     """`generate --check` (the readme row) flags README.md when its block was edited by hand, and is clean now."""
     assert artifacts.stale_files(REPO, only=["readme"]) == []
     readme = (REPO / "README.md").read_text(encoding="utf-8")

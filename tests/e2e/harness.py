@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,6 +32,9 @@ from typing import Any, TypeVar
 
 import yaml
 from aiohttp import web
+
+from tests.support import wait as support_wait
+from tests.support.net import free_port
 
 PROMETHEUS_BIN = os.environ.get("CRASHLOOP_E2E_PROMETHEUS", "/usr/bin/prometheus")
 ALERTMANAGER_BIN = os.environ.get("CRASHLOOP_E2E_ALERTMANAGER", "/usr/bin/prometheus-alertmanager")
@@ -47,33 +49,11 @@ class HarnessError(AssertionError):
     """A harness step failed; the message carries the process log tail to debug it."""
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (the binaries need a number up front)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def wait_until(check: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.2,
                on_timeout: Callable[[], str] | None = None) -> T:
-    """Poll `check` until it returns something truthy (a non-empty query result, True, a match);
-    bounded by `timeout`."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-            last_error = None  # answered, just not yet true: an old connection error is not the story
-        except (OSError, urllib.error.URLError, ValueError) as e:  # not up yet, or a transient reset
-            last_error = e
-        if time.monotonic() >= deadline:
-            detail = f" (last error: {last_error})" if last_error else ""
-            extra = ("\n" + on_timeout()) if on_timeout else ""
-            raise HarnessError(f"timed out after {timeout:.0f}s waiting for {what}{detail}{extra}")
-        time.sleep(interval)
+    """`tests.support.wait.wait_until`, failing with HarnessError."""
+    return support_wait.wait_until(check, timeout=timeout, what=what, interval=interval, on_timeout=on_timeout,
+                                   error=HarnessError)
 
 
 def http_json(url: str, *, data: Any = None, timeout: float = 5.0) -> Any:

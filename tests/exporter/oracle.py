@@ -16,9 +16,9 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from crashloop_exporter.collector import HealthCollector, StatsSnapshot
-from crashloop_exporter.exposition import FastRenderer
 from crashloop_exporter.families import CRASHES, FINDING_FAMILIES
+from crashloop_exporter.serve.collector import HealthCollector, StatsSnapshot
+from crashloop_exporter.serve.exposition import FastRenderer
 from crashloop_exporter.state import ClusterState
 
 

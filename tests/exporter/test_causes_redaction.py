@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from crashloop_exporter.classify.redact import EXAMPLES, FORMS
-from crashloop_exporter.server import build_app
+from crashloop_exporter.serve.server import build_app
 
 from .oracle import fast_renderer
 from .podgen import crashing

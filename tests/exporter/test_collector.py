@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from crashloop_exporter.collector import StatsSnapshot
 from crashloop_exporter.families import (
     LAST_EVENT_TIMESTAMP,
     LOG_FETCHES,
     SKIPPED_OBJECTS,
     SYNCED,
+    TASK_FAILURES,
     WATCH_EVENTS,
     WATCH_RESTARTS,
 )
+from crashloop_exporter.serve.collector import StatsSnapshot
 from crashloop_exporter.state import ClusterState
 
 from .oracle import fast_renderer, generic_exposition
@@ -30,6 +31,7 @@ STATS: StatsSnapshot = {
     SYNCED.name: {("pods",): 1.0, ("events",): 1.0, ("nodes",): 1.0},
     LAST_EVENT_TIMESTAMP.name: {("pods",): 1704067800.0},
     SKIPPED_OBJECTS.name: {("pods", "decode"): 1.0},
+    TASK_FAILURES.name: {("log_fetch",): 0.0, ("tick",): 0.0, ("watch",): 1.0},
 }
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from crashloop_exporter import exposition
-from crashloop_exporter.exposition import FINDINGS_PER_STEP
 from crashloop_exporter.findings import Finding
-from crashloop_exporter.server import build_app
+from crashloop_exporter.serve import exposition
+from crashloop_exporter.serve.exposition import FINDINGS_PER_STEP
+from crashloop_exporter.serve.server import build_app
 
 from .oracle import fast_renderer, generic_exposition
 from .podgen import many_containers

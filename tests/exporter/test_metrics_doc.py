@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 
 from crashloop_exporter import artifacts
-from crashloop_exporter.app import Exporter, serve
 from crashloop_exporter.families import FAMILIES, FINDING_FAMILIES, Family, FindingFamily
 from crashloop_exporter.kube import load_credentials
+from crashloop_exporter.serve.app import Exporter, serve
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.sim import SimCluster, SimServer
 

@@ -14,7 +14,7 @@ from crashloop_exporter.preflight.checks import PreflightFinding
 from crashloop_exporter.preflight.report import render_json as preflight_json
 from crashloop_exporter.preflight.runner import Result
 from crashloop_exporter.render import render_json
-from crashloop_exporter.server import build_app
+from crashloop_exporter.serve.server import build_app
 from tests.cli.kubeobjects import FINDING_KEYS
 
 from .oracle import fast_renderer

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from crashloop_exporter.app import StateHandler
+from crashloop_exporter.serve.app import StateHandler
 from crashloop_exporter.state import ClusterState
 from crashloop_exporter.state.cluster import CONTAINERS_PER_STEP
 

@@ -395,23 +395,108 @@ class Cluster:
         sa_volume = "kube-api-access-" + hexid(ns, name, "sa", size=5).translate(
             str.maketrans("0123456789", "bcdfghjklm")
         )
-        labels = dict(labels or {})
-        if owner is not None and owner.kind == "ReplicaSet":
-            labels["pod-template-hash"] = owner.hash
-        if owner is not None and owner.kind in ("StatefulSet", "DaemonSet"):
-            labels["controller-revision-hash"] = owner.hash
-        if owner is not None and owner.kind == "StatefulSet":
-            labels["statefulset.kubernetes.io/pod-name"] = name
-            labels["apps.kubernetes.io/pod-index"] = name.rsplit("-", 1)[1]
-        if owner is not None and owner.kind == "Job":
-            job_uid = uid(ns, "job", owner.name)
-            labels |= {
-                "batch.kubernetes.io/controller-uid": job_uid,
-                "batch.kubernetes.io/job-name": owner.name,
-                "controller-uid": job_uid,
-                "job-name": owner.name,
-            }
+        labels = _pod_labels(ns, name, owner, labels)
+        meta = self._pod_meta(ns, name, pod_uid, created, deleting, labels, annotations, owner)
+        spec = _pod_spec(
+            sa_volume,
+            volumes=volumes,
+            init=init,
+            containers=containers,
+            ephemeral=ephemeral,
+            restart_policy=restart_policy,
+            service_account=service_account,
+            node=node if scheduled else None,
+            owner=owner,
+            spec_extra=spec_extra,
+        )
+        status = self._pod_status(
+            ns,
+            name,
+            pod_ref,
+            created=created,
+            node=node,
+            scheduled=scheduled,
+            sandbox_ready=sandbox_ready,
+            init=init,
+            containers=containers,
+            ephemeral=ephemeral,
+            phase=phase,
+            conditions=conditions,
+            reason=reason,
+            message=message,
+        )
+        pod: Obj = {"metadata": meta, "spec": spec, "status": status}
+        meta["managedFields"] = _managed_fields(pod, created, owner)
+        # managedFields sits after ownerReferences in ObjectMeta; rebuild to keep Go's field order.
+        order = [
+            "name",
+            "generateName",
+            "namespace",
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "labels",
+            "annotations",
+            "ownerReferences",
+            "managedFields",
+        ]
+        pod["metadata"] = {k: meta[k] for k in order if k in meta}
+        self.pods[ns].append(pod)
 
+        if node and scheduled:
+            sections = []
+            for cs in (init, containers):
+                for c in cs:
+                    sections.append((c.spec["name"], self._log_text(name, c)))
+        else:
+            sections = [(c.spec["name"], "") for cs in (init, containers) for c in cs]
+        self.logs[(ns, name)] = sections
+        return pod
+
+    def _statuses(self, ns: str, name: str, pod_ref: str, cs: Sequence[C]) -> list[Obj]:
+        """The containers' statuses as the kubelet reports them."""
+        out = []
+        for c in cs:
+            st: Obj = {
+                "name": c.spec["name"],
+                "state": _fill(c.state, pod_ref),
+                "lastState": _fill(c.last, pod_ref),
+            }
+            st["ready"] = c.ready
+            st["restartCount"] = c.restarts
+            st["image"] = normalized_image(c.spec["image"])
+            cur_id, last_id = self._container_ids(ns, name, c)
+            # The runtime reports an image ID once it has created a container from the image.
+            st["imageID"] = (
+                normalized_image(c.spec["image"]).rsplit(":", 1)[0] + "@sha256:" + hexid(c.spec["image"])
+                if c.pulled and (cur_id or last_id or not c.has_container)
+                else ""
+            )
+            if cur_id or last_id:
+                st["containerID"] = cur_id or last_id
+            if cur_id and "terminated" in st["state"]:
+                st["state"]["terminated"]["containerID"] = cur_id
+            if last_id and "terminated" in st["lastState"]:
+                st["lastState"]["terminated"]["containerID"] = last_id
+            if c.started is not None:
+                st["started"] = c.started
+            out.append(st)
+        return out
+
+    def _pod_meta(
+        self,
+        ns: str,
+        name: str,
+        pod_uid: str,
+        created: datetime,
+        deleting: datetime | None,
+        labels: dict[str, str],
+        annotations: dict[str, str] | None,
+        owner: Owner | None,
+    ) -> Obj:
+        """ObjectMeta in Go's field order, without managedFields (added once the pod is whole)."""
         meta: Obj = {"name": name}
         if owner is not None and owner.kind in ("ReplicaSet", "DaemonSet", "Job"):
             meta["generateName"] = owner.name + "-"
@@ -443,122 +528,27 @@ class Cluster:
                     "blockOwnerDeletion": True,
                 }
             ]
+        return meta
 
-        def spec_of(cs: Sequence[C]) -> list[Obj]:
-            out = []
-            for c in cs:
-                s = dict(c.spec)
-                if c.ctype != "ephemeral":
-                    s["volumeMounts"] = [
-                        *s.get("volumeMounts", []),
-                        {
-                            "name": sa_volume,
-                            "readOnly": True,
-                            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-                        },
-                    ]
-                out.append(s)
-            return out
-
-        spec: Obj = {
-            "volumes": [
-                *volumes,
-                {
-                    "name": sa_volume,
-                    "projected": {
-                        "sources": [
-                            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                            {
-                                "downwardAPI": {
-                                    "items": [
-                                        {
-                                            "path": "namespace",
-                                            "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
-                                        }
-                                    ]
-                                }
-                            },
-                        ],
-                        "defaultMode": 420,
-                    },
-                },
-            ]
-        }
-        if init:
-            spec["initContainers"] = spec_of(init)
-        spec["containers"] = spec_of(containers)
-        if ephemeral:
-            spec["ephemeralContainers"] = [dict(c.spec) for c in ephemeral]
-        spec |= {
-            "restartPolicy": restart_policy,
-            "terminationGracePeriodSeconds": 30,
-            "dnsPolicy": "ClusterFirst",
-            "serviceAccountName": service_account,
-            "serviceAccount": service_account,
-        }
-        if node and scheduled:
-            spec["nodeName"] = node
-        spec |= {"securityContext": {}, "schedulerName": "default-scheduler"}
-        spec["tolerations"] = [
-            {
-                "key": "node.kubernetes.io/not-ready",
-                "operator": "Exists",
-                "effect": "NoExecute",
-                "tolerationSeconds": 300,
-            },
-            {
-                "key": "node.kubernetes.io/unreachable",
-                "operator": "Exists",
-                "effect": "NoExecute",
-                "tolerationSeconds": 300,
-            },
-        ]
-        if owner is not None and owner.kind == "DaemonSet":
-            spec["tolerations"] = [
-                {"key": f"node.kubernetes.io/{t}", "operator": "Exists", "effect": e}
-                for t, e in (
-                    ("not-ready", "NoExecute"),
-                    ("unreachable", "NoExecute"),
-                    ("disk-pressure", "NoSchedule"),
-                    ("memory-pressure", "NoSchedule"),
-                    ("pid-pressure", "NoSchedule"),
-                    ("unschedulable", "NoSchedule"),
-                )
-            ]
-        spec |= {"priority": 0, "enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority"}
-        if spec_extra:
-            spec |= spec_extra
-
-        def statuses(cs: Sequence[C]) -> list[Obj]:
-            out = []
-            for c in cs:
-                st: Obj = {
-                    "name": c.spec["name"],
-                    "state": _fill(c.state, pod_ref),
-                    "lastState": _fill(c.last, pod_ref),
-                }
-                st["ready"] = c.ready
-                st["restartCount"] = c.restarts
-                st["image"] = normalized_image(c.spec["image"])
-                cur_id, last_id = self._container_ids(ns, name, c)
-                # The runtime reports an image ID once it has created a container from the image.
-                st["imageID"] = (
-                    normalized_image(c.spec["image"]).rsplit(":", 1)[0] + "@sha256:" + hexid(c.spec["image"])
-                    if c.pulled and (cur_id or last_id or not c.has_container)
-                    else ""
-                )
-                if cur_id or last_id:
-                    st["containerID"] = cur_id or last_id
-                if cur_id and "terminated" in st["state"]:
-                    st["state"]["terminated"]["containerID"] = cur_id
-                if last_id and "terminated" in st["lastState"]:
-                    st["lastState"]["terminated"]["containerID"] = last_id
-                if c.started is not None:
-                    st["started"] = c.started
-                out.append(st)
-            return out
-
+    def _pod_status(
+        self,
+        ns: str,
+        name: str,
+        pod_ref: str,
+        *,
+        created: datetime,
+        node: str | None,
+        scheduled: bool,
+        sandbox_ready: bool,
+        init: Sequence[C],
+        containers: Sequence[C],
+        ephemeral: Sequence[C],
+        phase: str | None,
+        conditions: list[Obj] | None,
+        reason: str,
+        message: str,
+    ) -> Obj:
+        """Phase, conditions, IPs and container statuses, derived as the kubelet would."""
         init_done = all("terminated" in c.state and c.state["terminated"]["exitCode"] == 0 for c in init)
         pending = not init_done or any(
             "waiting" in c.state and not c.last and c.state["waiting"]["reason"] != "CrashLoopBackOff"
@@ -592,41 +582,13 @@ class Cluster:
                 status["podIPs"] = [{"ip": ip}]
             status["startTime"] = ts(created + timedelta(seconds=1))
             if init:
-                status["initContainerStatuses"] = statuses(init)
-            status["containerStatuses"] = statuses(containers)
+                status["initContainerStatuses"] = self._statuses(ns, name, pod_ref, init)
+            status["containerStatuses"] = self._statuses(ns, name, pod_ref, containers)
         status["qosClass"] = _qos([*init, *containers])
         if ephemeral and node and scheduled:
-            status["ephemeralContainerStatuses"] = statuses(ephemeral)
+            status["ephemeralContainerStatuses"] = self._statuses(ns, name, pod_ref, ephemeral)
 
-        pod: Obj = {"metadata": meta, "spec": spec, "status": status}
-        meta["managedFields"] = _managed_fields(pod, created, owner)
-        # managedFields sits after ownerReferences in ObjectMeta; rebuild to keep Go's field order.
-        order = [
-            "name",
-            "generateName",
-            "namespace",
-            "uid",
-            "resourceVersion",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "labels",
-            "annotations",
-            "ownerReferences",
-            "managedFields",
-        ]
-        pod["metadata"] = {k: meta[k] for k in order if k in meta}
-        self.pods[ns].append(pod)
-
-        if node and scheduled:
-            sections = []
-            for cs in (init, containers):
-                for c in cs:
-                    sections.append((c.spec["name"], self._log_text(ns, name, c, pod_ref)))
-        else:
-            sections = [(c.spec["name"], "") for cs in (init, containers) for c in cs]
-        self.logs[(ns, name)] = sections
-        return pod
+        return status
 
     @staticmethod
     def _container_ids(ns: str, pod: str, c: C) -> tuple[str, str]:
@@ -643,7 +605,7 @@ class Cluster:
         return cur, last
 
     @staticmethod
-    def _log_text(ns: str, pod: str, c: C, pod_ref: str) -> str:
+    def _log_text(pod: str, c: C) -> str:
         """What kubectl writes for this container: the log, or the kubelet's refusal as a request error."""
         name = c.spec["name"]
         if "running" in c.state:
@@ -1293,6 +1255,129 @@ _GENERATED_LABELS = {
     "controller-uid",
     "job-name",
 }
+
+
+def _pod_labels(ns: str, name: str, owner: Owner | None, labels: dict[str, str] | None) -> dict[str, str]:
+    """The pod's labels plus those its controller adds."""
+    labels = dict(labels or {})
+    if owner is not None and owner.kind == "ReplicaSet":
+        labels["pod-template-hash"] = owner.hash
+    if owner is not None and owner.kind in ("StatefulSet", "DaemonSet"):
+        labels["controller-revision-hash"] = owner.hash
+    if owner is not None and owner.kind == "StatefulSet":
+        labels["statefulset.kubernetes.io/pod-name"] = name
+        labels["apps.kubernetes.io/pod-index"] = name.rsplit("-", 1)[1]
+    if owner is not None and owner.kind == "Job":
+        job_uid = uid(ns, "job", owner.name)
+        labels |= {
+            "batch.kubernetes.io/controller-uid": job_uid,
+            "batch.kubernetes.io/job-name": owner.name,
+            "controller-uid": job_uid,
+            "job-name": owner.name,
+        }
+    return labels
+
+
+def _pod_spec(
+    sa_volume: str,
+    *,
+    volumes: Sequence[Obj],
+    init: Sequence[C],
+    containers: Sequence[C],
+    ephemeral: Sequence[C],
+    restart_policy: str,
+    service_account: str,
+    node: str | None,
+    owner: Owner | None,
+    spec_extra: Obj | None,
+) -> Obj:
+    """PodSpec with the defaults the API server fills in, in Go's field order."""
+    def spec_of(cs: Sequence[C]) -> list[Obj]:
+        out = []
+        for c in cs:
+            s = dict(c.spec)
+            if c.ctype != "ephemeral":
+                s["volumeMounts"] = [
+                    *s.get("volumeMounts", []),
+                    {
+                        "name": sa_volume,
+                        "readOnly": True,
+                        "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                    },
+                ]
+            out.append(s)
+        return out
+
+    spec: Obj = {
+        "volumes": [
+            *volumes,
+            {
+                "name": sa_volume,
+                "projected": {
+                    "sources": [
+                        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                        {
+                            "downwardAPI": {
+                                "items": [
+                                    {
+                                        "path": "namespace",
+                                        "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                                    }
+                                ]
+                            }
+                        },
+                    ],
+                    "defaultMode": 420,
+                },
+            },
+        ]
+    }
+    if init:
+        spec["initContainers"] = spec_of(init)
+    spec["containers"] = spec_of(containers)
+    if ephemeral:
+        spec["ephemeralContainers"] = [dict(c.spec) for c in ephemeral]
+    spec |= {
+        "restartPolicy": restart_policy,
+        "terminationGracePeriodSeconds": 30,
+        "dnsPolicy": "ClusterFirst",
+        "serviceAccountName": service_account,
+        "serviceAccount": service_account,
+    }
+    if node:
+        spec["nodeName"] = node
+    spec |= {"securityContext": {}, "schedulerName": "default-scheduler"}
+    spec["tolerations"] = [
+        {
+            "key": "node.kubernetes.io/not-ready",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": 300,
+        },
+        {
+            "key": "node.kubernetes.io/unreachable",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": 300,
+        },
+    ]
+    if owner is not None and owner.kind == "DaemonSet":
+        spec["tolerations"] = [
+            {"key": f"node.kubernetes.io/{t}", "operator": "Exists", "effect": e}
+            for t, e in (
+                ("not-ready", "NoExecute"),
+                ("unreachable", "NoExecute"),
+                ("disk-pressure", "NoSchedule"),
+                ("memory-pressure", "NoSchedule"),
+                ("pid-pressure", "NoSchedule"),
+                ("unschedulable", "NoSchedule"),
+            )
+        ]
+    spec |= {"priority": 0, "enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority"}
+    if spec_extra:
+        spec |= spec_extra
+    return spec
 
 
 def _fill(state: Obj, pod_ref: str) -> Obj:

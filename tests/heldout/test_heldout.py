@@ -238,45 +238,56 @@ def schema_problems(findings: Any) -> list[str]:
             problems.append(f"{where} is not an object")
             continue
         where = f"finding[{i}] {f.get('namespace')}/{f.get('pod')}/{f.get('container')}"
-        if set(f) != FINDING_KEYS:
-            missing, extra = sorted(FINDING_KEYS - set(f)), sorted(set(f) - FINDING_KEYS)
-            problems.append(f"{where}: keys differ (missing {missing}, extra {extra})")
-        for key in (
-            "namespace",
-            "pod",
-            "container",
-            "workload_kind",
-            "workload",
-            "cause",
-            "reason",
-            "remediation",
-            "runbook_url",
-        ):
-            if key in f and not isinstance(f[key], str):
-                problems.append(f"{where}: {key} should be a string, got {f[key]!r:.40}")
-        if "failing" in f and not isinstance(f["failing"], bool):
-            problems.append(f"{where}: failing should be a boolean")
-        if f.get("container_type") not in CONTAINER_TYPES:
-            problems.append(f"{where}: container_type {f.get('container_type')!r} not in {sorted(CONTAINER_TYPES)}")
-        if f.get("cause") not in CAUSE_IDS:
-            problems.append(f"{where}: cause {f.get('cause')!r} is not a catalog cause")
-        if (
-            "exit_code" in f
-            and f["exit_code"] is not None
-            and (isinstance(f["exit_code"], bool) or not isinstance(f["exit_code"], int))
-        ):
-            problems.append(f"{where}: exit_code should be an integer or null")
-        if "restarts" in f and (isinstance(f["restarts"], bool) or not isinstance(f["restarts"], int)):
-            problems.append(f"{where}: restarts should be an integer")
-        evidence = f.get("evidence")
-        if not isinstance(evidence, list):
-            problems.append(f"{where}: evidence should be a list")
-            continue
-        for j, ev in enumerate(evidence):
-            if not isinstance(ev, dict) or set(ev) != EVIDENCE_KEYS:
-                problems.append(f"{where}: evidence[{j}] should have exactly the keys {sorted(EVIDENCE_KEYS)}")
-            elif ev["source"] not in EVIDENCE_SOURCES or not isinstance(ev["detail"], str):
-                problems.append(f"{where}: evidence[{j}] has source {ev['source']!r} / detail {ev['detail']!r:.40}")
+        problems += _field_problems(where, f) + _evidence_problems(where, f.get("evidence"))
+    return problems
+
+
+def _field_problems(where: str, f: dict[str, Any]) -> list[str]:
+    """Where one finding's keys or scalar fields break the schema."""
+    problems = []
+    if set(f) != FINDING_KEYS:
+        missing, extra = sorted(FINDING_KEYS - set(f)), sorted(set(f) - FINDING_KEYS)
+        problems.append(f"{where}: keys differ (missing {missing}, extra {extra})")
+    for key in (
+        "namespace",
+        "pod",
+        "container",
+        "workload_kind",
+        "workload",
+        "cause",
+        "reason",
+        "remediation",
+        "runbook_url",
+    ):
+        if key in f and not isinstance(f[key], str):
+            problems.append(f"{where}: {key} should be a string, got {f[key]!r:.40}")
+    if "failing" in f and not isinstance(f["failing"], bool):
+        problems.append(f"{where}: failing should be a boolean")
+    if f.get("container_type") not in CONTAINER_TYPES:
+        problems.append(f"{where}: container_type {f.get('container_type')!r} not in {sorted(CONTAINER_TYPES)}")
+    if f.get("cause") not in CAUSE_IDS:
+        problems.append(f"{where}: cause {f.get('cause')!r} is not a catalog cause")
+    if (
+        "exit_code" in f
+        and f["exit_code"] is not None
+        and (isinstance(f["exit_code"], bool) or not isinstance(f["exit_code"], int))
+    ):
+        problems.append(f"{where}: exit_code should be an integer or null")
+    if "restarts" in f and (isinstance(f["restarts"], bool) or not isinstance(f["restarts"], int)):
+        problems.append(f"{where}: restarts should be an integer")
+    return problems
+
+
+def _evidence_problems(where: str, evidence: Any) -> list[str]:
+    """Where one finding's evidence list breaks the schema."""
+    if not isinstance(evidence, list):
+        return [f"{where}: evidence should be a list"]
+    problems = []
+    for j, ev in enumerate(evidence):
+        if not isinstance(ev, dict) or set(ev) != EVIDENCE_KEYS:
+            problems.append(f"{where}: evidence[{j}] should have exactly the keys {sorted(EVIDENCE_KEYS)}")
+        elif ev["source"] not in EVIDENCE_SOURCES or not isinstance(ev["detail"], str):
+            problems.append(f"{where}: evidence[{j}] has source {ev['source']!r} / detail {ev['detail']!r:.40}")
     return problems
 
 
@@ -335,20 +346,26 @@ def compare(
         if not ok:
             rows.append(Row(key, want, show(fs)))
         pod = pods.get((key[0], key[1]))
-        for f in fs:
-            if pod is None:
-                continue
-            ctype = container_types(pod).get(key[2])
-            if f["container_type"] != ctype:
-                identity.append(f"{'/'.join(key)}: container_type {f['container_type']!r}, the pod spec says {ctype!r}")
-            if (f["workload_kind"], f["workload"]) != workload_of(pod):
-                owners = "/".join(workload_of(pod))
-                identity.append(f"{'/'.join(key)}: workload {f['workload_kind']}/{f['workload']}, owners say {owners}")
+        if pod is not None:
+            identity += _identity_problems(key, pod, fs)
 
     for key, fs in sorted(got.items()):
         if key not in expected and any(f["failing"] for f in fs):
             rows.append(Row(key, "(no failing finding)", show(fs)))
     return rows, identity, want_count, hit_count
+
+
+def _identity_problems(key: Key, pod: dict[str, Any], fs: list[dict[str, Any]]) -> list[str]:
+    """Where a finding's container type or workload disagrees with its pod."""
+    identity = []
+    for f in fs:
+        ctype = container_types(pod).get(key[2])
+        if f["container_type"] != ctype:
+            identity.append(f"{'/'.join(key)}: container_type {f['container_type']!r}, the pod spec says {ctype!r}")
+        if (f["workload_kind"], f["workload"]) != workload_of(pod):
+            owners = "/".join(workload_of(pod))
+            identity.append(f"{'/'.join(key)}: workload {f['workload_kind']}/{f['workload']}, owners say {owners}")
+    return identity
 
 
 def report(name: str, rows: list[Row], identity: list[str], want: Counter[str], hit: Counter[str]) -> str:
@@ -380,24 +397,7 @@ def test_dump_files_are_well_formed(name: str) -> None:
         problems.append("nodes: not a non-empty v1 NodeList")
     node_names = {n["metadata"]["name"] for n in dump.nodes.get("items", [])}
     for ns, lists in dump.lists.items():
-        for _stem, kind, api in NAMESPACE_FILES:
-            doc = lists.get(kind)
-            if doc is None or doc.get("apiVersion") != api or "resourceVersion" not in doc.get("metadata", {}):
-                problems.append(f"{ns}: no {api} {kind} with a list resourceVersion")
-                continue
-            for item in doc["items"]:
-                if "kind" in item or item["metadata"].get("namespace") != ns:
-                    problems.append(f"{ns}/{kind}: item {item['metadata'].get('name')} has a kind or another namespace")
-        for ns_pod, pod in ((ns, p) for p in lists.get("PodList", {}).get("items", [])):
-            pod_name = pod["metadata"]["name"]
-            want_logs = [c["name"] for c in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]]
-            if dump.logs.get(ns_pod, {}).get(pod_name) != want_logs:
-                problems.append(
-                    f"{ns_pod}/{pod_name}: log sections {dump.logs.get(ns_pod, {}).get(pod_name)} != {want_logs}"
-                )
-            node = pod["spec"].get("nodeName")
-            if node is not None and node not in node_names:
-                problems.append(f"{ns_pod}/{pod_name}: scheduled on unknown node {node}")
+        problems += _list_problems(ns, lists) + _pod_problems(dump, ns, lists, node_names)
     pods = {(ns, p["metadata"]["name"]): p for ns, p in dump.pods()}
     for e in CASES[name]["findings"]:
         pod = pods.get((e["namespace"], e["pod"]))
@@ -408,6 +408,34 @@ def test_dump_files_are_well_formed(name: str) -> None:
         if e["cause"] not in CAUSE_IDS:
             problems.append(f"expected cause {e['cause']!r} is not in the catalog")
     assert not problems, "\n".join(problems)
+
+
+def _list_problems(ns: str, lists: dict[str, Any]) -> list[str]:
+    """Where a namespace's list files lack kubectl's kind, apiVersion or list resourceVersion."""
+    problems = []
+    for _stem, kind, api in NAMESPACE_FILES:
+        doc = lists.get(kind)
+        if doc is None or doc.get("apiVersion") != api or "resourceVersion" not in doc.get("metadata", {}):
+            problems.append(f"{ns}: no {api} {kind} with a list resourceVersion")
+            continue
+        for item in doc["items"]:
+            if "kind" in item or item["metadata"].get("namespace") != ns:
+                problems.append(f"{ns}/{kind}: item {item['metadata'].get('name')} has a kind or another namespace")
+    return problems
+
+
+def _pod_problems(dump: Dump, ns: str, lists: dict[str, Any], node_names: set[str]) -> list[str]:
+    """Where a namespace's pods lack a log section per container or sit on an unknown node."""
+    problems = []
+    for pod in lists.get("PodList", {}).get("items", []):
+        pod_name = pod["metadata"]["name"]
+        want_logs = [c["name"] for c in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]]
+        if dump.logs.get(ns, {}).get(pod_name) != want_logs:
+            problems.append(f"{ns}/{pod_name}: log sections {dump.logs.get(ns, {}).get(pod_name)} != {want_logs}")
+        node = pod["spec"].get("nodeName")
+        if node is not None and node not in node_names:
+            problems.append(f"{ns}/{pod_name}: scheduled on unknown node {node}")
+    return problems
 
 
 def test_every_catalog_cause_is_expected_at_least_twice() -> None:

@@ -27,7 +27,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.harness import HarnessError, free_port, wait_until
+from tests.e2e.harness import HarnessError, wait_until
+from tests.support.net import free_port
 
 __all__ = ["HarnessError", "free_port", "wait_until"]
 

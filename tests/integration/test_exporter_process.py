@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from crashloop_exporter.app import SHUTDOWN_GRACE_SECONDS
 from crashloop_exporter.catalog import CAUSE_IDS
+from crashloop_exporter.serve.app import SHUTDOWN_GRACE_SECONDS
 
 from .procs import diagnostics, failing_sim_argv, http, running_exporter, running_sim, settle, wait_until
 

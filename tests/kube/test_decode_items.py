@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from crashloop_exporter import wire
-from crashloop_exporter.app import StateHandler
+from crashloop_exporter.serve.app import StateHandler
 from crashloop_exporter.kube.client import decode_list_page
 from crashloop_exporter.kube.stats import WatchStats
 from crashloop_exporter.parse import parse_event, parse_node, parse_pod

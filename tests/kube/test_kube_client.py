@@ -110,7 +110,7 @@ async def test_401_rereads_the_credentials_once_and_retries(fake: FakeApi, tmp_p
 
 async def test_401_after_the_reload_raises_unauthorized(fake: FakeApi, client: KubeClient) -> None:
     """A 401 that survives one credential reload raises UnauthorizedError after exactly two requests."""
-    fake.require_auth = lambda header: False
+    fake.require_auth = lambda _header: False
     with pytest.raises(UnauthorizedError):
         await client.get_json("/version")
     assert len(fake.requests) == 2

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,7 +31,10 @@ import yaml
 
 # The PyPI package, not this directory (tests.kmock); ruff files it as first-party by name only.
 from kmock import RawHandler
-from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support import wait as support_wait
+from tests.support.metrics import Samples, parse_samples
+from tests.support.net import free_port
 
 NAMESPACE = "shop"
 CRASHING_POD = "api-7d9f4b8c6-q2x5z"
@@ -52,7 +54,6 @@ PREVIOUS_LOG = (
 WAIT_SECONDS = 30.0
 """Upper bound of every single wait in these tests."""
 
-Samples = dict[str, list[tuple[dict[str, str], float]]]
 
 
 def _stamp(ago: timedelta) -> str:
@@ -177,12 +178,6 @@ def node() -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def write_kubeconfig(path: Path, *, server: str) -> Path:
     """Plain http to kmock with a bearer token (kmock does not check it; the exporter sends it)."""
     config = {
@@ -204,19 +199,8 @@ async def wait_for(
     details: Callable[[], str] | None = None,
     timeout: float = WAIT_SECONDS,
 ) -> None:
-    """Await `check()` until it is true; bounded in time, and yields to the loop kmock runs in.
-    `details()` is read only on a timeout (e.g. the exporter's log as it is by then)."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if await check():
-                return
-        except (aiohttp.ClientError, OSError) as e:
-            last_error = e  # the exporter is not listening yet; try again
-        await asyncio.sleep(0.2)
-    more = details() if details is not None else ""
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error})\n{more}")
+    """`tests.support.wait.wait_for` with this package's bound; yields to the loop kmock runs in."""
+    await support_wait.wait_for(check, what=what, details=details, timeout=timeout)
 
 
 @dataclass
@@ -242,11 +226,7 @@ class RunningExporter:
     async def metrics(self) -> Samples:
         status, body = await self.get("/metrics")
         assert status == 200, f"/metrics answered {status}"
-        out: Samples = {}
-        for family in text_string_to_metric_families(body.decode()):
-            for s in family.samples:
-                out.setdefault(s.name, []).append((dict(s.labels), s.value))
-        return out
+        return parse_samples(body.decode())
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]

@@ -41,6 +41,8 @@ from kmock import (
     subresource,
 )
 
+from tests.support.metrics import Samples
+
 from .conftest import (
     CRASHING_POD,
     HEALTHY_POD,
@@ -49,7 +51,6 @@ from .conftest import (
     PREVIOUS_LOG,
     LaunchExporter,
     RunningExporter,
-    Samples,
     crashing_pod,
     healthy_pod,
     node,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from crashloop_exporter.catalog import BY_ID
+from crashloop_exporter.kube.client import KubeClient
 from crashloop_exporter.kube.config import load_credentials
 from crashloop_exporter.preflight import CHECKS, Options, load_manifests, run_checks
 from crashloop_exporter.preflight.checks import BY_CHECK
@@ -27,8 +28,8 @@ FILES = fixture_files()
 def sim_lookup(kubeconfig: Path) -> OpenLookup:
     @asynccontextmanager
     async def open_lookup() -> Any:
-        async with PreflightClient(load_credentials(kubeconfig=str(kubeconfig)), request_timeout=10) as client:
-            yield client
+        async with KubeClient(load_credentials(kubeconfig=str(kubeconfig)), request_timeout=10) as client:
+            yield PreflightClient(client)
 
     return open_lookup
 

@@ -132,7 +132,7 @@ def test_directories_recurse_sorted_and_skip_hidden(tmp_path: Path) -> None:
     assert files == [str(tmp_path / "a/y.json"), str(tmp_path / "a/z.yml"), str(tmp_path / "b.yaml")]
 
 
-def test_stdin_is_read_once_and_named(write: Callable[[str, str], Path]) -> None:
+def test_stdin_is_read_once_and_named() -> None:
     """`-f -` reads the stdin stream and reports it as <stdin>."""
     text = (FIXTURES / "clean" / "bundle-creates-secret.yaml").read_bytes()
     manifests = load_manifests(["-"], stdin=io.BytesIO(text))

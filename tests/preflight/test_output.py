@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -123,7 +122,7 @@ def test_stdin_annotations_have_no_file() -> None:
     assert text.startswith("::error title=crashloop-exporter preflight (missing_secret)::<stdin> line 12: ")
 
 
-def test_github_output_warning_and_error_commands(write: Callable[[str, str], Path]) -> None:
+def test_github_output_warning_and_error_commands() -> None:
     """-o github: ::error for errors, ::warning for warnings, errors first, one line each."""
     result = run_cli(["preflight", "-f", str(MIXED), "-f", str(WARNINGS_ONLY), "--offline", "-o", "github"])
     lines = result.stdout.splitlines()

@@ -87,7 +87,7 @@ def test_regex_selectors_need_no_tests(capsys: pytest.CaptureFixture[str], tmp_p
     assert (tmp_path / RULES_FILE).exists() and not (tmp_path / TESTS_DIR).exists()
 
 
-def test_for_override_only_shortens(tmp_path: Path) -> None:
+def test_for_override_only_shortens() -> None:
     """for_override caps long `for`s and leaves shorter (or zero) ones alone."""
     config = RulesConfig(for_override="5s")
     assert config.effective_for("15m") == "5s"

@@ -131,26 +131,9 @@ def _state(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRecord], no
     if pod.reason == "Evicted":
         return True, "Evicted"
     if c.waiting is not None:
-        reason = c.waiting.reason
-        if reason in FAILING_WAITING or any(reason in cause.waiting_reasons for cause in CAUSES):
-            # A waiting reason that decides a cause is a failure by the catalog's word.
-            return True, reason
-        if " " in reason and _message_explains(reason):
-            # Kubelets before v1.8 put the error itself in the reason (`Couldn't find key ...`).
-            return True, reason
-        if reason == CREATING:
-            return _held_creating(pod, events, now), reason
-        return _recent_crash(pod, c, now), reason
+        return _waiting_state(pod, c, c.waiting.reason, events, now)
     if c.terminated is not None:
-        t = c.terminated
-        if c.type == "init":
-            return t.exit_code != 0, t.reason or "Error"
-        if t.exit_code != 0 or t.reason == "OOMKilled":
-            if c.type == "ephemeral":
-                return False, t.reason or "Error"
-            return True, t.reason or "Error"
-        # Exit 0: fine for Jobs; a restart loop under restartPolicy Always waits in CrashLoopBackOff.
-        return (pod.restart_policy == "Always" and c.restart_count > 0 and c.type == "regular"), t.reason
+        return _terminated_state(pod, c, c.terminated)
     if c.running_since is None and c.last_terminated is None:
         # No status at all yet (pending pod); a failure event still explains a stuck start.
         if c.type != "ephemeral" and any(e.reason in HOLDING_EVENTS for e in events):
@@ -160,6 +143,31 @@ def _state(pod: PodRecord, c: ContainerRecord, events: Sequence[EventRecord], no
     if _recent_crash(pod, c, now) and last is not None:
         return True, last.reason or "Error"
     return False, "Running"
+
+
+def _waiting_state(
+    pod: PodRecord, c: ContainerRecord, reason: str, events: Sequence[EventRecord], now: float
+) -> tuple[bool, str]:
+    if reason in FAILING_WAITING or any(reason in cause.waiting_reasons for cause in CAUSES):
+        # A waiting reason that decides a cause is a failure by the catalog's word.
+        return True, reason
+    if " " in reason and _message_explains(reason):
+        # Kubelets before v1.8 put the error itself in the reason (`Couldn't find key ...`).
+        return True, reason
+    if reason == CREATING:
+        return _held_creating(pod, events, now), reason
+    return _recent_crash(pod, c, now), reason
+
+
+def _terminated_state(pod: PodRecord, c: ContainerRecord, t: Terminated) -> tuple[bool, str]:
+    if c.type == "init":
+        return t.exit_code != 0, t.reason or "Error"
+    if t.exit_code != 0 or t.reason == "OOMKilled":
+        if c.type == "ephemeral":
+            return False, t.reason or "Error"
+        return True, t.reason or "Error"
+    # Exit 0: fine for Jobs; a restart loop under restartPolicy Always waits in CrashLoopBackOff.
+    return (pod.restart_policy == "Always" and c.restart_count > 0 and c.type == "regular"), t.reason
 
 
 def _message_explains(text: str) -> bool:
@@ -292,7 +300,7 @@ def _collector_facts(cause: Cause, c: ContainerRecord, pod: PodRecord, groups: M
     if name and key and "env_var" not in facts:
         facts["env_var"] = next((r.var for r in _env_refs(c) if r.kind == kind and r.name == name and r.key == key), "")
     if name and not key:
-        facts["key"] = _keys_for(c, pod, kind, name)
+        facts["key"] = _keys_for(c, kind, name)
     return facts
 
 
@@ -300,7 +308,7 @@ def _env_refs(c: ContainerRecord) -> tuple[EnvRef, ...]:
     return c.spec.env_refs if c.spec is not None else ()
 
 
-def _keys_for(c: ContainerRecord, pod: PodRecord, kind: ObjectKind, name: str) -> str:
+def _keys_for(c: ContainerRecord, kind: ObjectKind, name: str) -> str:
     """Keys the spec reads from that Secret/ConfigMap, for `--from-literal=K=<value>`."""
     if c.spec is None:
         return ""

@@ -121,6 +121,27 @@ def rules_from_data(data: Any, *, source: str) -> LogRules:
     if data is None:
         return default_rules()
     builtin = default_rules()
+    replace, rules = _top_level(data, source)
+    merged: dict[str, list[LogPattern]] = {
+        cid: ([] if cid in replace else list(p)) for cid, p in builtin.patterns.items()
+    }
+    shadowed = {p.pattern.casefold(): cid for cid, ps in merged.items() for p in ps}
+    for i, rule in enumerate(rules):
+        where = f"{source}: rules[{i}]"
+        cid, pattern = _rule(rule, where)
+        other = shadowed.get(pattern.casefold())
+        if other is not None:
+            raise RulesFileError(
+                f"{where}.pattern: {pattern!r} shadows the built-in pattern of cause {other}; drop the rule, "
+                f"or list {other} under 'replace' to take its patterns over"
+            )
+        # User patterns go first: a site-specific message is more precise than the generic ones.
+        merged[cid].insert(0, UserPattern(pattern, f"{where}.pattern"))
+    return LogRules(patterns={k: tuple(v) for k, v in merged.items()}, source=source)
+
+
+def _top_level(data: Any, source: str) -> tuple[list[str], Sequence[Any]]:
+    """The checked `replace` cause ids and `rules` list of a rules file."""
     if not isinstance(data, Mapping):
         raise RulesFileError(f"{source}: expected a mapping with a 'rules' list at the top, got {type(data).__name__}")
     unknown = set(data) - _TOP_KEYS
@@ -135,33 +156,24 @@ def rules_from_data(data: Any, *, source: str) -> LogRules:
     rules = data.get("rules", [])
     if not isinstance(rules, Sequence) or isinstance(rules, str):
         raise RulesFileError(f"{source}: 'rules' must be a list")
-    merged: dict[str, list[LogPattern]] = {
-        cid: ([] if cid in replace else list(p)) for cid, p in builtin.patterns.items()
-    }
-    shadowed = {p.pattern.casefold(): cid for cid, ps in merged.items() for p in ps}
-    for i, rule in enumerate(rules):
-        where = f"{source}: rules[{i}]"
-        if not isinstance(rule, Mapping):
-            raise RulesFileError(f"{where}: expected a mapping with 'cause' and 'pattern'")
-        extra = set(rule) - _RULE_KEYS
-        if extra:
-            raise RulesFileError(f"{where}: unknown field {sorted(extra)[0]!r}; expected cause, pattern, description")
-        cid = rule.get("cause")
-        if not isinstance(cid, str) or cid not in BY_ID:
-            raise RulesFileError(f"{where}.cause: {cid!r} is not a catalog cause; known: {', '.join(BY_ID)}")
-        if cid == CAUSES.unexplained:
-            raise RulesFileError(f"{where}.cause: {cid!r} is what no rule matching means; pick a real cause")
-        pattern = rule.get("pattern")
-        if not isinstance(pattern, str) or not pattern.strip():
-            raise RulesFileError(f"{where}.pattern: expected a non-empty regular expression string")
-        if len(pattern) > MAX_PATTERN_CHARS:
-            raise RulesFileError(f"{where}.pattern: longer than {MAX_PATTERN_CHARS} characters")
-        other = shadowed.get(pattern.casefold())
-        if other is not None:
-            raise RulesFileError(
-                f"{where}.pattern: {pattern!r} shadows the built-in pattern of cause {other}; drop the rule, "
-                f"or list {other} under 'replace' to take its patterns over"
-            )
-        # User patterns go first: a site-specific message is more precise than the generic ones.
-        merged[cid].insert(0, UserPattern(pattern, f"{where}.pattern"))
-    return LogRules(patterns={k: tuple(v) for k, v in merged.items()}, source=source)
+    return replace, rules
+
+
+def _rule(rule: Any, where: str) -> tuple[str, str]:
+    """The checked (cause id, pattern) of one user rule."""
+    if not isinstance(rule, Mapping):
+        raise RulesFileError(f"{where}: expected a mapping with 'cause' and 'pattern'")
+    extra = set(rule) - _RULE_KEYS
+    if extra:
+        raise RulesFileError(f"{where}: unknown field {sorted(extra)[0]!r}; expected cause, pattern, description")
+    cid = rule.get("cause")
+    if not isinstance(cid, str) or cid not in BY_ID:
+        raise RulesFileError(f"{where}.cause: {cid!r} is not a catalog cause; known: {', '.join(BY_ID)}")
+    if cid == CAUSES.unexplained:
+        raise RulesFileError(f"{where}.cause: {cid!r} is what no rule matching means; pick a real cause")
+    pattern = rule.get("pattern")
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise RulesFileError(f"{where}.pattern: expected a non-empty regular expression string")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise RulesFileError(f"{where}.pattern: longer than {MAX_PATTERN_CHARS} characters")
+    return cid, pattern

@@ -171,8 +171,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> None:
-    from crashloop_exporter.app import Exporter, serve
     from crashloop_exporter.kube import load_credentials
+    from crashloop_exporter.serve.app import Exporter, serve
     from crashloop_exporter.sim import SimCluster, SimServer
 
     scenarios = list(csv(args.scenarios)) or None
@@ -215,7 +215,7 @@ async def _demo(args: argparse.Namespace) -> None:
 
 
 def _print_table(exporter: object, endpoints: Endpoints) -> None:
-    from crashloop_exporter.app import Exporter
+    from crashloop_exporter.serve.app import Exporter
 
     assert isinstance(exporter, Exporter)
     state = exporter.state

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from crashloop_exporter.cli.flags import CLUSTER_FIELDS, add_setting_flags, csv
 from crashloop_exporter.errors import ConfigError, InputError, PreflightError
+from crashloop_exporter.kube.client import KubeClient
 from crashloop_exporter.preflight.checks import CHECKS
 from crashloop_exporter.preflight.checks_live import Lookup, OpenLookup, PreflightClient
 from crashloop_exporter.preflight.checks_static import DEFAULT_EXPECTED_STARTUP
@@ -108,8 +109,8 @@ def _opener(args: argparse.Namespace) -> OpenLookup:
             creds = await asyncio.to_thread(_load_credentials, args.kubeconfig, args.context)
         except ConfigError as e:
             raise PreflightError(f"{e} (--offline runs the manifest-only checks without a cluster)") from e
-        async with PreflightClient(creds, request_timeout=REQUEST_TIMEOUT) as client:
-            yield client
+        async with KubeClient(creds, request_timeout=REQUEST_TIMEOUT) as client:
+            yield PreflightClient(client)
 
     return open_lookup
 

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    from crashloop_exporter.app import run_exporter  # heavy imports only when serving
+    from crashloop_exporter.serve.app import run_exporter  # heavy imports only when serving
 
     status: int = run_exporter(settings)
     return status

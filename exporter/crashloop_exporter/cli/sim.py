@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace, cluster: object, *, host: str, port: int) -> None:
-    from crashloop_exporter.app import listen_error
+    from crashloop_exporter.serve.app import listen_error
     from crashloop_exporter.sim import SimCluster, SimServer
 
     assert isinstance(cluster, SimCluster)

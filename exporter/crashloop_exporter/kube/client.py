@@ -109,6 +109,15 @@ class KubeClient:
             raise ResponseDecodeError(f"GET {path}: expected a JSON object, got {type(data).__name__}")
         return data
 
+    async def get_unread(self, path: str, *, accept: str) -> None:
+        """GET `path` with this Accept header and drop the answer unread: returns when the object is
+        there, raises ApiError (404, 403, ...) like get_json when not. For existence checks that
+        must never hold the object's data (preflight's Secret checks)."""
+        timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
+        resp = await self._open(path, params=None, timeout=timeout, accept=accept)
+        # close(), not release(): a server that ignored the Accept header sent the data; drop it unread.
+        resp.close()
+
     async def get_bytes(self, path: str, *, params: Params | None = None) -> bytes:
         """GET `path` and return the body undecoded."""
         timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)

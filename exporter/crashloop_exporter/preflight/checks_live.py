@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
-import aiohttp
-
 from crashloop_exporter.errors import ApiError, CrashloopError, ForbiddenError, PreflightError
 from crashloop_exporter.kube.client import KubeClient
 from crashloop_exporter.model import ObjectKind
@@ -85,14 +83,18 @@ def key_names(kind: ObjectKind, obj: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(keys)
 
 
-class PreflightClient(KubeClient):
-    """KubeClient with the two reads preflight needs, both shaped so no Secret value survives."""
+class PreflightClient:
+    """The two reads preflight needs, on a KubeClient's public API, both shaped so no Secret value
+    survives."""
+
+    def __init__(self, client: KubeClient) -> None:
+        self._client = client
 
     async def keys(self, kind: ObjectKind, namespace: str, name: str) -> Observation:
         """GET the object and keep only its key names."""
         path = object_path(kind, namespace, name)
         try:
-            obj = await self.get_json(path)
+            obj = await self._client.get_json(path)
         except ApiError as e:
             return _from_error(e)
         keys = key_names(kind, obj)
@@ -101,14 +103,10 @@ class PreflightClient(KubeClient):
 
     async def exists(self, kind: ObjectKind, namespace: str, name: str) -> Observation:
         """GET with the metadata-only Accept header; the body is never read."""
-        path = object_path(kind, namespace, name)
-        timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
         try:
-            resp = await self._open(path, params=None, timeout=timeout, accept=PARTIAL_METADATA)
+            await self._client.get_unread(object_path(kind, namespace, name), accept=PARTIAL_METADATA)
         except ApiError as e:
             return _from_error(e)
-        # close(), not release(): an API server that ignored the Accept header sent the data; drop it unread.
-        resp.close()
         return Observation("found", None, "cluster")
 
 

@@ -19,6 +19,7 @@ class _Dumper(yaml.SafeDumper):
     """SafeDumper that writes multi-line strings as literal blocks and indents list items."""
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        del indentless  # list items are always indented under their key
         super().increase_indent(flow, False)
 
 

@@ -73,6 +73,24 @@ class Fault:
         return self.resource in ("*", resource) and self.verb in ("", verb) and self.node in ("", node)
 
 
+def _field_value(name: str, value: Any, default: Any) -> Any:
+    """`value` for field `name` when its type is that of the field's default (ints widen to floats)."""
+    if name == "to":
+        ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+    elif isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise SimError(f"fault field {name!r} has the wrong type: {value!r}")
+    return value
+
+
 def fault_from_json(body: Mapping[str, Any]) -> Fault:
     """Validate a `POST /_sim/faults` body (or keyword arguments) into a Fault; SimError names
     the field that is wrong."""
@@ -87,21 +105,7 @@ def fault_from_json(body: Mapping[str, Any]) -> Fault:
     for name, value in body.items():
         if name in ("kind", "id"):
             continue
-        default = getattr(fault, name)
-        if name == "to":
-            ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
-        elif isinstance(default, bool):
-            ok = isinstance(value, bool)
-        elif isinstance(default, int):
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        elif isinstance(default, float):
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            value = float(value) if ok else value
-        else:
-            ok = isinstance(value, str)
-        if not ok:
-            raise SimError(f"fault field {name!r} has the wrong type: {value!r}")
-        setattr(fault, name, value)
+        setattr(fault, name, _field_value(name, value, getattr(fault, name)))
     if fault.resource not in RESOURCES:
         raise SimError(f"fault resource must be one of {', '.join(sorted(RESOURCES))}, got {fault.resource!r}")
     if fault.verb not in VERBS:

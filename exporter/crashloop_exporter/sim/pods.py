@@ -130,13 +130,9 @@ def _phase(p: PodRuntime) -> str:
     if p.phase_override:
         return p.phase_override
     policy = p.scenario.restart_policy
-    for c in p.init:
-        term = c.state.get("terminated")
-        if term and term.get("exitCode") == 0:
-            continue
-        if term and policy == "Never":
-            return "Failed"
-        return "Pending"
+    init_phase = _init_phase(p, policy)
+    if init_phase is not None:
+        return init_phase
     running = waiting = stopped = succeeded = 0
     for c in p.regular:
         if "running" in c.state:
@@ -154,12 +150,29 @@ def _phase(p: PodRuntime) -> str:
     if running:
         return "Running"
     if stopped and not waiting:
-        if policy == "Always":
-            return "Running"
-        if policy == "OnFailure":
-            return "Succeeded" if succeeded == stopped else "Running"
-        return "Succeeded" if succeeded == stopped else "Failed"
+        return _stopped_phase(policy, all_succeeded=succeeded == stopped)
     return "Pending"
+
+
+def _init_phase(p: PodRuntime, policy: str) -> str | None:
+    """Pending (or Failed under restartPolicy Never) while an init container has not succeeded."""
+    for c in p.init:
+        term = c.state.get("terminated")
+        if term and term.get("exitCode") == 0:
+            continue
+        if term and policy == "Never":
+            return "Failed"
+        return "Pending"
+    return None
+
+
+def _stopped_phase(policy: str, *, all_succeeded: bool) -> str:
+    """The phase of a pod whose regular containers all stopped."""
+    if policy == "Always":
+        return "Running"
+    if policy == "OnFailure":
+        return "Succeeded" if all_succeeded else "Running"
+    return "Succeeded" if all_succeeded else "Failed"
 
 
 def _conditions(p: PodRuntime, phase: str, now: float) -> list[dict[str, Any]]:

@@ -56,53 +56,17 @@ def _age(value: object, now: float) -> str:
 
 def _pod_row(pod: Mapping[str, Any], now: float) -> list[Any]:
     meta, spec, status = pod.get("metadata", {}), pod.get("spec", {}), pod.get("status", {})
-    restarts, ready, last_restart = 0, 0, 0.0
     total = len(spec.get("containers") or [])
     reason = status.get("reason") or status.get("phase", "")
-
-    def note_restart(cs: Mapping[str, Any]) -> None:
-        nonlocal last_restart
-        finished = parse_time(((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
-        if finished:
-            last_restart = max(last_restart, finished)
-
-    initializing = False
-    inits = status.get("initContainerStatuses") or []
-    for i, cs in enumerate(inits):
-        restarts += cs.get("restartCount", 0)
-        note_restart(cs)
-        term, wait = (cs.get("state") or {}).get("terminated"), (cs.get("state") or {}).get("waiting")
-        if term and term.get("exitCode") == 0:
-            continue
-        initializing = True
-        if term:
-            reason = "Init:" + term["reason"] if term.get("reason") else (
-                f"Init:Signal:{term['signal']}" if term.get("signal") else f"Init:ExitCode:{term.get('exitCode')}")
-        elif wait and wait.get("reason") and wait["reason"] != "PodInitializing":
-            reason = "Init:" + wait["reason"]
-        else:
-            reason = f"Init:{i}/{len(spec.get('initContainers') or [])}"
-        break
-    if not initializing:
-        restarts, has_running = 0, False
-        for cs in reversed(status.get("containerStatuses") or []):
-            restarts += cs.get("restartCount", 0)
-            note_restart(cs)
-            state = cs.get("state") or {}
-            term, wait = state.get("terminated"), state.get("waiting")
-            if wait and wait.get("reason"):
-                reason = wait["reason"]
-            elif term and term.get("reason"):
-                reason = term["reason"]
-            elif term:
-                reason = f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}"
-            elif cs.get("ready") and "running" in state:
-                has_running = True
-                ready += 1
-        if reason == "Completed" and has_running:
-            ready_cond = any(c.get("type") == "Ready" and c.get("status") == "True"
-                             for c in status.get("conditions") or [])
-            reason = "Running" if ready_cond else "NotReady"
+    restarts, last_restart, init_reason = _init_progress(
+        status.get("initContainerStatuses") or [], len(spec.get("initContainers") or [])
+    )
+    ready = 0
+    if init_reason is not None:
+        reason = init_reason
+    else:
+        restarts, ready, reason, last_main = _main_progress(status, reason)
+        last_restart = max(last_restart, last_main)
     if meta.get("deletionTimestamp"):
         reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
     restarts_text = str(restarts)
@@ -111,6 +75,55 @@ def _pod_row(pod: Mapping[str, Any], now: float) -> list[Any]:
     return [meta.get("name"), f"{ready}/{total}", reason, restarts_text, _age(meta.get("creationTimestamp"), now),
             status.get("podIP") or "<none>", spec.get("nodeName") or "<none>",
             status.get("nominatedNodeName") or "<none>", "<none>"]
+
+
+def _last_finished(cs: Mapping[str, Any]) -> float:
+    """When the container's previous run finished (0: never)."""
+    return parse_time(((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt")) or 0.0
+
+
+def _init_progress(inits: Sequence[Mapping[str, Any]], declared: int) -> tuple[int, float, str | None]:
+    """(restarts, last restart, `Init:...` reason) of the init containers up to the first one not done;
+    the reason is None when every init container succeeded."""
+    restarts, last_restart = 0, 0.0
+    for i, cs in enumerate(inits):
+        restarts += cs.get("restartCount", 0)
+        last_restart = max(last_restart, _last_finished(cs))
+        term, wait = (cs.get("state") or {}).get("terminated"), (cs.get("state") or {}).get("waiting")
+        if term and term.get("exitCode") == 0:
+            continue
+        if term:
+            reason = "Init:" + term["reason"] if term.get("reason") else (
+                f"Init:Signal:{term['signal']}" if term.get("signal") else f"Init:ExitCode:{term.get('exitCode')}")
+        elif wait and wait.get("reason") and wait["reason"] != "PodInitializing":
+            reason = "Init:" + wait["reason"]
+        else:
+            reason = f"Init:{i}/{declared}"
+        return restarts, last_restart, reason
+    return restarts, last_restart, None
+
+
+def _main_progress(status: Mapping[str, Any], reason: str) -> tuple[int, int, str, float]:
+    """(restarts, ready, reason, last restart) of the regular containers, as kubectl's printer."""
+    restarts, ready, last_restart, has_running = 0, 0, 0.0, False
+    for cs in reversed(status.get("containerStatuses") or []):
+        restarts += cs.get("restartCount", 0)
+        last_restart = max(last_restart, _last_finished(cs))
+        state = cs.get("state") or {}
+        term, wait = state.get("terminated"), state.get("waiting")
+        if wait and wait.get("reason"):
+            reason = wait["reason"]
+        elif term and term.get("reason"):
+            reason = term["reason"]
+        elif term:
+            reason = f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}"
+        elif cs.get("ready") and "running" in state:
+            has_running = True
+            ready += 1
+    if reason == "Completed" and has_running:
+        ready_cond = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+        reason = "Running" if ready_cond else "NotReady"
+    return restarts, ready, reason, last_restart
 
 
 def _event_row(ev: Mapping[str, Any], now: float) -> list[Any]:

@@ -1,19 +1,20 @@
 """Wiring of `serve`: credentials, watchers, log fetcher, state, collector and HTTP server.
 
-Everything here is I/O plumbing; the decisions live in `state` and `classify`. Shutdown on
-SIGTERM stops the watches first, then lets the HTTP server finish in-flight scrapes, then exits 0.
+Everything here is I/O plumbing; the decisions live in `state` and `classify`. `Service` builds
+the parts, starts them and stops them. Shutdown on SIGTERM stops the watches first, then lets the
+HTTP server finish in-flight scrapes, then exits 0; a background task that died on the way is
+logged and counted by `tasks.TaskSupervisor`, not swallowed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import msgspec
@@ -21,14 +22,13 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, ProcessCollector
 
 from crashloop_exporter.classify import DEFAULT_RULES, LogRules
-from crashloop_exporter.collector import HealthCollector, StatsSnapshot
 from crashloop_exporter.errors import InputError
-from crashloop_exporter.exposition import FastRenderer
 from crashloop_exporter.families import (
     LAST_EVENT_TIMESTAMP,
     LOG_FETCHES,
     SKIPPED_OBJECTS,
     SYNCED,
+    TASK_FAILURES,
     WATCH_EVENTS,
     WATCH_RESTARTS,
 )
@@ -36,7 +36,10 @@ from crashloop_exporter.inputs.rules_file import load_rules_file
 from crashloop_exporter.kube import Credentials, KubeClient, LogFetcher, WatchStats, load_credentials, watchers_for
 from crashloop_exporter.kube.stats import RESOURCES, WatchStatsSnapshot
 from crashloop_exporter.logsetup import setup_logging
-from crashloop_exporter.server import build_app
+from crashloop_exporter.serve.collector import HealthCollector, StatsSnapshot
+from crashloop_exporter.serve.exposition import FastRenderer
+from crashloop_exporter.serve.server import build_app
+from crashloop_exporter.serve.tasks import TaskSupervisor
 from crashloop_exporter.settings import Settings, parse_listen_address
 from crashloop_exporter.state import ClusterState, LogRequest
 from crashloop_exporter.steps import run_steps_yielding
@@ -49,8 +52,10 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 terminationGracePeriodSeconds (30), so the process exits 0 before the kubelet's SIGKILL."""
 
 
-def stats_families(s: WatchStatsSnapshot) -> StatsSnapshot:
-    """The watch layer's snapshot in the collector's shape."""
+def stats_families(
+    s: WatchStatsSnapshot, task_failures: Mapping[tuple[str, ...], float] | None = None
+) -> StatsSnapshot:
+    """The watch layer's snapshot (and the background tasks' failures) in the collector's shape."""
     return {
         WATCH_EVENTS.name: {k: float(v) for k, v in s.events.items()},
         WATCH_RESTARTS.name: {k: float(v) for k, v in s.restarts.items()},
@@ -58,6 +63,7 @@ def stats_families(s: WatchStatsSnapshot) -> StatsSnapshot:
         LOG_FETCHES.name: {(k,): float(v) for k, v in s.log_fetches.items()},
         SYNCED.name: {(k,): 1.0 if v else 0.0 for k, v in s.synced.items()},
         LAST_EVENT_TIMESTAMP.name: {(k,): v for k, v in s.last_event_timestamp.items()},
+        TASK_FAILURES.name: dict(task_failures or {}),
     }
 
 
@@ -94,7 +100,7 @@ class Exporter:
     state: ClusterState
     stats: WatchStats
     url: str = ""
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    tasks: TaskSupervisor = field(default_factory=TaskSupervisor)
 
 
 def load_rules(settings: Settings) -> LogRules:
@@ -116,111 +122,136 @@ async def serve(
         )
     log.info("using Kubernetes API %s (%s)", credentials.server, credentials.source)
     async with KubeClient(credentials) as client:
-        stats = WatchStats()
-        fetcher = (
-            None
-            if settings.no_logs
-            else LogFetcher(
-                client,
-                stats=stats,
-                tail_lines=settings.log_tail_lines,
-                limit_bytes=settings.log_limit_bytes,
-                concurrency=settings.log_fetch_concurrency,
-                rate_per_second=settings.log_fetch_rate,
-                node_concurrency=settings.log_fetch_node_concurrency,
-                first_byte_timeout=settings.log_first_byte_timeout,
-            )
-        )
-        log_tasks: set[asyncio.Task[None]] = set()
-        state_ref: list[ClusterState] = []
+        service = Service.build(settings, client, rules=rules)
+        exporter = await service.start()
+        try:
+            if on_ready is not None:
+                on_ready(exporter)
+            await stop.wait()
+        finally:
+            await service.stop()
 
-        async def fetch(req: LogRequest) -> None:
-            text: str | None = None
-            try:
-                if fetcher is not None:
-                    res = await fetcher.fetch(
-                        namespace=req.namespace,
-                        pod=req.pod,
-                        pod_uid=req.pod_uid,
-                        container=req.container,
-                        restart_count=req.run,
-                        previous=req.previous,
-                        node=req.node,
-                    )
-                    text = res.text if res.result == "ok" else None
-            except Exception:
-                log.exception("log fetch for %s/%s %s failed", req.namespace, req.pod, req.container)
-            finally:
-                # Always answer, so the crash waiting for this log is counted.
-                state_ref[0].apply_logs(req, text)
 
-        def request_logs(req: LogRequest) -> None:
-            task = asyncio.create_task(fetch(req))
-            log_tasks.add(task)
-            task.add_done_callback(log_tasks.discard)
+class Service:
+    """One exporter's parts: `build` wires them (no I/O), `start` listens and starts the watches,
+    `stop` stops the watches, then lets the HTTP server finish in-flight scrapes."""
 
-        state = ClusterState(settings=settings, rules=rules, request_logs=request_logs)
-        state_ref.append(state)
+    def __init__(self, settings: Settings, client: KubeClient, *, rules: LogRules) -> None:
+        self.settings = settings
+        self.client = client
+        self.stats = WatchStats()
+        self.tasks = TaskSupervisor()
+        self.fetcher = None if settings.no_logs else _log_fetcher(settings, client, self.stats)
+        self.state = ClusterState(settings=settings, rules=rules, request_logs=self._request_logs)
         # The per-container families are rendered from cached lines (FastRenderer); the health
         # families and the process metrics go through prometheus-client.
         health = CollectorRegistry(auto_describe=False)
-        health.register(HealthCollector(state, stats=lambda: stats_families(stats.snapshot())))
+        health.register(
+            HealthCollector(self.state, stats=lambda: stats_families(self.stats.snapshot(), self.tasks.failures()))
+        )
         ProcessCollector(registry=health)
-        renderer = FastRenderer(state, health)
-
-        app = build_app(
-            ready=lambda: [r for r in RESOURCES if not stats.synced(r)],
-            findings=state.all_findings,
+        renderer = FastRenderer(self.state, health)
+        self.app = build_app(
+            ready=lambda: [r for r in RESOURCES if not self.stats.synced(r)],
+            findings=self.state.all_findings,
             causes_endpoint=settings.causes_endpoint,
             render=renderer.render,
             prepare=renderer.prepare,
         )
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
+        self.runner: web.AppRunner | None = None
+
+    @classmethod
+    def build(cls, settings: Settings, client: KubeClient, *, rules: LogRules) -> Service:
+        return cls(settings, client, rules=rules)
+
+    async def start(self) -> Exporter:
+        """Listen on --listen-address, then start the watches and the ticker."""
+        self.runner = runner = web.AppRunner(
+            self.app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
+        )
         await runner.setup()
-        host, port = parse_listen_address(settings.listen_address)
-        site = web.TCPSite(runner, host, port)
+        host, port = parse_listen_address(self.settings.listen_address)
         try:
-            await site.start()
+            await web.TCPSite(runner, host, port).start()
         except OSError as e:
             await runner.cleanup()
-            raise listen_error(settings.listen_address, e) from e
+            raise listen_error(self.settings.listen_address, e) from e
         bound = runner.addresses[0] if runner.addresses else (host, port)
-        exporter = Exporter(settings=settings, state=state, stats=stats, url=f"http://{_url_host(host)}:{bound[1]}")
-        log.info(
-            "serving /metrics /healthz /readyz%s on %s", " /causes" if settings.causes_endpoint else "", exporter.url
+        exporter = Exporter(
+            settings=self.settings,
+            state=self.state,
+            stats=self.stats,
+            url=f"http://{_url_host(host)}:{bound[1]}",
+            tasks=self.tasks,
         )
-
+        endpoints = "/metrics /healthz /readyz" + (" /causes" if self.settings.causes_endpoint else "")
+        log.info("serving %s on %s", endpoints, exporter.url)
         watchers = watchers_for(
-            settings, client, handler=StateHandler(state), stats=stats, on_forbidden=state.deps.disable
+            self.settings,
+            self.client,
+            handler=StateHandler(self.state),
+            stats=self.stats,
+            on_forbidden=self.state.deps.disable,
         )
-        tasks = [asyncio.create_task(w.run(), name=f"watch {w.key}") for w in watchers]
+        for w in watchers:
+            self.tasks.spawn(w.run(), kind="watch", name=f"watch {w.key}")
+        self.tasks.spawn(self._tick(), kind="tick", name="tick")
+        return exporter
 
-        async def ticker() -> None:
-            frozen = False
-            while True:
-                await asyncio.sleep(TICK_SECONDS)
-                state.tick()
-                if not frozen and stats.ready():
-                    # Everything built by the first sync lives until its pod goes: move it out of
-                    # the GC's reach so later collections only scan what changes.
-                    gc.collect()
-                    gc.freeze()
-                    frozen = True
+    async def stop(self) -> None:
+        log.info("shutting down: stopping watches, finishing in-flight requests")
+        await self.tasks.stop()
+        if self.runner is not None:
+            await self.runner.cleanup()
 
-        tasks.append(asyncio.create_task(ticker(), name="tick"))
-        exporter.tasks.update(tasks)
-        if on_ready is not None:
-            on_ready(exporter)
+    async def _tick(self) -> None:
+        frozen = False
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            self.state.tick()
+            if not frozen and self.stats.ready():
+                # Everything built by the first sync lives until its pod goes: move it out of
+                # the GC's reach so later collections only scan what changes.
+                gc.collect()
+                gc.freeze()
+                frozen = True
+
+    def _request_logs(self, req: LogRequest) -> None:
+        name = f"log {req.namespace}/{req.pod} {req.container}"
+        self.tasks.spawn(self._fetch(req), kind="log_fetch", name=name)
+
+    async def _fetch(self, req: LogRequest) -> None:
+        text: str | None = None
         try:
-            await stop.wait()
+            if self.fetcher is not None:
+                res = await self.fetcher.fetch(
+                    namespace=req.namespace,
+                    pod=req.pod,
+                    pod_uid=req.pod_uid,
+                    container=req.container,
+                    restart_count=req.run,
+                    previous=req.previous,
+                    node=req.node,
+                )
+                text = res.text if res.result == "ok" else None
+        except Exception:
+            log.exception("log fetch for %s/%s %s failed", req.namespace, req.pod, req.container)
         finally:
-            log.info("shutting down: stopping watches, finishing in-flight requests")
-            for t in [*tasks, *log_tasks]:
-                t.cancel()
-            for t in [*tasks, *log_tasks]:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
-            await runner.cleanup()
+            # Always answer, so the crash waiting for this log is counted.
+            self.state.apply_logs(req, text)
+
+
+def _log_fetcher(settings: Settings, client: KubeClient, stats: WatchStats) -> LogFetcher:
+    return LogFetcher(
+        client,
+        stats=stats,
+        tail_lines=settings.log_tail_lines,
+        limit_bytes=settings.log_limit_bytes,
+        concurrency=settings.log_fetch_concurrency,
+        rate_per_second=settings.log_fetch_rate,
+        node_concurrency=settings.log_fetch_node_concurrency,
+        first_byte_timeout=settings.log_first_byte_timeout,
+    )
 
 
 def listen_error(address: str, error: OSError) -> InputError:

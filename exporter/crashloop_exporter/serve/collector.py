@@ -25,6 +25,7 @@ from crashloop_exporter.families import (
     OBJECTS_TRACKED,
     SKIPPED_OBJECTS,
     SYNCED,
+    TASK_FAILURES,
     WATCH_EVENTS,
     WATCH_RESTARTS,
 )
@@ -33,11 +34,12 @@ from crashloop_exporter.state import ClusterState
 
 StatsSnapshot = Mapping[str, Mapping[tuple[str, ...], float]]
 """Watch-layer statistics by family name (`families.WATCH_EVENTS.name`, ...: watch events and
-restarts, log fetches, synced, last event timestamp, skipped objects), each mapping label values
-to a number."""
+restarts, log fetches, synced, last event timestamp, skipped objects) and the background tasks'
+failures (`families.TASK_FAILURES.name`), each mapping label values to a number."""
 
-STATS_FAMILIES = (WATCH_EVENTS, WATCH_RESTARTS, LOG_FETCHES, SYNCED, LAST_EVENT_TIMESTAMP)
-"""The families whose values are the watch layer's statistics alone, in exposition order."""
+STATS_FAMILIES = (WATCH_EVENTS, WATCH_RESTARTS, LOG_FETCHES, SYNCED, LAST_EVENT_TIMESTAMP, TASK_FAILURES)
+"""The families whose values come from the snapshot alone (the watch layer's statistics and the
+task supervisor's failures), in exposition order."""
 
 
 class HealthCollector(Collector):
