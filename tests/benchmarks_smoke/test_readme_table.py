@@ -67,7 +67,7 @@ def test_writer_appends_the_block_when_the_markers_are_absent(tmp_path: Path) ->
     ],
     ids=["no-generated-line", "bad-verdict", "hand-spacing", "no-date"],
 )
-def test_a_hand_edited_block_is_refused(edit: object, tmp_path: Path) -> None:
+def test_a_hand_edited_block_is_refused(edit: object) -> None:
     table = readme_table.render(ROWS, runs=3, pinning="p", shape="realistic", load_start=1, load_end=1,
                                 date="2026-12-02", host="h")
     text = readme_table.text(table)

@@ -15,10 +15,10 @@ import msgspec
 import pytest
 
 from crashloop_exporter import wire
-from crashloop_exporter.serve.app import StateHandler
 from crashloop_exporter.kube.client import decode_list_page
 from crashloop_exporter.kube.stats import WatchStats
 from crashloop_exporter.parse import parse_event, parse_node, parse_pod
+from crashloop_exporter.serve.app import StateHandler
 from tests.exporter.podgen import crashing, pod
 from tests.exporter.test_state import counts, make_state
 
