@@ -26,6 +26,38 @@ async def test_discovery_documents_name_the_core_resources(sim: Sim) -> None:
     assert "watch" in names["pods"]["verbs"] and names["pods/log"]["verbs"] == ["get"]
 
 
+async def test_deploy_kinds_are_discovered_and_none_exist(sim: Sim) -> None:
+    """The kinds the chart renders are in discovery (kubectl can map them) and GET of one is the
+    apiserver's NotFound, so `kubectl apply --dry-run=client` treats each as a create."""
+    _, groups = await sim.get("/apis")
+    names = {g["name"] for g in groups["groups"]}
+    assert {"apps", "rbac.authorization.k8s.io", "policy", "networking.k8s.io", "monitoring.coreos.com"} <= names
+    _, apps = await sim.get("/apis/apps/v1")
+    assert {r["kind"] for r in apps["resources"]} == {"Deployment", "StatefulSet"}
+    status, body = await sim.get("/apis/apps/v1/namespaces/crashloop-exporter/deployments/crashloop-exporter")
+    assert status == 404 and body["reason"] == "NotFound", body
+    assert body["message"] == 'deployments.apps "crashloop-exporter" not found'
+    assert body["details"] == {"name": "crashloop-exporter", "group": "apps", "kind": "deployments"}
+    status, body = await sim.get("/apis/rbac.authorization.k8s.io/v1/clusterroles")
+    assert status == 200 and body["kind"] == "ClusterRoleList" and body["items"] == []
+
+
+async def test_openapi_v3_says_every_kind_validates_fields_server_side(sim: Sim) -> None:
+    """/openapi/v3 indexes every group version; each kind's PATCH takes fieldValidation (what kubectl's
+    default validation asks before it applies)."""
+    _, root = await sim.get("/openapi/v3")
+    assert {"api/v1", "apis/apps/v1", "apis/monitoring.coreos.com/v1"} <= set(root["paths"])
+    url = root["paths"]["apis/apps/v1"]["serverRelativeURL"]
+    path, _, query = url.partition("?")
+    status, doc = await sim.get(path, **dict([query.split("=", 1)]))
+    assert status == 200, doc
+    patch = doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {"group": "apps", "version": "v1", "kind": "Deployment"}
+    assert "fieldValidation" in {p["name"] for p in patch["parameters"] if p["in"] == "query"}
+    status, _ = await sim.get("/openapi/v3/apis/batch/v1")
+    assert status == 404
+
+
 async def test_requests_without_the_token_get_a_401_status(sim: Sim) -> None:
     """A missing or wrong bearer token is a 401 Unauthorized Status, like the apiserver's."""
     async with aiohttp.ClientSession() as anon:
@@ -74,7 +106,7 @@ async def test_unknown_paths_and_verbs_are_status_errors(sim: Sim) -> None:
     """Unknown resources are 404 NotFound Status objects; writes other than pod DELETE are 405."""
     status, body = await sim.get("/api/v1/widgets")
     assert status == 404 and body["kind"] == "Status" and body["reason"] == "NotFound"
-    status, body = await sim.get("/apis/apps/v1/deployments")
+    status, body = await sim.get("/apis/batch/v1/jobs")
     assert status == 404
     async with sim.http.post(sim.url + "/api/v1/namespaces/production/pods", json={}) as r:
         assert r.status == 405 and (await r.json())["reason"] == "MethodNotAllowed"

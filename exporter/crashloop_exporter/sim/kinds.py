@@ -71,6 +71,11 @@ EVENT_FIELDS = _COMMON_FIELDS | {
 
 SERVICE_FIELDS = _COMMON_FIELDS | {"spec.clusterIP", "spec.type"}
 DISCOVERY_GROUP = "discovery.k8s.io"
+APPS_GROUP = "apps"
+RBAC_GROUP = "rbac.authorization.k8s.io"
+POLICY_GROUP = "policy"
+NETWORKING_GROUP = "networking.k8s.io"
+MONITORING_GROUP = "monitoring.coreos.com"
 
 KINDS: tuple[ResourceKind, ...] = (
     ResourceKind(
@@ -106,6 +111,19 @@ KINDS: tuple[ResourceKind, ...] = (
         # addressType, endpoints and ports carry no omitempty in discovery/v1's Go types.
         bookmark_extra={"addressType": "", "endpoints": None, "ports": None},
     ),
+    # What the Helm chart and the kustomize overlays render, so `kubectl apply --dry-run=client` can map
+    # every kind and find none of them yet (the sim stores none: GET is NotFound, LIST empty).
+    ResourceKind("serviceaccounts", "ServiceAccount", "serviceaccount", True, ("sa",)),
+    ResourceKind("deployments", "Deployment", "deployment", True, ("deploy",), group=APPS_GROUP),
+    ResourceKind("statefulsets", "StatefulSet", "statefulset", True, ("sts",), group=APPS_GROUP),
+    ResourceKind("clusterroles", "ClusterRole", "clusterrole", False, group=RBAC_GROUP),
+    ResourceKind("clusterrolebindings", "ClusterRoleBinding", "clusterrolebinding", False, group=RBAC_GROUP),
+    ResourceKind("poddisruptionbudgets", "PodDisruptionBudget", "poddisruptionbudget", True, ("pdb",),
+                 group=POLICY_GROUP),
+    ResourceKind("networkpolicies", "NetworkPolicy", "networkpolicy", True, ("netpol",), group=NETWORKING_GROUP),
+    ResourceKind("servicemonitors", "ServiceMonitor", "servicemonitor", True, ("smon",), group=MONITORING_GROUP),
+    ResourceKind("prometheusrules", "PrometheusRule", "prometheusrule", True, ("promrule",),
+                 group=MONITORING_GROUP),
 )
 BY_RESOURCE: Mapping[str, ResourceKind] = {k.resource: k for k in KINDS}
 GROUPS: Mapping[str, tuple[ResourceKind, ...]] = {

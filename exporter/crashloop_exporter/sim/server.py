@@ -37,6 +37,7 @@ from crashloop_exporter.sim.cluster import SimCluster
 from crashloop_exporter.sim.faults import STREAM_KINDS, Fault, fault_from_json
 from crashloop_exporter.sim.kinds import BY_RESOURCE, GROUPS, ResourceKind
 from crashloop_exporter.sim.objects import SERVER_VERSION, status_body
+from crashloop_exporter.sim.openapi import openapi_v3
 from crashloop_exporter.sim.selectors import parse_field_selector, parse_label_selector
 from crashloop_exporter.sim.store import Filter, Key, StoredObject, Watcher, watch_line
 from crashloop_exporter.sim.table import PRINTERS, table
@@ -265,6 +266,8 @@ class SimServer:
                 auth = request.headers.get("Authorization", "")
                 if auth != f"Bearer {self.token}":
                     raise SimRequestError(401, "Unauthorized", "Unauthorized")
+            if request.method == "GET" and (doc := openapi_v3(request.path)) is not None:
+                return web.Response(body=doc, content_type="application/json")
             return await self._api(request)
         except SimRequestError as e:
             return self._error(e)
