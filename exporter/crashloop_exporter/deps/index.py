@@ -16,12 +16,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from crashloop_exporter.deps.address import Target, is_ip
 from crashloop_exporter.deps.records import ServiceRecord, SliceRecord
 
 ServiceKey = tuple[str, str]
 """(namespace, name)."""
+
+V = TypeVar("V")
+ByNamespace = dict[str, dict[str, V]]
+"""namespace -> name -> value. Nested rather than keyed by `(namespace, name)`: the inner keys are the
+records' own (interned) name strings, so no key object is made per Service or slice (a 2-tuple is
+56 bytes, three of them per Service and slice were 1.6 MiB at 10k Services)."""
+
+
+def _get(table: ByNamespace[V], namespace: str, name: str) -> V | None:
+    inner = table.get(namespace)
+    return inner.get(name) if inner is not None else None
+
+
+def _put(table: ByNamespace[V], namespace: str, name: str, value: V) -> None:
+    inner = table.get(namespace)
+    if inner is None:
+        table[namespace] = inner = {}
+    inner[name] = value
+
+
+def _pop(table: ByNamespace[V], namespace: str, name: str) -> V | None:
+    inner = table.get(namespace)
+    if inner is None:
+        return None
+    value = inner.pop(name, None)
+    if not inner:
+        del table[namespace]
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +66,13 @@ class DependencyIndex:
     """Services, EndpointSlices and pod IPs, by the keys an address can give."""
 
     def __init__(self) -> None:
-        self.services: dict[ServiceKey, ServiceRecord] = {}
-        self._by_cluster_ip: dict[str, ServiceKey] = {}
-        self.slices: dict[ServiceKey, SliceRecord] = {}
-        """By (namespace, slice name)."""
-        self._slices_of: dict[ServiceKey, tuple[str, ...]] = {}
-        """Slice names per Service: a tuple (a set costs 216 bytes; a Service has one or two slices)."""
+        self._services: ByNamespace[ServiceRecord] = {}
+        self._by_cluster_ip: dict[str, ServiceRecord] = {}
+        self._slices: ByNamespace[SliceRecord] = {}
+        """By namespace and slice name."""
+        self._slices_of: ByNamespace[tuple[str, ...]] = {}
+        """Slice names by namespace and Service name: a tuple (a set costs 216 bytes; a Service has
+        one or two slices)."""
         self._pod_by_ip: dict[str, ServiceKey] = {}
         self._ips_of_pod: dict[ServiceKey, tuple[str, ...]] = {}
         self.version = 0
@@ -51,47 +81,44 @@ class DependencyIndex:
     # ---- updates ------------------------------------------------------------------------------
 
     def put_service(self, svc: ServiceRecord) -> bool:
-        key = (svc.namespace, svc.name)
-        old = self.services.get(key)
+        old = _get(self._services, svc.namespace, svc.name)
         if old == svc:
             return False
         if old is not None:
-            self._drop_ips(old, key)
-        self.services[key] = svc
+            self._drop_ips(old)
+        _put(self._services, svc.namespace, svc.name, svc)
         for ip in svc.cluster_ips:
-            self._by_cluster_ip[ip] = key
+            self._by_cluster_ip[ip] = svc
         self.version += 1
         return True
 
     def delete_service(self, namespace: str, name: str) -> bool:
-        key = (namespace, name)
-        old = self.services.pop(key, None)
+        old = _pop(self._services, namespace, name)
         if old is None:
             return False
-        self._drop_ips(old, key)
+        self._drop_ips(old)
         self.version += 1
         return True
 
-    def _drop_ips(self, svc: ServiceRecord, key: ServiceKey) -> None:
+    def _drop_ips(self, svc: ServiceRecord) -> None:
         for ip in svc.cluster_ips:
-            if self._by_cluster_ip.get(ip) == key:
+            if self._by_cluster_ip.get(ip) is svc:
                 del self._by_cluster_ip[ip]
 
     def put_slice(self, s: SliceRecord) -> bool:
-        key = (s.namespace, s.name)
-        old = self.slices.get(key)
+        old = _get(self._slices, s.namespace, s.name)
         if old == s:
             return False
         if old is not None:
             self._unlink(old)
-        self.slices[key] = s
-        names = self._slices_of.get((s.namespace, s.service), ())
-        self._slices_of[(s.namespace, s.service)] = (*names, s.name)
+        _put(self._slices, s.namespace, s.name, s)
+        names = _get(self._slices_of, s.namespace, s.service) or ()
+        _put(self._slices_of, s.namespace, s.service, (*names, s.name))
         self.version += 1
         return True
 
     def delete_slice(self, namespace: str, name: str) -> bool:
-        old = self.slices.pop((namespace, name), None)
+        old = _pop(self._slices, namespace, name)
         if old is None:
             return False
         self._unlink(old)
@@ -99,12 +126,11 @@ class DependencyIndex:
         return True
 
     def _unlink(self, old: SliceRecord) -> None:
-        key = (old.namespace, old.service)
-        names = tuple(n for n in self._slices_of.get(key, ()) if n != old.name)
+        names = tuple(n for n in _get(self._slices_of, old.namespace, old.service) or () if n != old.name)
         if names:
-            self._slices_of[key] = names
+            _put(self._slices_of, old.namespace, old.service, names)
         else:
-            self._slices_of.pop(key, None)
+            _pop(self._slices_of, old.namespace, old.service)
 
     def put_pod_ips(self, namespace: str, pod: str, ips: tuple[str, ...]) -> bool:
         key = (namespace, pod)
@@ -127,7 +153,9 @@ class DependencyIndex:
 
     def keys(self, kind: str) -> Iterable[ServiceKey]:
         """Tracked keys of `services` or `endpointslices`, for reconciliation after a relist."""
-        return list(self.services if kind == "services" else self.slices)
+        table: ByNamespace[ServiceRecord] | ByNamespace[SliceRecord] = (
+            self._services if kind == "services" else self._slices)
+        return [(ns, name) for ns, inner in table.items() for name in inner]
 
     # ---- resolution ---------------------------------------------------------------------------
 
@@ -143,9 +171,9 @@ class DependencyIndex:
         return None
 
     def _resolve_ip(self, ip: str) -> Resolved | None:
-        key = self._by_cluster_ip.get(ip)
-        if key is not None:
-            return self._service(key, pod=None)
+        svc = self._by_cluster_ip.get(ip)
+        if svc is not None:
+            return self._service((svc.namespace, svc.name), pod=None)
         pod = self._pod_by_ip.get(ip)
         if pod is not None:
             return Resolved(namespace=pod[0], service=None, pods=(pod[1],))
@@ -173,14 +201,16 @@ class DependencyIndex:
         return None
 
     def _service(self, key: ServiceKey, *, pod: str | None) -> Resolved | None:
-        svc = self.services.get(key)
+        svc = _get(self._services, *key)
         if svc is None or svc.external_name or not svc.selector:
             return None
         if pod is not None and not svc.headless:
             return None  # only a headless Service publishes per-pod names
         pods: dict[str, None] = {}
-        for name in sorted(self._slices_of.get(key, ())):
-            for e in self.slices[(key[0], name)].endpoints:
+        slices = self._slices.get(key[0], {})
+        names: tuple[str, ...] = _get(self._slices_of, *key) or ()
+        for name in sorted(names):
+            for e in slices[name].endpoints:
                 if pod is None or pod in (e.hostname, e.pod):
                     pods[e.pod] = None
         if pod is not None and not pods:
