@@ -44,7 +44,11 @@ secrets, configmaps, namespaces: LIST and WATCH (cluster-wide and per namespace;
 fieldSelector, limit/continue, resourceVersion, resourceVersionMatch, timeoutSeconds,
 allowWatchBookmarks, sendInitialEvents), GET one object, `kubectl get` Tables;
 GET /api/v1/namespaces/{ns}/pods/{name}/log (container, previous, tailLines, limitBytes,
-timestamps); DELETE a pod (its controller recreates it).
+timestamps); DELETE a pod (its controller recreates it). Services and EndpointSlices too; the
+kinds the Helm chart and overlays render (serviceaccounts, apps deployments/statefulsets, rbac
+clusterroles/bindings, policy PDBs, networkpolicies, monitoring.coreos.com servicemonitors and
+prometheusrules) are discovered but none exist, and /openapi/v3 says each validates fields
+server-side, so `kubectl apply --dry-run=client` works against the sim (sim/openapi.py).
 
 Admin API (no token), also as SimCluster methods
 ------------------------------------------------
