@@ -59,6 +59,6 @@ image-deps:
 
 # The container image from the Dockerfile, built with podman on a Debian base made by mmdebstrap
 # (no registry is pulled from); a wheelhouse from pip feeds the offline build. IMAGE=... renames it.
-# Check it: CRASHLOOP_IMAGE_TEST=1 $(BIN)/pytest -q tests/packaging/test_image.py
+# Check it: $(BIN)/pytest -q -m image tests/packaging/test_image.py
 image: setup image-deps
 	PYTHON=$(PY) scripts/build-image.sh

@@ -2,7 +2,7 @@
 # Debian packages `make image` and tests/packaging/test_image.py use: podman builds and runs the
 # image, runc is the runtime scripts/build-image.sh picks (crun refuses hosts with cgroup v1 and a
 # cgroup2 mount side by side), mmdebstrap makes the Debian base, since no registry image is pulled.
-# Not part of scripts/install-system-deps.sh: the image check is opt-in (CRASHLOOP_IMAGE_TEST=1).
+# Not part of scripts/install-system-deps.sh: the image check is opt-in (pytest -m image).
 set -euo pipefail
 
 need=()

@@ -2,8 +2,9 @@
 UID 65532 on a read-only root filesystem, with no network, `--version` and `diagnose --example`.
 
 Building the image takes minutes (a Debian base with mmdebstrap, a wheelhouse, a podman build), so
-it runs only with CRASHLOOP_IMAGE_TEST=1; scripts/install-image-deps.sh installs podman, runc and
-mmdebstrap. Asked for and unable to run (no podman, a failed build), the test fails, never skips.
+it is marked `image`, which the default run deselects: `pytest -m image tests/packaging/test_image.py`
+(scripts/install-image-deps.sh installs podman, runc and mmdebstrap). Asked for and unable to run
+(no podman, a failed build), the test fails, never skips.
 The image goes into a podman store of its own under the test's temporary directory, so the
 machine's images are left alone; the Debian base tarball is cached in build/image/.
 """
@@ -28,9 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 RUN_AS = "65532"
 IMAGE = f"localhost/crashloop-exporter:{VERSION}-test"
-ENABLED = os.environ.get("CRASHLOOP_IMAGE_TEST") == "1"
-
-pytestmark = pytest.mark.skipif(not ENABLED, reason="image build takes minutes: set CRASHLOOP_IMAGE_TEST=1")
+pytestmark = pytest.mark.image
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class Podman:
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
     missing = [tool for tool in ("podman", "mmdebstrap") if shutil.which(tool) is None]
     if missing:
-        pytest.fail(f"CRASHLOOP_IMAGE_TEST=1 but {', '.join(missing)} not installed (scripts/install-image-deps.sh)")
+        pytest.fail(f"the image test needs {', '.join(missing)} (scripts/install-image-deps.sh)")
     store = tmp_path_factory.mktemp("podman")
     opts = f"--root {store}/root --runroot {store}/run --cgroup-manager cgroupfs --events-backend file"
     if shutil.which("runc"):
