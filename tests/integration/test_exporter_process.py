@@ -26,7 +26,7 @@ def _causes_in(body: str) -> set[str]:
     return set(re.findall(r'^crashloop_(?:container_failing|crashes_total)\{[^}]*cause="([a-z_]+)"', body, re.M))
 
 
-def test_demo_shows_every_catalog_cause_in_metrics(tmp_path: Path) -> None:
+def test_demo_shows_every_catalog_cause_in_metrics() -> None:
     """`crashloop-exporter demo` on its built-in simulated cluster exposes all causes within a minute or two."""
     proc = subprocess.Popen(
         [
