@@ -28,9 +28,8 @@ import orjson
 
 # The helpers are siblings of this script (benchmarks/ is not a package) and the exporter
 # package is installed in the venv; both must import when run as `python benchmarks/run.py`.
-# The repository root is on the path too: the render benchmark times the tests' generic oracle.
+# `benchlib` puts the repository root on the path (the tests' support code and render oracle).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import benchlib
 import churn_bench

@@ -16,8 +16,9 @@ import pytest
 
 from crashloop_exporter.catalog import CAUSE_IDS
 from crashloop_exporter.serve.app import SHUTDOWN_GRACE_SECONDS
+from tests.support.wait import wait_until
 
-from .procs import diagnostics, failing_sim_argv, http, running_exporter, running_sim, settle, wait_until
+from .procs import diagnostics, failing_sim_argv, http, running_exporter, running_sim, settle
 
 pytestmark = pytest.mark.e2e
 
