@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,12 @@ from typing import TypeVar
 
 import orjson
 
+# Every benchmark script imports this module first. The repository root goes on the path here,
+# once, so they share the tests' support code (`tests.support`) and the tests' render oracle.
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.net import free_port as free_port  # re-exported: the benchmarks take it from here
+
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
 SIM_TOKEN = "sim-token"
@@ -39,14 +44,6 @@ PR_SET_PDEATHSIG = 1
 
 class BenchError(RuntimeError):
     """A benchmark step failed or timed out; the message says which and shows the process log."""
-
-
-def free_port() -> int:
-    """A loopback TCP port that was free a moment ago (`serve` takes a port number up front)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_for(check: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.05,

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 import time
 
 from failing_pods import failing_pod
+from sim_serve import serve_until_stopped
 
-from crashloop_exporter.sim import SimCluster, SimServer
+from crashloop_exporter.sim import SimCluster
 
 
 def _bump(cluster: SimCluster, count: int, *, now: float) -> None:
@@ -35,19 +35,8 @@ async def _serve(*, pods: int, kubeconfig_out: str) -> None:
     store = cluster.store["pods"]
     for i in range(pods):
         store.put_dict(failing_pod(i, now=now))
-    server = SimServer(cluster, host="127.0.0.1", port=0, token="sim-token")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGUSR1, lambda: _bump(cluster, pods, now=time.time()))
-    await server.start()
-    try:
-        path = server.write_kubeconfig(kubeconfig_out)
-        print(f"sim listening on {server.url} kubeconfig={path}", flush=True)
-        await stop.wait()
-    finally:
-        await server.stop()
+    await serve_until_stopped(cluster, kubeconfig_out=kubeconfig_out,
+                              on_usr1=lambda: _bump(cluster, pods, now=time.time()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,8 +36,9 @@ from typing import Any
 
 from benchlib import BenchError, Children, children, cpu_plan, free_port, start_sim, timed_get, wait_for, wait_ready
 from benchlib import Exporter as ExporterProc
+from sim_serve import serve_until_stopped
 
-from crashloop_exporter.sim import SimCluster, SimServer
+from crashloop_exporter.sim import SimCluster
 
 TARGET_HEALTHZ_S = 0.1
 TARGET_SCRAPE_S = 1.0
@@ -101,21 +102,9 @@ async def _serve_sim(*, containers: int, kubeconfig_out: str) -> None:
     cluster = _WideCluster(scenarios=(), filler_pods=0)
     store = cluster.store["pods"]
     store.put_dict(wide_pod(containers, restarts=5, now=time.time()))
-    server = SimServer(cluster, host="127.0.0.1", port=0, token="sim-token")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     # The crash wave: every container died once more (one MODIFIED, N changed containers).
-    loop.add_signal_handler(signal.SIGUSR1,
-                            lambda: store.put_dict(wide_pod(containers, restarts=6, now=time.time())))
-    await server.start()
-    try:
-        path = server.write_kubeconfig(kubeconfig_out)
-        print(f"sim listening on {server.url} kubeconfig={path}", flush=True)
-        await stop.wait()
-    finally:
-        await server.stop()
+    await serve_until_stopped(cluster, kubeconfig_out=kubeconfig_out,
+                              on_usr1=lambda: store.put_dict(wide_pod(containers, restarts=6, now=time.time())))
 
 
 # -- the benchmark -----------------------------------------------------------------------------

@@ -28,9 +28,8 @@ import orjson
 
 # The helpers are siblings of this script (benchmarks/ is not a package) and the exporter
 # package is installed in the venv; both must import when run as `python benchmarks/run.py`.
-# The repository root is on the path too: the render benchmark times the tests' generic oracle.
+# `benchlib` puts the repository root on the path (the tests' support code and render oracle).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import benchlib
 import churn_bench
@@ -38,7 +37,7 @@ import many_containers
 import readme_table
 import render_bench
 import sync_bench
-from benchlib import BenchError, children, cpu_plan
+from benchlib import BenchError, Children, children, cpu_plan
 
 PARTS = ("sync", "churn", "render", "http", "wide")
 TARGET_SYNC_RATIO = 0.5
@@ -249,6 +248,101 @@ def print_summary(rows: list[tuple[str, str, str, str]], *, runs: int, pinning: 
 # -- main --------------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass
+class _Results:
+    """What one benchmark run measured, part by part (None or empty: the part did not run)."""
+
+    sync: list[sync_bench.SyncResult] = dataclasses.field(default_factory=list)
+    churn: churn_bench.ChurnResult | None = None
+    render: render_bench.RenderResult | None = None
+    wide: many_containers.WideResult | None = None
+    profiles: list[str] = dataclasses.field(default_factory=list)
+
+
+CpuPins = tuple[str | None, str | None]
+
+
+def _run_sync(kids: Children, args: argparse.Namespace, workdir: Path, cpus: CpuPins, res: _Results) -> None:
+    for size in args.sizes:
+        res.sync.append(sync_bench.bench_sync(kids, pods=size, runs=args.runs, cpus=cpus, timeout=args.timeout))
+    if args.profile:
+        size = max(args.sizes)
+        out = workdir / f"profile-sync-{size}.txt"
+        s = sync_bench.profile_sync(kids, pods=size, cpus=cpus, timeout=args.timeout, output=out)
+        res.profiles.append(s.table(title=f"py-spy: exporter sync of {size} pods ({out})") if s
+                            else "py-spy not installed: no sync profile")
+
+
+def _run_churn(kids: Children, args: argparse.Namespace, workdir: Path, cpus: CpuPins, res: _Results) -> None:
+    out = workdir / "profile-churn.txt"
+    res.churn, s = churn_bench.bench_churn(
+        kids, pods=args.churn_pods, runs=args.runs, cpus=cpus, timeout=args.timeout,
+        start=args.churn_start, max_rate=args.churn_max, refine=args.churn_refine,
+        window=args.churn_window, warmup=0.5 if args.quick else 1.0,
+        profile_out=out if args.profile else None,
+    )
+    if args.profile:
+        title = f"py-spy: exporter under churn at its sustained rate ({out})"
+        res.profiles.append(s.table(title=title) if s else "py-spy not installed: no churn profile")
+
+
+def _run_render(kids: Children, args: argparse.Namespace, cpus: CpuPins, res: _Results) -> None:
+    render_result = render_bench.RenderResult(args.failing)
+    if "render" in args.only:
+        render_result = render_bench.bench_render(failing=args.failing, renders=args.renders)
+        if args.profile:
+            res.profiles.append(f"cProfile: one in-process render of {args.failing} failing "
+                                f"containers\n{render_bench.profile_render(args.failing)}")
+    res.render = render_result
+    if "http" in args.only:
+        try:
+            render_bench.bench_http(kids, render_result, scrapes=args.scrapes, cpus=cpus, timeout=args.timeout)
+        except BenchError as e:
+            # Optional by design: report why, keep the other figures.
+            render_result.http_error = str(e).splitlines()[0]
+
+
+def _run_parts(kids: Children, args: argparse.Namespace, workdir: Path, cpus: CpuPins) -> _Results:
+    res = _Results()
+    if "sync" in args.only:
+        _run_sync(kids, args, workdir, cpus, res)
+    if "churn" in args.only:
+        _run_churn(kids, args, workdir, cpus, res)
+    if "render" in args.only or "http" in args.only:
+        _run_render(kids, args, cpus, res)
+    if "wide" in args.only:
+        res.wide = many_containers.bench_many_containers(
+            kids, containers=args.wide_containers, runs=args.runs, window=3.0 if args.quick else 15.0,
+            cpus=cpus, timeout=args.timeout)
+    return res
+
+
+def _print_results(res: _Results, runs: int) -> list[tuple[str, str, str, str]]:
+    """Print each part's figures and the profiles; return the summary rows."""
+    if res.sync:
+        print_sync(res.sync)
+    if res.churn is not None:
+        print_churn(res.churn, runs)
+    if res.render is not None:
+        print_render(res.render)
+    if res.wide is not None:
+        many_containers.print_many_containers(res.wide)
+    for text in res.profiles:
+        print(f"\n{text}")
+    rows = summary_rows(sync=res.sync, churn=res.churn, render=res.render)
+    if res.wide is not None:
+        rows += many_containers.summary_rows(res.wide)
+    return rows
+
+
+def _write_json(path: Path, res: _Results) -> None:
+    doc = {"sync": [dataclasses.asdict(r) for r in res.sync],
+           "churn": dataclasses.asdict(res.churn) if res.churn else None,
+           "render": dataclasses.asdict(res.render) if res.render else None,
+           "wide": dataclasses.asdict(res.wide) if res.wide else None}
+    path.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="crashloop-bench-"))
@@ -260,69 +354,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"crashloop-exporter benchmarks: runs={args.runs} sizes={args.sizes} churn_pods={args.churn_pods} "
           f"failing={args.failing}; {args.shape} filler pods; {pinning}; {os.cpu_count()} CPUs; load "
           f"{load_start:.1f}; workdir {workdir}", flush=True)
-    sync_results: list[sync_bench.SyncResult] = []
-    churn_result: churn_bench.ChurnResult | None = None
-    render_result: render_bench.RenderResult | None = None
-    wide_result: many_containers.WideResult | None = None
-    profile_text: list[str] = []
     started = time.monotonic()
     with children(workdir) as kids:
         try:
-            if "sync" in args.only:
-                for size in args.sizes:
-                    sync_results.append(sync_bench.bench_sync(kids, pods=size, runs=args.runs, cpus=cpus,
-                                                              timeout=args.timeout))
-                if args.profile:
-                    size = max(args.sizes)
-                    out = workdir / f"profile-sync-{size}.txt"
-                    s = sync_bench.profile_sync(kids, pods=size, cpus=cpus, timeout=args.timeout, output=out)
-                    profile_text.append(s.table(title=f"py-spy: exporter sync of {size} pods ({out})") if s
-                                        else "py-spy not installed: no sync profile")
-            if "churn" in args.only:
-                out = workdir / "profile-churn.txt"
-                churn_result, s = churn_bench.bench_churn(
-                    kids, pods=args.churn_pods, runs=args.runs, cpus=cpus, timeout=args.timeout,
-                    start=args.churn_start, max_rate=args.churn_max, refine=args.churn_refine,
-                    window=args.churn_window, warmup=0.5 if args.quick else 1.0,
-                    profile_out=out if args.profile else None,
-                )
-                if args.profile:
-                    title = f"py-spy: exporter under churn at its sustained rate ({out})"
-                    profile_text.append(s.table(title=title) if s else "py-spy not installed: no churn profile")
-            if "render" in args.only or "http" in args.only:
-                render_result = render_bench.RenderResult(args.failing)
-                if "render" in args.only:
-                    render_result = render_bench.bench_render(failing=args.failing, renders=args.renders)
-                    if args.profile:
-                        profile_text.append(f"cProfile: one in-process render of {args.failing} failing "
-                                            f"containers\n{render_bench.profile_render(args.failing)}")
-                if "http" in args.only:
-                    try:
-                        render_bench.bench_http(kids, render_result, scrapes=args.scrapes, cpus=cpus,
-                                                timeout=args.timeout)
-                    except BenchError as e:
-                        # Optional by design: report why, keep the other figures.
-                        render_result.http_error = str(e).splitlines()[0]
-            if "wide" in args.only:
-                wide_result = many_containers.bench_many_containers(
-                    kids, containers=args.wide_containers, runs=args.runs, window=3.0 if args.quick else 15.0,
-                    cpus=cpus, timeout=args.timeout)
+            res = _run_parts(kids, args, workdir, cpus)
         except BenchError as e:
             print(f"benchmark failed: {e}", file=sys.stderr)
             return 1
-    if sync_results:
-        print_sync(sync_results)
-    if churn_result is not None:
-        print_churn(churn_result, args.runs)
-    if render_result is not None:
-        print_render(render_result)
-    if wide_result is not None:
-        many_containers.print_many_containers(wide_result)
-    for text in profile_text:
-        print(f"\n{text}")
-    rows = summary_rows(sync=sync_results, churn=churn_result, render=render_result)
-    if wide_result is not None:
-        rows += many_containers.summary_rows(wide_result)
+    rows = _print_results(res, args.runs)
     print_summary(rows, runs=args.runs, pinning=pinning, quick=args.quick)
     print(f"total {time.monotonic() - started:.0f}s; load average at the end {os.getloadavg()[0]:.1f}")
     if args.readme is not None:
@@ -331,11 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         readme_table.write(args.readme, table)
         print(f"performance table written to {args.readme}")
     if args.json:
-        doc = {"sync": [dataclasses.asdict(r) for r in sync_results],
-               "churn": dataclasses.asdict(churn_result) if churn_result else None,
-               "render": dataclasses.asdict(render_result) if render_result else None,
-               "wide": dataclasses.asdict(wide_result) if wide_result else None}
-        args.json.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+        _write_json(args.json, res)
         print(f"raw figures: {args.json}")
     return 0
 

@@ -566,6 +566,12 @@ def draw_table(ax: Axes, data: PanelData, *, height_rows: int) -> None:
         )
 
 
+def _panel_title(frame: Axes, data: PanelData, *, x: float, y: float, fontsize: float) -> None:
+    """A panel's (or a row's) title in bold at (x, y) of its frame."""
+    frame.text(x, y, data.panel.get("title", ""), color=TEXT, fontsize=fontsize, fontweight="bold", va="center",
+               transform=frame.transAxes)
+
+
 def draw_panel(fig: Figure, data: PanelData, *, total_rows: int) -> None:
     pos = data.panel["gridPos"]
     height = total_rows * ROW_IN
@@ -581,32 +587,14 @@ def draw_panel(fig: Figure, data: PanelData, *, total_rows: int) -> None:
         frame.set_facecolor(BACKGROUND)
         for spine in frame.spines.values():
             spine.set_visible(False)
-        frame.text(
-            0.0,
-            0.5,
-            data.panel.get("title", ""),
-            color=TEXT,
-            fontsize=10,
-            fontweight="bold",
-            va="center",
-            transform=frame.transAxes,
-        )
+        _panel_title(frame, data, x=0.0, y=0.5, fontsize=10)
         frame.axhline(0.05, color=BORDER, linewidth=1)
         return
     frame.set_facecolor(PANEL_BG)
     for spine in frame.spines.values():
         spine.set_color(BORDER)
     title_frac = min(0.35, 0.28 / (pos["h"] * ROW_IN))
-    frame.text(
-        0.01,
-        1 - title_frac / 2,
-        data.panel.get("title", ""),
-        color=TEXT,
-        fontsize=7,
-        fontweight="bold",
-        va="center",
-        transform=frame.transAxes,
-    )
+    _panel_title(frame, data, x=0.01, y=1 - title_frac / 2, fontsize=7)
     inner_h = top_h - 2 * pad_y
     content = (left + pad_x, bottom + pad_y, width - 2 * pad_x, inner_h * (1 - title_frac))
     if panel_type == "stat":

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from crashloop_exporter import deploygen, docblocks, metricsdoc, rulegen, runbook
 from crashloop_exporter.errors import InputError
-from crashloop_exporter.rulegen.output import HEADER as RULES_HEADER
 
 RULES_DIR = "rules"
 DASHBOARDS_DIR = "dashboards"
@@ -59,14 +58,8 @@ def _render_rules(_root: Path) -> dict[str, str]:
 
 
 def _rule_orphans(root: Path, files: Mapping[str, str]) -> list[str]:
-    # A removed group's promtool tests would otherwise linger and still run.
-    tests = root / RULES_DIR / rulegen.TESTS_DIR
-    return [
-        rel
-        for path in sorted(tests.glob("*.test.yaml"))
-        if (rel := path.relative_to(root).as_posix()) not in files
-        and path.read_text(encoding="utf-8").startswith(RULES_HEADER)
-    ]
+    pack = {rel.removeprefix(f"{RULES_DIR}/"): text for rel, text in files.items()}
+    return [f"{RULES_DIR}/{rel}" for rel in rulegen.orphan_tests(root / RULES_DIR, pack)]
 
 
 def _render_dashboards(_root: Path) -> dict[str, str]:
@@ -130,19 +123,46 @@ def _render(root: Path, only: Collection[str]) -> list[tuple[Artifact, dict[str,
     return rendered
 
 
+def write_files(root: Path, files: Mapping[str, str], *, what: str = "generated files") -> list[str]:
+    """Write `files` (relative path -> text) under `root`, creating directories; the paths written, in order."""
+    for rel, text in files.items():
+        path = root / rel
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise InputError(f"{path}: cannot write the {what}: {e.strerror or e}") from e
+    return list(files)
+
+
+def changed_files(root: Path, files: Mapping[str, str], *, what: str = "generated files") -> list[str]:
+    """The paths of `files` that are missing under `root` or differ from the text given."""
+    changed = []
+    for rel, text in files.items():
+        path = root / rel
+        try:
+            current = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            current = None
+        except OSError as e:
+            raise InputError(f"{path}: cannot read the {what}: {e.strerror or e}") from e
+        if current != text:
+            changed.append(rel)
+    return changed
+
+
+def stale_rules_pack(out_dir: Path, files: Mapping[str, str]) -> list[str]:
+    """A rules pack's stale files under `out_dir` (`rules generate --out`): missing, differing, or
+    generated promtool tests no longer produced."""
+    return [*changed_files(out_dir, files, what="rules pack"), *rulegen.orphan_tests(out_dir, files)]
+
+
 def stale_files(root: Path, *, only: Collection[str] = ()) -> list[str]:
     """Generated paths under `root` (relative) that are missing, differ from a fresh render, or are
     orphans; `only` limits the check to the artifacts of those names (each one's own test)."""
     stale: list[str] = []
     for artifact, files in _render(root, only):
-        for rel, text in files.items():
-            path = root / rel
-            try:
-                current = path.read_text(encoding="utf-8") if path.exists() else None
-            except OSError as e:
-                raise InputError(f"{path}: cannot read: {e.strerror or e}") from e
-            if current != text:
-                stale.append(rel)
+        stale.extend(changed_files(root, files, what=artifact.name))
         stale.extend(artifact.orphans(root, files))
     return stale
 
@@ -151,12 +171,5 @@ def write_all(root: Path) -> list[str]:
     """Render and write every artifact under `root`, in table order; the relative paths written."""
     written: list[str] = []
     for artifact, files in _render(root, ()):
-        for rel, text in files.items():
-            path = root / rel
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
-            except OSError as e:
-                raise InputError(f"{path}: cannot write the {artifact.name}: {e.strerror or e}") from e
-            written.append(rel)
+        written.extend(write_files(root, files, what=artifact.name))
     return written

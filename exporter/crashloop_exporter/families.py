@@ -197,7 +197,8 @@ OBJECTS_TRACKED = Family(
 CRASHES_PENDING_LOGS = Family(
     "crashloop_exporter_crashes_pending_logs",
     "gauge",
-    "Crashes counted but waiting (bounded) for the previous log that decides their cause.",
+    "Crashes counted but not yet attributed: waiting (bounded) for the previous log that decides "
+    "their cause, or held at most --kill-event-grace seconds for an Event that may explain the death.",
     (),
     "health",
 )

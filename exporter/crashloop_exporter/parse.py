@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -296,19 +296,8 @@ def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[Po
         status.ephemeralContainerStatuses or (),
     )
     spec_names = (spec.initContainers or (), spec.containers or (), spec.ephemeralContainers or ())
-    attention = keep_all_specs or pod_reason == "Evicted"
-    if not attention:
-        for group in statuses:
-            for st in group:
-                if _needs_attention(st):
-                    attention = True
-                    break
-    # Containers without a status (a pending pod) keep their spec too, so FailedMount/config errors
-    # reported only as events can still be attributed.
-    unreported = False
-    for i in (0, 1):
-        if spec_names[i] and [c.name for c in spec_names[i]] != [st.name for st in statuses[i]]:
-            unreported = unreported or bool({c.name for c in spec_names[i] if c.name} - {st.name for st in statuses[i]})
+    attention = keep_all_specs or pod_reason == "Evicted" or _any_needs_attention(statuses)
+    unreported = _has_unreported(spec_names, statuses)
     where = f"pod {namespace}/{name}" if attention or unreported else ""
     spec_dict = _spec_dict(raw, where) if attention or unreported else None
 
@@ -347,33 +336,8 @@ def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[Po
                     _terminated(last.terminated) if last is not None and last.terminated is not None else None,
                 )
             )
-        if ctype == "ephemeral" or not unreported:
-            continue
-        seen = {st.name for st in group}
-        for c in names:
-            cname = c.name
-            if cname and cname not in seen:
-                if containers and not len(containers) % PARSE_CONTAINERS_PER_STEP:
-                    yield
-                seen.add(cname)
-                c_spec = specs.get(cname)
-                containers.append(
-                    ContainerRecord(
-                        name=_intern(cname),
-                        type=ctype,
-                        spec=_container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]")
-                        if c_spec is not None
-                        else None,
-                        ready=False,
-                        started=None,
-                        restart_count=0,
-                        running_since=None,
-                        waiting=None,
-                        terminated=None,
-                        last_terminated=None,
-                        reported=False,
-                    )
-                )
+        if ctype != "ephemeral" and unreported:
+            yield from _add_unreported(containers, ctype, spec_key, group, names, specs, where)
 
     return PodRecord(
         meta.uid,
@@ -392,6 +356,62 @@ def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[Po
         terminating=meta.deletionTimestamp is not None,
         pod_ips=_pod_ips(status),
     )
+
+
+def _any_needs_attention(statuses: tuple[Sequence[wire.ContainerStatus], ...]) -> bool:
+    for group in statuses:
+        for st in group:
+            if _needs_attention(st):
+                return True
+    return False
+
+
+def _has_unreported(
+    spec_names: tuple[Sequence[wire.ContainerName], ...], statuses: tuple[Sequence[wire.ContainerStatus], ...]
+) -> bool:
+    """Whether an init or regular container has no status yet (a pending pod): those keep their
+    spec too, so FailedMount/config errors reported only as events can still be attributed."""
+    unreported = False
+    for i in (0, 1):
+        if spec_names[i] and [c.name for c in spec_names[i]] != [st.name for st in statuses[i]]:
+            unreported = unreported or bool({c.name for c in spec_names[i] if c.name} - {st.name for st in statuses[i]})
+    return unreported
+
+
+def _add_unreported(
+    containers: list[ContainerRecord],
+    ctype: ContainerType,
+    spec_key: str,
+    group: Sequence[wire.ContainerStatus],
+    names: Sequence[wire.ContainerName],
+    specs: Mapping[str, Any],
+    where: str,
+) -> Steps[None]:
+    """Append a record (`reported=False`) for each container of `names` without a status in
+    `group`, yielding every `PARSE_CONTAINERS_PER_STEP` containers like `parse_pod_steps`."""
+    seen = {st.name for st in group}
+    for c in names:
+        cname = c.name
+        if cname and cname not in seen:
+            if containers and not len(containers) % PARSE_CONTAINERS_PER_STEP:
+                yield
+            seen.add(cname)
+            c_spec = specs.get(cname)
+            containers.append(
+                ContainerRecord(
+                    name=_intern(cname),
+                    type=ctype,
+                    spec=_container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]") if c_spec is not None else None,
+                    ready=False,
+                    started=None,
+                    restart_count=0,
+                    running_since=None,
+                    waiting=None,
+                    terminated=None,
+                    last_terminated=None,
+                    reported=False,
+                )
+            )
 
 
 def _pod_ips(status: wire.PodStatus) -> tuple[str, ...]:

@@ -25,12 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
-
-from tests.e2e.harness import HarnessError, wait_until
+from tests.support.metrics import parse_samples
 from tests.support.net import free_port
-
-__all__ = ["HarnessError", "free_port", "wait_until"]
+from tests.support.wait import wait_until
 
 FAST_WATCH_RETRY = ("--watch-backoff-initial", "0.05", "--watch-backoff-max", "0.5")
 """The exporter under test retries a failed list/watch within half a second (production: 1 s
@@ -120,11 +117,8 @@ class Exporter:
 
     def metrics(self) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
         _, body = http("GET", f"{self.url}/metrics")
-        out: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
-        for fam in text_string_to_metric_families(body.decode()):
-            for s in fam.samples:
-                out.setdefault(s.name, {})[tuple(sorted(s.labels.items()))] = s.value
-        return out
+        return {name: {tuple(sorted(labels.items())): value for labels, value in samples}
+                for name, samples in parse_samples(body.decode()).items()}
 
     def crashes(self) -> dict[tuple[str, ...], float]:
         return {

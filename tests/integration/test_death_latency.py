@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from crashloop_exporter.settings import Settings
+from tests.support.wait import wait_until
 
-from .procs import diagnostics, running_exporter, running_sim, series_key, wait_until
+from .procs import diagnostics, running_exporter, running_sim, series_key
 
 pytestmark = pytest.mark.e2e
 

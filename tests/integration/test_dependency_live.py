@@ -19,7 +19,8 @@ from crashloop_exporter.sim.replay import ReplayCase
 from tests.cli import kubeobjects as k
 from tests.deps import chainfixtures as fx
 from tests.deps.test_deps_dump import write_dump
-from tests.integration.procs import Exporter, Sim, diagnostics, http, running_exporter, running_sim, wait_until
+from tests.integration.procs import Exporter, Sim, diagnostics, http, running_exporter, running_sim
+from tests.support.wait import wait_until
 
 DEPENDENCY = "dependency_unavailable"
 TIMEOUT = 45.0

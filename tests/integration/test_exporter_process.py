@@ -16,8 +16,9 @@ import pytest
 
 from crashloop_exporter.catalog import CAUSE_IDS
 from crashloop_exporter.serve.app import SHUTDOWN_GRACE_SECONDS
+from tests.support.wait import wait_until
 
-from .procs import diagnostics, failing_sim_argv, http, running_exporter, running_sim, settle, wait_until
+from .procs import diagnostics, failing_sim_argv, http, running_exporter, running_sim, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +27,7 @@ def _causes_in(body: str) -> set[str]:
     return set(re.findall(r'^crashloop_(?:container_failing|crashes_total)\{[^}]*cause="([a-z_]+)"', body, re.M))
 
 
-def test_demo_shows_every_catalog_cause_in_metrics(tmp_path: Path) -> None:
+def test_demo_shows_every_catalog_cause_in_metrics() -> None:
     """`crashloop-exporter demo` on its built-in simulated cluster exposes all causes within a minute or two."""
     proc = subprocess.Popen(
         [

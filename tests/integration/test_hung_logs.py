@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from .procs import Exporter, Sim, diagnostics, running_exporter, running_sim, settle, wait_until
+from tests.support.wait import wait_until
+
+from .procs import Exporter, Sim, diagnostics, running_exporter, running_sim, settle
 
 pytestmark = pytest.mark.e2e
 

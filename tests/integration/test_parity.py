@@ -19,7 +19,8 @@ import pytest
 
 from crashloop_exporter.sim.replay import ReplayCase
 from tests.integration import parity
-from tests.integration.procs import diagnostics, running_exporter, running_sim, wait_until
+from tests.integration.procs import diagnostics, running_exporter, running_sim
+from tests.support.wait import wait_until
 
 REPLAY_CYCLES = 2
 """Deaths per crash-looping container after the exporter's first list: each must be counted."""

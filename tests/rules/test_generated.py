@@ -14,8 +14,6 @@ from crashloop_exporter.rulegen import (
     TESTS_DIR,
     RulesConfig,
     generate_files,
-    stale_files,
-    write_files,
 )
 from crashloop_exporter.rulegen.output import HEADER
 from tests.rules.conftest import RULES_DIR
@@ -62,11 +60,11 @@ def test_cli_writes_the_pack_and_check_finds_edits(tmp_path: Path, capsys: pytes
 def test_check_finds_missing_and_leftover_files(tmp_path: Path) -> None:
     """A missing file and a generated test file the generator no longer writes are both stale."""
     files = generate_files()
-    write_files(tmp_path, files)
+    artifacts.write_files(tmp_path, files)
     (tmp_path / ALERTMANAGER_FILE).unlink()
     (tmp_path / TESTS_DIR / "removed-group.test.yaml").write_text(HEADER + "tests: []\n", encoding="utf-8")
     (tmp_path / TESTS_DIR / "hand-written.test.yaml").write_text("tests: []\n", encoding="utf-8")
-    assert stale_files(tmp_path, files) == [ALERTMANAGER_FILE, f"{TESTS_DIR}/removed-group.test.yaml"]
+    assert artifacts.stale_rules_pack(tmp_path, files) == [ALERTMANAGER_FILE, f"{TESTS_DIR}/removed-group.test.yaml"]
 
 
 def test_bad_selector_is_one_clear_input_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crashloop_exporter.rulegen import RULES_FILE, TESTS_DIR, RulesConfig, generate_files, write_files
+from crashloop_exporter.artifacts import write_files
+from crashloop_exporter.rulegen import RULES_FILE, TESTS_DIR, RulesConfig, generate_files
 from tests.rules.conftest import RULES_DIR, TESTS_PATH, Runner, rule_files, unit_test_files
 
 

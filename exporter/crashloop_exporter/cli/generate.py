@@ -29,16 +29,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
+def report_stale(root: Path, stale: list[str], *, remedy: str) -> int:
+    """`--check`'s answer: each stale file and the command that regenerates them; the exit status."""
+    for rel in stale:
+        print(f"{root / rel} is stale", file=sys.stderr)
+    if stale:
+        print(f"regenerate with {remedy}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     if args.check:
-        stale = stale_files(root)
-        for rel in stale:
-            print(f"{root / rel} is stale", file=sys.stderr)
-        if stale:
-            print("regenerate with `make generate` (crashloop-exporter generate)", file=sys.stderr)
-            return 1
-        return 0
+        return report_stale(root, stale_files(root), remedy="`make generate` (crashloop-exporter generate)")
     for rel in write_all(root):
         print(f"wrote {root / rel}")
     return 0

@@ -11,7 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from crashloop_exporter.rulegen import RoutingConfig, RulesConfig, generate_files, stale_files, write_files
+from crashloop_exporter.artifacts import stale_rules_pack, write_files
+from crashloop_exporter.cli.generate import report_stale
+from crashloop_exporter.rulegen import RoutingConfig, RulesConfig, generate_files
 
 _DEFAULTS = RulesConfig()
 _ROUTING_DEFAULTS = RoutingConfig()
@@ -62,13 +64,7 @@ def run_generate(args: argparse.Namespace) -> int:
     files = generate_files(config, routing, with_tests=not args.no_tests)
     out: Path = args.out
     if args.check:
-        stale = stale_files(out, files)
-        for rel in stale:
-            print(f"{out / rel} is stale", file=sys.stderr)
-        if stale:
-            print("regenerate with `crashloop-exporter rules generate`", file=sys.stderr)
-            return 1
-        return 0
-    for path in write_files(out, files):
-        print(path)
+        return report_stale(out, stale_rules_pack(out, files), remedy="`crashloop-exporter rules generate`")
+    for rel in write_files(out, files, what="rules pack"):
+        print(out / rel)
     return 0

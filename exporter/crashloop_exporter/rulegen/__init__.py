@@ -6,8 +6,8 @@ The catalog is the only place a cause exists; this package turns it into files u
 tests call `generate_files` with a `RulesConfig(for_override=...)` to get a fast copy of the same pack.
 
     files = generate_files(RulesConfig())        # {"crashloop-exporter.rules.yaml": "...", ...}
-    write_files(Path("rules"), files)
-    stale_files(Path("rules"), files)            # [] when the checked-in files are current
+    artifacts.write_files(Path("rules"), files)  # the one writer and checker are in `artifacts`
+    artifacts.stale_rules_pack(Path("rules"), files)  # [] when the checked-in files are current
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from crashloop_exporter.errors import InputError
 from crashloop_exporter.rulegen import alertmanager, output, rules, unittests
 from crashloop_exporter.rulegen.config import RoutingConfig, RulesConfig
 
@@ -33,8 +32,7 @@ __all__ = [
     "RoutingConfig",
     "RulesConfig",
     "generate_files",
-    "stale_files",
-    "write_files",
+    "orphan_tests",
 ]
 
 
@@ -56,38 +54,15 @@ def generate_files(
     return files
 
 
-def write_files(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
-    """Write `files` under `out_dir` (creating directories); the paths written, in order."""
-    written = []
-    for rel, text in files.items():
-        path = out_dir / rel
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise InputError(f"{path}: cannot write the rules pack: {e.strerror or e}") from e
-        written.append(path)
-    return written
-
-
-def stale_files(out_dir: Path, files: Mapping[str, str]) -> list[str]:
-    """Relative paths under `out_dir` that differ from `files`, are missing, or are generated test
-    files no longer produced (a removed group's tests would otherwise linger and still run)."""
-    stale = []
-    for rel, text in files.items():
-        path = out_dir / rel
-        try:
-            current = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current = None
-        except OSError as e:
-            raise InputError(f"{path}: cannot read the rules pack: {e.strerror or e}") from e
-        if current != text:
-            stale.append(rel)
+def orphan_tests(out_dir: Path, files: Mapping[str, str]) -> list[str]:
+    """Generated promtool test files under `out_dir` (relative paths) that `files` no longer holds:
+    a removed group's tests would otherwise linger and still run. None when `files` has no tests."""
     tests_dir = out_dir / TESTS_DIR
-    if any(rel.startswith(TESTS_DIR + "/") for rel in files) and tests_dir.is_dir():
-        for path in sorted(tests_dir.glob("*.test.yaml")):
-            rel = f"{TESTS_DIR}/{path.name}"
-            if rel not in files and path.read_text(encoding="utf-8").startswith(output.HEADER):
-                stale.append(rel)
-    return stale
+    if not any(rel.startswith(TESTS_DIR + "/") for rel in files) or not tests_dir.is_dir():
+        return []
+    return [
+        rel
+        for path in sorted(tests_dir.glob("*.test.yaml"))
+        if (rel := f"{TESTS_DIR}/{path.name}") not in files
+        and path.read_text(encoding="utf-8").startswith(output.HEADER)
+    ]

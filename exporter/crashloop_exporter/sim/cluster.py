@@ -36,7 +36,7 @@ from crashloop_exporter.sim.objects import (
     stable_uid,
     ts_nano,
 )
-from crashloop_exporter.sim.pods import LogRun
+from crashloop_exporter.sim.pods import LogRun, PodRuntime
 from crashloop_exporter.sim.replay import Replay, ReplayCase
 from crashloop_exporter.sim.scenarios import (
     NodeScenario,
@@ -47,7 +47,7 @@ from crashloop_exporter.sim.scenarios import (
     load_scenarios,
 )
 from crashloop_exporter.sim.stats import SimStats
-from crashloop_exporter.sim.store import Store
+from crashloop_exporter.sim.store import Store, StoredObject
 
 _WAITING_LOG_REASONS = {
     "ErrImagePull": "image can't be pulled",
@@ -347,54 +347,69 @@ class SimCluster:
             self.stats.log_fetch(namespace=namespace, pod=pod, container=container or "", previous=previous)
             run = LogRun(time.time() - 1, self.replay.container_log(namespace, pod, container, previous=previous))
         elif p is None:
-            if not isinstance(obj, FillerPod) or container not in (None, "app"):
-                raise SimRequestError(400, "BadRequest", f"container {container} is not valid for pod {pod}")
-            self.stats.log_fetch(namespace=namespace, pod=pod, container="app", previous=previous)
-            if previous:
-                raise SimRequestError(
-                    400, "BadRequest", f'previous terminated container "app" in pod "{pod}" not found')
-            run = LogRun(time.time() - 3600, FILLER_LOG)
+            run = self._filler_log(obj, namespace, pod, container=container, previous=previous)
         else:
-            if container is None:
-                if len(p.regular) != 1:
-                    names = " ".join(c.name for c in p.regular)
-                    inits = " ".join(c.name for c in p.init)
-                    tail = f" or one of the init containers: [{inits}]" if inits else ""
-                    raise SimRequestError(400, "BadRequest", f"a container name must be specified for pod {pod}, "
-                                          f"choose one of: [{names}]{tail}")
-                container = p.regular[0].name
-            c = p.container(container)
-            if c is None:
-                raise SimRequestError(400, "BadRequest", f"container {container} is not valid for pod {pod}")
-            self.stats.log_fetch(namespace=namespace, pod=pod, container=container, previous=previous)
-            waiting = "waiting" in c.state
-            has_last = bool(c.last_state.get("terminated"))
-            if previous:
-                if not has_last:
-                    raise SimRequestError(
-                        400, "BadRequest", f'previous terminated container "{container}" in pod "{pod}" not found')
-                # In back-off the newest instance is the one that crashed: lastState points at it.
-                found = c.current if waiting else c.previous
-            elif not waiting or has_last:
-                found = c.current
-            else:
-                reason = str(c.state["waiting"].get("reason", ""))
-                detail = _WAITING_LOG_REASONS.get(reason, reason)
+            run = self._scenario_log(p, namespace, pod, container=container, previous=previous)
+        return _log_body(run, tail_lines=tail_lines, limit_bytes=limit_bytes, timestamps=timestamps)
+
+    def _filler_log(self, obj: StoredObject, namespace: str, pod: str, *, container: str | None,
+                    previous: bool) -> LogRun:
+        """A filler pod's one container never restarted: a fixed current log, no previous one."""
+        if not isinstance(obj, FillerPod) or container not in (None, "app"):
+            raise SimRequestError(400, "BadRequest", f"container {container} is not valid for pod {pod}")
+        self.stats.log_fetch(namespace=namespace, pod=pod, container="app", previous=previous)
+        if previous:
+            raise SimRequestError(
+                400, "BadRequest", f'previous terminated container "app" in pod "{pod}" not found')
+        return LogRun(time.time() - 3600, FILLER_LOG)
+
+    def _scenario_log(self, p: PodRuntime, namespace: str, pod: str, *, container: str | None,
+                      previous: bool) -> LogRun:
+        """The run a scenario pod's log request reads: the current one, or the one before it."""
+        if container is None:
+            if len(p.regular) != 1:
+                names = " ".join(c.name for c in p.regular)
+                inits = " ".join(c.name for c in p.init)
+                tail = f" or one of the init containers: [{inits}]" if inits else ""
+                raise SimRequestError(400, "BadRequest", f"a container name must be specified for pod {pod}, "
+                                      f"choose one of: [{names}]{tail}")
+            container = p.regular[0].name
+        c = p.container(container)
+        if c is None:
+            raise SimRequestError(400, "BadRequest", f"container {container} is not valid for pod {pod}")
+        self.stats.log_fetch(namespace=namespace, pod=pod, container=container, previous=previous)
+        waiting = "waiting" in c.state
+        has_last = bool(c.last_state.get("terminated"))
+        if previous:
+            if not has_last:
                 raise SimRequestError(
-                    400, "BadRequest", f'container "{container}" in pod "{pod}" is waiting to start: {detail}')
-            run = found or LogRun(time.time(), ())
-        lines = list(run.lines)
-        if tail_lines is not None:
-            lines = lines[-tail_lines:] if tail_lines > 0 else []
-            offset = len(run.lines) - len(lines)
+                    400, "BadRequest", f'previous terminated container "{container}" in pod "{pod}" not found')
+            # In back-off the newest instance is the one that crashed: lastState points at it.
+            found = c.current if waiting else c.previous
+        elif not waiting or has_last:
+            found = c.current
         else:
-            offset = 0
-        if timestamps:
-            lines = [f"{ts_nano(run.started + (offset + i) * 0.001)} {line}" for i, line in enumerate(lines)]
-        body = "".join(line + "\n" for line in lines).encode()
-        if limit_bytes is not None:
-            body = body[:limit_bytes]
-        return body
+            reason = str(c.state["waiting"].get("reason", ""))
+            detail = _WAITING_LOG_REASONS.get(reason, reason)
+            raise SimRequestError(
+                400, "BadRequest", f'container "{container}" in pod "{pod}" is waiting to start: {detail}')
+        return found or LogRun(time.time(), ())
+
+
+def _log_body(run: LogRun, *, tail_lines: int | None, limit_bytes: int | None, timestamps: bool) -> bytes:
+    """A run's lines as the kubelet sends them: tailed, timestamped, cut at `limitBytes`."""
+    lines = list(run.lines)
+    if tail_lines is not None:
+        lines = lines[-tail_lines:] if tail_lines > 0 else []
+        offset = len(run.lines) - len(lines)
+    else:
+        offset = 0
+    if timestamps:
+        lines = [f"{ts_nano(run.started + (offset + i) * 0.001)} {line}" for i, line in enumerate(lines)]
+    body = "".join(line + "\n" for line in lines).encode()
+    if limit_bytes is not None:
+        body = body[:limit_bytes]
+    return body
 
 
 def _allocate_cluster_ip(namespace: str, name: str, taken: set[str]) -> str:

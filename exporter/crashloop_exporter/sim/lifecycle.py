@@ -66,7 +66,7 @@ class Lifecycle:
             "crash": self._start_instance,
             "waiting": self._enter_waiting,
             "image_pull": self._pull_failed,
-            "static": lambda p, c: None,
+            "static": self._stay_static,
         }
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -80,6 +80,10 @@ class Lifecycle:
                 fn()
 
         self.scheduler.call_later(delay, guarded)
+
+    @staticmethod
+    def _stay_static(p: PodRuntime, c: ContainerRuntime) -> None:
+        del p, c  # a begin handler's signature; a static container keeps the state it was given
 
     @staticmethod
     def _key(p: PodRuntime) -> Key:

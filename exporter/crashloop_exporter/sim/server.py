@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import yaml
@@ -111,6 +111,35 @@ def _group_and_rest(parts: list[str]) -> tuple[str, list[str] | None]:
             and parts[2] == GROUPS[parts[1]][0].version:
         return parts[1], parts[3:]
     return "", None
+
+
+class _Route(NamedTuple):
+    """What a resource path names: the kind, its resource, and the namespace, name and subresource."""
+
+    kind: ResourceKind
+    resource: str
+    namespace: str | None
+    name: str | None
+    sub: str | None
+
+
+def _route(parts: list[str]) -> _Route:
+    """The resource a request path names; a 404 for a path that names none."""
+    group, rest = _group_and_rest(parts)
+    if rest is None or not rest:
+        raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
+    namespace: str | None = None
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        namespace, rest = rest[1], rest[2:]
+    resource, name = rest[0], (rest[1] if len(rest) > 1 else None)
+    sub = rest[2] if len(rest) > 2 else None
+    kind = BY_RESOURCE.get(resource)
+    if kind is not None and kind.group != group:
+        kind = None
+    if kind is None or len(rest) > 3 or (namespace is not None and not kind.namespaced) or (
+            namespace is None and kind.namespaced and name is not None):
+        raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
+    return _Route(kind, resource, namespace, name, sub)
 
 
 def _group_of(resource: str) -> str:
@@ -278,37 +307,10 @@ class SimServer:
             raise SimRequestError(405, "MethodNotAllowed",
                                   "the server does not allow this method on the requested resource")
         if request.method == "GET":
-            if parts == ["version"]:
-                return self._json(SERVER_VERSION)
-            if request.path in PUBLIC_PATHS:
-                return web.Response(text="ok")
-            if parts == ["api"]:
-                return self._json({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                    {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{self.host}:{self.port}"}]})
-            if parts == ["apis"]:
-                return self._json({"kind": "APIGroupList", "apiVersion": "v1",
-                                   "groups": [_api_group(g) for g in GROUPS if g]})
-            if len(parts) == 2 and parts[0] == "apis" and parts[1] in GROUPS and parts[1]:
-                return self._json({"kind": "APIGroup", "apiVersion": "v1", **_api_group(parts[1])})
-            if parts == ["api", "v1"]:
-                return self._json(self._resource_list(""))
-            if len(parts) == 3 and parts[0] == "apis" and parts[1] in GROUPS and parts[1] \
-                    and parts[2] == GROUPS[parts[1]][0].version:
-                return self._json(self._resource_list(parts[1]))
-        group, rest = _group_and_rest(parts)
-        if rest is None or not rest:
-            raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
-        namespace: str | None = None
-        if rest[0] == "namespaces" and len(rest) >= 3:
-            namespace, rest = rest[1], rest[2:]
-        resource, name = rest[0], (rest[1] if len(rest) > 1 else None)
-        sub = rest[2] if len(rest) > 2 else None
-        kind = BY_RESOURCE.get(resource)
-        if kind is not None and kind.group != group:
-            kind = None
-        if kind is None or len(rest) > 3 or (namespace is not None and not kind.namespaced) or (
-                namespace is None and kind.namespaced and name is not None):
-            raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
+            found = self._discovery(request, parts)
+            if found is not None:
+                return found
+        kind, resource, namespace, name, sub = _route(parts)
         if sub is not None:
             if resource != "pods" or sub != "log" or request.method != "GET":
                 raise SimRequestError(404, "NotFound", "the server could not find the requested resource")
@@ -335,6 +337,27 @@ class SimServer:
         if verb == "watch":
             return await self._watch(request, kind, flt)
         return await self._list(request, kind, flt)
+
+    def _discovery(self, request: web.Request, parts: list[str]) -> web.Response | None:
+        """The answer to a GET of a version, health or discovery path; None: not one of those."""
+        if parts == ["version"]:
+            return self._json(SERVER_VERSION)
+        if request.path in PUBLIC_PATHS:
+            return web.Response(text="ok")
+        if parts == ["api"]:
+            return self._json({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{self.host}:{self.port}"}]})
+        if parts == ["apis"]:
+            return self._json({"kind": "APIGroupList", "apiVersion": "v1",
+                               "groups": [_api_group(g) for g in GROUPS if g]})
+        if len(parts) == 2 and parts[0] == "apis" and parts[1] in GROUPS and parts[1]:
+            return self._json({"kind": "APIGroup", "apiVersion": "v1", **_api_group(parts[1])})
+        if parts == ["api", "v1"]:
+            return self._json(self._resource_list(""))
+        if len(parts) == 3 and parts[0] == "apis" and parts[1] in GROUPS and parts[1] \
+                and parts[2] == GROUPS[parts[1]][0].version:
+            return self._json(self._resource_list(parts[1]))
+        return None
 
     def _resource_list(self, group: str) -> dict[str, Any]:
         resources: list[dict[str, Any]] = []
@@ -426,11 +449,41 @@ class SimServer:
 
     async def _list(self, request: web.Request, kind: ResourceKind, flt: Filter) -> web.StreamResponse:
         q = request.query
-        store = self.cluster.store
-        coll = store[kind.resource]
+        coll = self.cluster.store[kind.resource]
         limit = _int_param(q, "limit")
         if limit is not None and limit <= 0:
             limit = None
+        rv, start = await self._list_start(q, kind)
+        items, last, remaining = coll.snapshot_page(rv=rv, start_after=start, limit=limit, flt=flt)
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if last is not None:
+            meta["continue"] = _encode_continue(rv, last)
+            if remaining is not None:
+                meta["remainingItemCount"] = remaining
+        if self._wants_table(request) and kind.resource in PRINTERS:
+            return self._json(table(kind.resource, [o.to_dict() for o in items], list_meta=meta, now=time.time(),
+                                    include_object=q.get("includeObject", "Metadata")))
+        head = (b'{"kind":"' + kind.list_kind.encode() + b'","apiVersion":"' + kind.api_version.encode()
+                + b'","metadata":' + msgspec.json.encode(meta)
+                + b',"items":[')
+        if len(items) <= LIST_STREAM_THRESHOLD:
+            return web.Response(body=head + b",".join(o.to_bytes() for o in items) + b"]}",
+                                content_type="application/json")
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        await resp.write(head)
+        for i in range(0, len(items), 1000):
+            chunk = b",".join(o.to_bytes() for o in items[i:i + 1000])
+            await resp.write((b"," if i else b"") + chunk)
+        await resp.write(b"]}")
+        await resp.write_eof()
+        return resp
+
+    async def _list_start(self, q: Mapping[str, str], kind: ResourceKind) -> tuple[int, Key | None]:
+        """The resourceVersion a list reads at, and the key it continues after (None: from the start)."""
+        store = self.cluster.store
+        coll = store[kind.resource]
         token = q.get("continue", "")
         start: Key | None = None
         if token:
@@ -460,31 +513,7 @@ class SimServer:
                 rv = wanted
             else:
                 rv = store.rv
-        items, last, remaining = coll.snapshot_page(rv=rv, start_after=start, limit=limit, flt=flt)
-        meta: dict[str, Any] = {"resourceVersion": str(rv)}
-        if last is not None:
-            meta["continue"] = _encode_continue(rv, last)
-            if remaining is not None:
-                meta["remainingItemCount"] = remaining
-        if self._wants_table(request) and kind.resource in PRINTERS:
-            return self._json(table(kind.resource, [o.to_dict() for o in items], list_meta=meta, now=time.time(),
-                                    include_object=q.get("includeObject", "Metadata")))
-        head = (b'{"kind":"' + kind.list_kind.encode() + b'","apiVersion":"' + kind.api_version.encode()
-                + b'","metadata":' + msgspec.json.encode(meta)
-                + b',"items":[')
-        if len(items) <= LIST_STREAM_THRESHOLD:
-            return web.Response(body=head + b",".join(o.to_bytes() for o in items) + b"]}",
-                                content_type="application/json")
-        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
-        resp.enable_chunked_encoding()
-        await resp.prepare(request)
-        await resp.write(head)
-        for i in range(0, len(items), 1000):
-            chunk = b",".join(o.to_bytes() for o in items[i:i + 1000])
-            await resp.write((b"," if i else b"") + chunk)
-        await resp.write(b"]}")
-        await resp.write_eof()
-        return resp
+        return rv, start
 
     async def _wait_for_rv(self, wanted: int) -> None:
         deadline = time.monotonic() + self.rv_wait_seconds
@@ -586,30 +615,15 @@ class SimServer:
             if w.closed or w.overflowed or now >= deadline:
                 await resp.write_eof()
                 return
-            while w.controls:
-                action, params = w.controls.popleft()
-                self.cluster.faults.acted(int(params.get("id", 0)))
-                if action == "drop_stream":
-                    await self._drop(resp, transport, kind, w, params)
-                    return
-                if action == "garbage":
-                    await resp.write(str(params.get("line", "")).encode() + b"\n")
-                elif action == "hang":
-                    hang_until = now + float(params.get("seconds", 0))
+            hang = await self._apply_controls(resp, transport, kind, w, now=now, hang_until=hang_until)
+            if hang is None:
+                return
+            hang_until = hang
             if now < hang_until:
                 await self._sleep_on(w, min(hang_until, deadline) - now)
                 continue
-            batch: list[bytes] = []
-            while initial_pending and len(batch) < WATCH_WRITE_BATCH:
-                line = w.next_initial()
-                if line is None:
-                    initial_pending = False
-                    if initial_end:
-                        batch.append(self._bookmark(kind, initial_end=True))
-                    break
-                batch.append(line)
-            while w.lines and len(batch) < WATCH_WRITE_BATCH:
-                batch.append(w.lines.popleft())
+            batch, initial_pending = self._next_batch(kind, w, initial_pending=initial_pending,
+                                                      initial_end=initial_end)
             if batch:
                 await resp.write(b"".join(batch))
                 continue
@@ -621,6 +635,39 @@ class SimServer:
             if bookmarks:
                 wait = min(wait, last_bookmark + self.bookmark_interval - now)
             await self._sleep_on(w, min(wait, 1.0))
+
+    async def _apply_controls(self, resp: web.StreamResponse, transport: asyncio.BaseTransport,
+                              kind: ResourceKind, w: Watcher, *, now: float, hang_until: float) -> float | None:
+        """Act on the stream faults queued for this watcher; the time a hang lasts until, or None
+        when the stream was dropped."""
+        while w.controls:
+            action, params = w.controls.popleft()
+            self.cluster.faults.acted(int(params.get("id", 0)))
+            if action == "drop_stream":
+                await self._drop(resp, transport, kind, w, params)
+                return None
+            if action == "garbage":
+                await resp.write(str(params.get("line", "")).encode() + b"\n")
+            elif action == "hang":
+                hang_until = now + float(params.get("seconds", 0))
+        return hang_until
+
+    def _next_batch(self, kind: ResourceKind, w: Watcher, *, initial_pending: bool,
+                    initial_end: bool) -> tuple[list[bytes], bool]:
+        """Up to `WATCH_WRITE_BATCH` lines to write (the initial events first, then the end-of-initial
+        bookmark, then changes), and whether initial events are still pending."""
+        batch: list[bytes] = []
+        while initial_pending and len(batch) < WATCH_WRITE_BATCH:
+            line = w.next_initial()
+            if line is None:
+                initial_pending = False
+                if initial_end:
+                    batch.append(self._bookmark(kind, initial_end=True))
+                break
+            batch.append(line)
+        while w.lines and len(batch) < WATCH_WRITE_BATCH:
+            batch.append(w.lines.popleft())
+        return batch, initial_pending
 
     @staticmethod
     async def _sleep_on(w: Watcher, seconds: float) -> None:
@@ -654,44 +701,60 @@ class SimServer:
             if not isinstance(parsed, dict):
                 return self._json({"error": "request body must be a JSON object"}, status=400)
             body = parsed
-        c = self.cluster
         try:
-            match (request.method, action):
-                case ("GET", "stats"):
-                    return self._json(c.stats_json())
-                case ("GET", "faults"):
-                    return self._json([f.to_json() for f in c.faults.pending()])
-                case ("POST", "faults"):
-                    fault_from_json(body)  # validate before acting
-                    kind = str(body.pop("kind"))
-                    return self._json(c.add_fault(kind, **body).to_json(), status=201)
-                case ("DELETE", "faults"):
-                    c.clear_faults()
-                    return self._json({"cleared": True})
-                case ("POST", "pause"):
-                    c.pause()
-                    return self._json({"paused": True})
-                case ("POST", "resume"):
-                    c.resume()
-                    return self._json({"paused": False})
-                case ("POST", "advance"):
-                    c.advance(float(body.get("seconds", 0)))
-                    return self._json({"advanced": body.get("seconds", 0)})
-                case ("POST", "delete-pod"):
-                    new = c.delete_pod(str(body.get("namespace", "")), str(body.get("name", "")),
-                                       recreate=bool(body.get("recreate", False)))
-                    return self._json({"deleted": body.get("name"), "replacement": new})
-                case ("POST", "objects"):
-                    obj = body.get("object")
-                    if not isinstance(obj, dict):
-                        raise SimError("POST /_sim/objects needs {\"resource\": ..., \"object\": {...}}")
-                    c.put_object(str(body.get("resource", "")), obj)
-                    return self._json({"stored": obj.get("metadata", {}).get("name")}, status=201)
-                case ("POST", "churn"):
-                    c.set_churn(float(body.get("rate", 0)))
-                    return self._json({"rate": c.churn.rate})
-                case ("GET", "expectations"):
-                    return self._json(c.expectations())
+            if request.method == "GET":
+                answer = self._admin_read(action)
+            else:
+                answer = self._admin_change(request.method, action, body)
         except (SimError, ValueError, TypeError) as e:
             return self._json({"error": str(e)}, status=400)
-        return self._json({"error": f"no admin endpoint {request.method} /_sim/{action}"}, status=404)
+        if answer is None:
+            return self._json({"error": f"no admin endpoint {request.method} /_sim/{action}"}, status=404)
+        return answer
+
+    def _admin_read(self, action: str) -> web.Response | None:
+        """A GET of /_sim/{action}; None: no such endpoint."""
+        c = self.cluster
+        match action:
+            case "stats":
+                return self._json(c.stats_json())
+            case "faults":
+                return self._json([f.to_json() for f in c.faults.pending()])
+            case "expectations":
+                return self._json(c.expectations())
+        return None
+
+    def _admin_change(self, method: str, action: str, body: dict[str, Any]) -> web.Response | None:
+        """A POST or DELETE of /_sim/{action} with its JSON body; None: no such endpoint."""
+        c = self.cluster
+        match (method, action):
+            case ("POST", "faults"):
+                fault_from_json(body)  # validate before acting
+                kind = str(body.pop("kind"))
+                return self._json(c.add_fault(kind, **body).to_json(), status=201)
+            case ("DELETE", "faults"):
+                c.clear_faults()
+                return self._json({"cleared": True})
+            case ("POST", "pause"):
+                c.pause()
+                return self._json({"paused": True})
+            case ("POST", "resume"):
+                c.resume()
+                return self._json({"paused": False})
+            case ("POST", "advance"):
+                c.advance(float(body.get("seconds", 0)))
+                return self._json({"advanced": body.get("seconds", 0)})
+            case ("POST", "delete-pod"):
+                new = c.delete_pod(str(body.get("namespace", "")), str(body.get("name", "")),
+                                   recreate=bool(body.get("recreate", False)))
+                return self._json({"deleted": body.get("name"), "replacement": new})
+            case ("POST", "objects"):
+                obj = body.get("object")
+                if not isinstance(obj, dict):
+                    raise SimError("POST /_sim/objects needs {\"resource\": ..., \"object\": {...}}")
+                c.put_object(str(body.get("resource", "")), obj)
+                return self._json({"stored": obj.get("metadata", {}).get("name")}, status=201)
+            case ("POST", "churn"):
+                c.set_churn(float(body.get("rate", 0)))
+                return self._json({"rate": c.churn.rate})
+        return None

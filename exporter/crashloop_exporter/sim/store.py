@@ -346,7 +346,7 @@ class Collection:
             if limit is not None and len(items) >= limit:
                 # More keys follow: the client gets a continue token even if none of them match.
                 assert last is not None
-                return items, last, self._remaining(rv, last, states, flt)
+                return items, last, self._remaining(last, states, flt)
             state = states[key] if key in states else self.objects[key]
             last = key
             if state is None:
@@ -355,9 +355,7 @@ class Collection:
                 items.append(state)
         return items, None, None
 
-    def _remaining(
-        self, rv: int, after: Key, states: Mapping[Key, StoredObject | None], flt: Filter
-    ) -> int | None:
+    def _remaining(self, after: Key, states: Mapping[Key, StoredObject | None], flt: Filter) -> int | None:
         if flt.has_selectors:
             return None
         count = len(self.keys) - bisect.bisect_right(self.keys, after)

@@ -461,7 +461,7 @@ class ClusterState:
             and not self._has_verdict(ckey, rec, c)
         )
         req: LogRequest | None = None
-        if wants_logs or (p is not None and p.request is not None and _stale_current_log(p.request, rec, c, run)):
+        if wants_logs or (p is not None and p.request is not None and _stale_current_log(p.request, c, run)):
             # While a dead run is state.terminated its log is the *current* log (previous=true is
             # the run before it); once it is lastState, the previous log. A current-log fetch
             # still unanswered then may read the next run, so the previous log is asked for
@@ -775,7 +775,7 @@ def _flush_due(p: _Pending, now: float) -> bool:
     return now - p.since > LOG_WAIT_SECONDS
 
 
-def _stale_current_log(req: LogRequest, rec: PodRecord, c: ContainerRecord, run: int) -> bool:
+def _stale_current_log(req: LogRequest, c: ContainerRecord, run: int) -> bool:
     """`req` asked for the current log of a run that has since moved to lastState: the kubelet
     serves a lastState run as the previous log (and, until the restart, as the current one),
     so the previous log is the one that stays right."""
