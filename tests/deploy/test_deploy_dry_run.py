@@ -10,46 +10,24 @@ goes through a real pipe, `helm template ... | kubectl apply --dry-run=client -f
 
 from __future__ import annotations
 
-import re
-import select
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.deploy.deploy_helpers import CHART, RELEASE, VARIANTS, Rendered, helm_path, kubectl_path
+from tests.integration.procs import running_sim
 
-SIM_START_TIMEOUT = 60.0
 KUBECTL_TIMEOUT = 120.0
-SIM_LINE = re.compile(r"sim listening on (?P<url>https://\S+) kubeconfig=(?P<kubeconfig>\S+)")
 
 
 @pytest.fixture(scope="module")
 def sim_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A running `crashloop-exporter sim` (TLS, token auth) and the kubeconfig it wrote."""
     tmp = tmp_path_factory.mktemp("dry-run-sim")
-    log = tmp / "sim.log"
-    argv = [sys.executable, "-m", "crashloop_exporter", "sim", "--listen", "127.0.0.1:0",
-            "--kubeconfig-out", str(tmp / "kubeconfig"), "--scenarios", "healthy", "--paused"]
-    with log.open("w") as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
-    try:
-        assert proc.stdout is not None
-        ready, _, _ = select.select([proc.stdout], [], [], SIM_START_TIMEOUT)
-        line = proc.stdout.readline() if ready else ""
-        m = SIM_LINE.search(line)
-        assert m, f"sim did not start within {SIM_START_TIMEOUT}s: {line!r} {log.read_text()[-2000:]}"
-        yield Path(m["kubeconfig"])
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    with running_sim(tmp, scenarios="healthy", extra=("--paused",), tls=True) as sim:
+        yield Path(sim.kubeconfig)
 
 
 def _kubectl_apply(kubeconfig: Path, cache: Path) -> list[str]:

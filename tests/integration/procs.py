@@ -38,7 +38,7 @@ MISMATCH_GRACE = 3.0
 SIM_START_TIMEOUT = 60.0
 """Seconds the simulator may take to print its address (the 16k-pod one builds its store first)."""
 
-SIM_LINE = re.compile(r"sim listening on (?P<url>http://\S+) kubeconfig=(?P<kubeconfig>\S+)")
+SIM_LINE = re.compile(r"sim listening on (?P<url>https?://\S+) kubeconfig=(?P<kubeconfig>\S+)")
 
 
 def http(method: str, url: str, body: dict[str, Any] | None = None, *, timeout: float = 10.0) -> tuple[int, bytes]:
@@ -163,9 +163,10 @@ def failing_sim_argv(tmp: Path, *, pods: int) -> list[str]:
 @contextmanager
 def running_sim(
     tmp: Path, *, scenarios: str = "", time_scale: float = 30.0, extra: tuple[str, ...] = (),
-    argv: list[str] | None = None,
+    argv: list[str] | None = None, tls: bool = False,
 ) -> Iterator[Sim]:
-    """`crashloop-exporter sim` (or another simulator command line, `argv`) until the block ends."""
+    """`crashloop-exporter sim` (or another simulator command line, `argv`) until the block ends;
+    plain HTTP unless `tls` (the kubeconfig then carries the sim's CA, as kubectl needs)."""
     kubeconfig = tmp / "kubeconfig"
     cmd = argv or [
         sys.executable,
@@ -180,7 +181,7 @@ def running_sim(
         str(time_scale),
         "--bookmark-interval",
         "1",
-        "--plain-http",
+        *(() if tls else ("--plain-http",)),
         *extra,
     ]
     if scenarios and argv is None:

@@ -14,7 +14,8 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -50,6 +51,7 @@ TICK_SECONDS = 1.0
 SHUTDOWN_GRACE_SECONDS = 10.0
 """How long SIGTERM waits for in-flight scrapes to finish: well inside the Deployment's
 terminationGracePeriodSeconds (30), so the process exits 0 before the kubelet's SIGKILL."""
+DRAIN_POLL_SECONDS = 0.02
 
 
 def stats_families(
@@ -200,9 +202,13 @@ class Service:
 
     async def stop(self) -> None:
         log.info("shutting down: stopping watches, finishing in-flight requests")
+        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
         await self.tasks.stop()
         if self.runner is not None:
+            server = self.runner.server
+            transports = [h.transport for h in server.connections if h.transport is not None] if server else []
             await self.runner.cleanup()
+            await _drained(transports, deadline)
 
     async def _tick(self) -> None:
         frozen = False
@@ -252,6 +258,19 @@ def _log_fetcher(settings: Settings, client: KubeClient, stats: WatchStats) -> L
         node_concurrency=settings.log_fetch_node_concurrency,
         first_byte_timeout=settings.log_first_byte_timeout,
     )
+
+
+async def _drained(transports: Sequence[asyncio.BaseTransport], deadline: float) -> None:
+    """Wait (until `deadline`) for closed connections to hand their last bytes to the kernel.
+
+    A finished handler has given its whole response to the transport, but a slow client (a small
+    receive window) leaves the tail in the transport's buffer; exiting now would cut the scrape
+    short. Closing transports flush while the loop runs, so the loop runs until they are empty."""
+    def pending() -> bool:
+        return any(isinstance(t, asyncio.WriteTransport) and t.get_write_buffer_size() > 0 for t in transports)
+
+    while pending() and time.monotonic() < deadline:
+        await asyncio.sleep(DRAIN_POLL_SECONDS)
 
 
 def listen_error(address: str, error: OSError) -> InputError:
