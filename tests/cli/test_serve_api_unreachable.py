@@ -4,28 +4,22 @@ TLS failed), in one log line per attempt, keeps retrying, and /readyz answers 50
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
 import yaml
 
 from crashloop_exporter.sim import SimCluster, SimServer
+from tests.support.net import free_port
+from tests.support.wait import wait_for
 
 WAIT = 30.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _serve_until(kubeconfig: Path, expected: str, tmp_path: Path) -> tuple[str, int, str]:
     """Run serve until `expected` has appeared twice in its log (so it retried); its log and /readyz."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = await asyncio.create_subprocess_exec(
@@ -33,11 +27,13 @@ async def _serve_until(kubeconfig: Path, expected: str, tmp_path: Path) -> tuple
             "--listen-address", f"127.0.0.1:{port}", "--watch-backoff-initial", "0.2", "--watch-backoff-max", "0.5",
             stdout=out, stderr=out)
     try:
-        deadline = time.monotonic() + WAIT
-        while log.read_text().count(expected) < 2 and time.monotonic() < deadline and proc.returncode is None:
-            await asyncio.sleep(0.1)
+        async def retried() -> bool:
+            return log.read_text().count(expected) >= 2 or proc.returncode is not None
+
+        await wait_for(retried, what=f"serve to log {expected!r} twice", timeout=WAIT, interval=0.1,
+                       details=lambda: log.read_text()[-3000:])
         text = log.read_text()
-        assert text.count(expected) >= 2, f"serve did not log {expected!r} twice within {WAIT}s:\n{text[-3000:]}"
+        assert text.count(expected) >= 2, f"serve exited before logging {expected!r} twice:\n{text[-3000:]}"
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/readyz") as r:
             return text, r.status, await r.text()
     finally:
@@ -59,7 +55,7 @@ def _kubeconfig(path: Path, server: str, *, ca: str | None = None) -> Path:
 
 async def test_unreachable_api_server_is_named_and_retried(tmp_path: Path) -> None:
     """Nothing listens at the server address: `... is unreachable: connection refused`, no traceback."""
-    port = _free_port()
+    port = free_port()
     kubeconfig = _kubeconfig(tmp_path / "kubeconfig", f"https://127.0.0.1:{port}")
     text, status, body = await _serve_until(
         kubeconfig, f"the API server 127.0.0.1:{port} is unreachable: connection refused", tmp_path)

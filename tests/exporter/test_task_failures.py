@@ -11,6 +11,7 @@ from crashloop_exporter.families import TASK_FAILURES
 from crashloop_exporter.kube import WatchStats
 from crashloop_exporter.serve.app import stats_families
 from crashloop_exporter.serve.tasks import TASK_KINDS, TaskSupervisor
+from tests.support.wait import wait_for
 
 from .oracle import fast_renderer
 from .test_state import make_state
@@ -19,14 +20,11 @@ WAIT_S = 5.0
 
 
 async def _wait_for_failures(tasks: TaskSupervisor, kind: str, n: float) -> None:
-    async def until() -> None:
-        while tasks.failures()[(kind,)] < n:
-            await asyncio.sleep(0.01)
+    async def counted() -> bool:
+        return tasks.failures()[(kind,)] >= n
 
-    try:
-        await asyncio.wait_for(until(), WAIT_S)
-    except TimeoutError:
-        pytest.fail(f"{kind} failures stayed at {tasks.failures()} for {WAIT_S} s")
+    await wait_for(counted, what=f"{n:g} {kind} task failures", timeout=WAIT_S, interval=0.01,
+                   details=lambda: f"failures: {tasks.failures()}")
 
 
 async def _die() -> None:

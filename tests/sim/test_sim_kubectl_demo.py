@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.wait import wait_until
+
 KUBECTL = shutil.which("kubectl")
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
@@ -65,18 +67,18 @@ def test_kubectl_reads_the_demo(demo: tuple[str, str]) -> None:
     api, kubeconfig = demo
     assert api.startswith("https://"), api
     seen = ""
-    deadline = time.monotonic() + CRASH_TIMEOUT
     rows: dict[str, list[str]] = {}
-    while time.monotonic() < deadline:  # wait for the fact: payment-service has restarted at least once
+
+    def restarted() -> bool:  # the fact: payment-service has restarted at least once
+        nonlocal seen, rows
         rc, seen = _kubectl(kubeconfig, "get", "pods", "-A")
         assert rc == 0, seen
         rows = {cols[1]: cols for cols in (line.split() for line in seen.splitlines()[1:])}
         pay = rows.get("payment-service-7d9f4b8c6-xk2p9")
-        if pay and pay[3] == "CrashLoopBackOff" and pay[4] != "0":
-            break
-        time.sleep(0.5)
-    else:
-        pytest.fail(f"payment-service never showed a restart in CrashLoopBackOff:\n{seen}")
+        return bool(pay and pay[3] == "CrashLoopBackOff" and pay[4] != "0")
+
+    wait_until(restarted, timeout=CRASH_TIMEOUT, interval=0.5,
+               what="payment-service to show a restart in CrashLoopBackOff", on_timeout=lambda: seen)
     assert seen.splitlines()[0].split() == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert rows["billing-api-6c8d7f5b9-t8wq2"][3] == "CreateContainerConfigError", seen
 
