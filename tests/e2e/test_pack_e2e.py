@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from crashloop_exporter.catalog import CAUSES, Cause, cause
+from crashloop_exporter.catalog import CAUSES, Cause, CauseId, cause
 from crashloop_exporter.rulegen import RULES_FILE, RoutingConfig, RulesConfig, alertmanager, generate_files
-from crashloop_exporter.rulegen.rules import DEPENDENCY_CAUSE, POD_FAILED, RESTARTS_INCREASING
+from crashloop_exporter.rulegen.rules import POD_FAILED, RESTARTS_INCREASING
 from crashloop_exporter.rulegen.unittests import REASONS
 from tests.e2e.harness import (
     Alertmanager,
@@ -222,7 +222,7 @@ def test_a_failing_dependency_pages_its_owner_once_and_its_dependents_after_it_r
     and the dependents' alerts are muted by it; a third service whose dependency is healthy is not.
     When postgres recovers (its dependency gauge goes away) and a dependent still fails, the
     dependent's own alert is delivered."""
-    root_cause, dependent_cause = cause("oomkilled"), cause(DEPENDENCY_CAUSE)
+    root_cause, dependent_cause = cause(CauseId.OOMKILLED), cause(CauseId.DEPENDENCY_UNAVAILABLE)
     root = {"namespace": "production", "workload_kind": "StatefulSet", "workload": "postgres",
             "container": "postgres", "container_type": "regular"}
     dependency = {"dependency_namespace": "production", "dependency_workload_kind": "StatefulSet",

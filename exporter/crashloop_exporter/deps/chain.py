@@ -18,12 +18,11 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Protocol
 
-from crashloop_exporter.catalog import BY_ID
+from crashloop_exporter.catalog import CauseId
 from crashloop_exporter.deps.address import Target, decode_targets, encode_targets, extract_targets
 from crashloop_exporter.deps.index import DependencyIndex
 from crashloop_exporter.findings import Dependency, Evidence, Finding
 
-DEPENDENCY_CAUSE = BY_ID["dependency_unavailable"].id
 """The one cause whose findings have a dependency (the catalog's id, named once here)."""
 MAX_DEPTH = 8
 """Hops followed from a dependent to its root; a longer chain stops at the last hop reached."""
@@ -46,7 +45,7 @@ class PodView(Protocol):
 def annotate_targets(f: Finding, log_text: str) -> Finding:
     """`f` with the addresses its log names in `facts`, for a `dependency_unavailable` finding
     classified from a fresh log; any other finding unchanged."""
-    if f.cause != DEPENDENCY_CAUSE or not log_text:
+    if f.cause != CauseId.DEPENDENCY_UNAVAILABLE or not log_text:
         return f
     targets = extract_targets(log_text)
     if not targets:
@@ -96,7 +95,8 @@ def _follow(
         remediation=failing.facts.get(BASE_REMEDIATION_FACT, failing.remediation) if failing is not None else "",
     )
     key = (r.namespace, kind, name)
-    if failing is None or failing.cause != DEPENDENCY_CAUSE or depth + 1 >= MAX_DEPTH or key in seen or not name:
+    chained = failing is not None and failing.cause == CauseId.DEPENDENCY_UNAVAILABLE
+    if failing is None or not chained or depth + 1 >= MAX_DEPTH or key in seen or not name:
         return dep, None
     nxt, _ = _follow(failing, index=index, view=view, seen=seen | {key}, depth=depth + 1)
     if nxt is not None and nxt.failing:
@@ -111,7 +111,7 @@ def _decisive(namespace: str, pods: Sequence[str], view: PodView) -> tuple[str, 
     for pod in pods:
         for f in view.pod_findings(namespace, pod):
             if f.failing:
-                rank = (f.cause == DEPENDENCY_CAUSE, pod, f)
+                rank = (f.cause == CauseId.DEPENDENCY_UNAVAILABLE, pod, f)
                 if best is None or rank[:2] < best[:2]:
                     best = rank
     if best is not None:
@@ -122,7 +122,7 @@ def _decisive(namespace: str, pods: Sequence[str], view: PodView) -> tuple[str, 
 def with_dependency(f: Finding, *, index: DependencyIndex, view: PodView) -> Finding:
     """`f` with its `dependency`, evidence note and remediation for the current cluster state
     (idempotent: a finding that was annotated before is rebuilt from its catalog remediation)."""
-    if f.cause != DEPENDENCY_CAUSE:
+    if f.cause != CauseId.DEPENDENCY_UNAVAILABLE:
         return f
     base = f.facts.get(BASE_REMEDIATION_FACT, f.remediation)
     evidence = tuple(e for e in f.evidence if e.source != "dependency")

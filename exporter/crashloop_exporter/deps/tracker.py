@@ -14,7 +14,8 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
-from crashloop_exporter.deps.chain import BASE_REMEDIATION_FACT, DEPENDENCY_CAUSE, PodView, with_dependency
+from crashloop_exporter.catalog import CauseId
+from crashloop_exporter.deps.chain import BASE_REMEDIATION_FACT, PodView, with_dependency
 from crashloop_exporter.deps.index import DependencyIndex
 from crashloop_exporter.deps.records import RawObject, parse_service, parse_slice
 from crashloop_exporter.findings import Finding
@@ -100,7 +101,7 @@ class DependencyTracker:
 
     def published(self, uid: str, namespace: str, pod: str, findings: Mapping[str, Finding]) -> None:
         """Pod `uid` got new findings: note it as a dependent or not, and whether a walk looked at it."""
-        if any(f.cause == DEPENDENCY_CAUSE for f in findings.values()):
+        if any(f.cause == CauseId.DEPENDENCY_UNAVAILABLE for f in findings.values()):
             self.dependents.add(uid)
         else:
             self.dependents.discard(uid)
@@ -111,7 +112,7 @@ class DependencyTracker:
 
     def attach(self, f: Finding) -> Finding:
         """`f` with its dependency as of now (unchanged when it is not a dependent or chains are off)."""
-        if f.cause != DEPENDENCY_CAUSE:
+        if f.cause != CauseId.DEPENDENCY_UNAVAILABLE:
             return f
         if not self.enabled:
             return f if f.dependency is None else _without(f)

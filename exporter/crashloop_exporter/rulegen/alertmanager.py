@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from crashloop_exporter.catalog import CAUSES, Team
+from crashloop_exporter.catalog import CAUSES, CauseId, Team
 from crashloop_exporter.rulegen import output
 from crashloop_exporter.rulegen.config import RoutingConfig
-from crashloop_exporter.rulegen.rules import DEPENDENCY_CAUSE, DEPENDENT_LABEL, HEALTH_TEAM
+from crashloop_exporter.rulegen.rules import DEPENDENT_LABEL, HEALTH_TEAM
 
 RECEIVERS: dict[str, str] = {
     "capacity": "capacity-owners",
@@ -86,7 +86,9 @@ def config(routing: RoutingConfig) -> dict[str, Any]:
             },
             {
                 "source_matchers": ['root_workload=~".+"', f'{DEPENDENT_LABEL[0]}!="{DEPENDENT_LABEL[1]}"'],
-                "target_matchers": [f'cause="{DEPENDENCY_CAUSE}"', f'{DEPENDENT_LABEL[0]}="{DEPENDENT_LABEL[1]}"'],
+                "target_matchers": [
+                    f'cause="{CauseId.DEPENDENCY_UNAVAILABLE}"', f'{DEPENDENT_LABEL[0]}="{DEPENDENT_LABEL[1]}"'
+                ],
                 "equal": ["cluster", "root_namespace", "root_workload"],
             },
             {

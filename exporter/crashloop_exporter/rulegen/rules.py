@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from crashloop_exporter.catalog import CAUSES, Cause
+from crashloop_exporter.catalog import CAUSES, Cause, CauseId
 from crashloop_exporter.rulegen import output, templates
 from crashloop_exporter.rulegen.config import RulesConfig, duration_seconds
 
@@ -162,8 +162,6 @@ DEPENDENCY_ROOT = (("root_namespace", "dependency_namespace"), ("root_workload",
 DEPENDENCY_LABELS = ("dependency_namespace", "dependency_workload_kind", "dependency_workload", "dependency_cause")
 DEPENDENT_LABEL = ("dependent", "true")
 """Marks the alert of a container whose dependency is itself failing: the inhibition's target."""
-DEPENDENCY_CAUSE = "dependency_unavailable"
-"""The cause whose alerts can be explained by another workload's (the dependency chain's root)."""
 
 
 def _dependency_alert_expr(config: RulesConfig, failing_expr: str) -> str:
@@ -200,11 +198,11 @@ def cause_alert(config: RulesConfig, cause: Cause) -> AlertRule:
     matchers = selector(f'cause="{cause.id}"', config.exporter_selector)
     if cause.alert_min_crashes == 0:
         failing = f"max by {by(config, FAILING_BY)} (\n  crashloop_container_failing{matchers}\n) > 0"
-        if cause.id == DEPENDENCY_CAUSE:
+        if cause.id == CauseId.DEPENDENCY_UNAVAILABLE:
             expr = _dependency_alert_expr(config, failing)
         else:
             expr = _with_labels(failing, OWN_ROOT)
-        annotations = templates.failing_annotations(config, cause, root_note=cause.id == DEPENDENCY_CAUSE)
+        annotations = templates.failing_annotations(config, cause, root_note=cause.id == CauseId.DEPENDENCY_UNAVAILABLE)
     else:
         expr = _with_labels(
             f"sum by {by(config, CRASH_COUNT_BY)} (\n"

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crashloop_exporter.catalog import CAUSES, Cause, cause
+from crashloop_exporter.catalog import CAUSES, Cause, CauseId, cause
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.rulegen import rules, templates
 from crashloop_exporter.rulegen.config import RulesConfig, duration_seconds, equality_labels
@@ -419,8 +419,8 @@ def expected_dependent(config: RulesConfig, c: Cause, box: Container, root: Cont
 def dependency_root_test(config: RulesConfig, lbl: _Labels) -> dict[str, Any]:
     """A dependent carries its root's `root_*` labels while the dependency gauge names a failing
     root, and its own once the root recovers (a new alert identity, so `for` runs again)."""
-    c = cause(rules.DEPENDENCY_CAUSE)
-    root_cause = "oomkilled"
+    c = cause(CauseId.DEPENDENCY_UNAVAILABLE)
+    root_cause = CauseId.OOMKILLED.value
     fm = minutes(duration_seconds(config.effective_for(c.alert_for)), what=f"for of {c.alert_name}")
     recovered = 1 + fm + 2  # the root's last failing minute, then its gauge goes stale
     length = recovered + fm + 3

@@ -27,6 +27,7 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from crashloop_exporter.catalog import CauseId
 from crashloop_exporter.errors import SimError
 from crashloop_exporter.sim.clock import Scheduler, SimClock
 from crashloop_exporter.sim.objects import EPOCH, Ids, go_duration, now, ts
@@ -447,7 +448,7 @@ class Lifecycle:
                                       "finishedAt": ts(wall), "containerID": c.container_id}}
             c.ready = c.started = False
             if not dead:
-                self.stats.evictions.add(self._crash_key(p, c, "node_pressure"))
+                self.stats.evictions.add(self._crash_key(p, c, CauseId.NODE_PRESSURE))
         p.phase_override, p.reason, p.message = "Failed", "Evicted", message
         p.disruption = ("TerminationByKubelet", message.strip(), wall)
         self._touch(p)
