@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crashloop_exporter.catalog import CREATING, FAILING_WAITING
 from crashloop_exporter.errors import InputError, SimError, SimRequestError
 from crashloop_exporter.inputs.dump import load_dump
 from crashloop_exporter.inputs.files import load_files
@@ -50,11 +51,9 @@ from crashloop_exporter.sim.store import Store
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)")
 _CONTAINER_PATH = re.compile(r"spec\.(containers|initContainers|ephemeralContainers)\{([^}]*)\}")
-WAITING_RETRY_REASONS = frozenset({
-    "CreateContainerConfigError", "CreateContainerError", "RunContainerError", "ImagePullBackOff", "ErrImagePull",
-    "InvalidImageName", "ErrImageNeverPull", "ContainerCreating", "PodInitializing",
-})
-"""Waiting reasons the kubelet retries on every sync: their events repeat, their status stays."""
+WAITING_RETRY_REASONS = (FAILING_WAITING - {"CrashLoopBackOff"}) | {CREATING, "PodInitializing"}
+"""Waiting reasons the kubelet retries on every sync: their events repeat, their status stays (the
+catalog's failing waiting states, but the crash loop, which the replay steps itself)."""
 
 
 def _parse_ts(text: str) -> float | None:
@@ -486,17 +485,10 @@ def load_cases_file(path: str) -> list[ReplayCase]:
     return [ReplayCase.from_json(item, where=f"{path} case {i}") for i, item in enumerate(data)]
 
 
-def copy_case(case: ReplayCase, *, name: str | None = None) -> ReplayCase:
-    """An independent copy (the replay mutates nothing it was given, but tests may)."""
-    return ReplayCase(name or case.name, copy.deepcopy(case.pods), copy.deepcopy(case.events),
-                      copy.deepcopy(case.nodes), copy.deepcopy(case.logs), case.as_of, copy.deepcopy(case.services))
-
-
 __all__ = [
     "WAITING_RETRY_REASONS",
     "Replay",
     "ReplayCase",
-    "copy_case",
     "load_case",
     "load_cases_file",
     "shift_timestamps",
