@@ -29,5 +29,6 @@ for tool in ("helm", "kubectl"):
     target.chmod(0o755)
 PYEOF
 touch "$STAMP"
-"$DEST/kubectl" version --client=true | head -1
+# sed reads to the end: `head -1` closed the pipe early and pipefail made SIGPIPE (141) fail the script.
+"$DEST/kubectl" version --client=true | sed -n 1p
 "$DEST/helm" version --short
