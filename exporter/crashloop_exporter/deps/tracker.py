@@ -91,11 +91,11 @@ class DependencyTracker:
                 self.index.delete_slice(ns, name)
             self._dirty = True
 
-    def pod_ips(self, namespace: str, pod: str, ips: tuple[str, ...]) -> None:
-        self._dirty |= self.index.put_pod_ips(namespace, pod, ips)
+    def pod_ips(self, namespace: str, pod: str, ips: tuple[str, ...], *, old: tuple[str, ...] = ()) -> None:
+        self._dirty |= self.index.put_pod_ips(namespace, pod, ips, old=old)
 
-    def pod_gone(self, namespace: str, pod: str) -> None:
-        self.index.forget_pod(namespace, pod)
+    def pod_gone(self, namespace: str, pod: str, ips: tuple[str, ...]) -> None:
+        self.index.forget_pod(namespace, pod, ips)
         if (namespace, pod) in self._watched:
             self._dirty = True
 

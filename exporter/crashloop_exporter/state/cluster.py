@@ -97,6 +97,9 @@ CONTAINERS_PER_STEP = 16
 event loop ~3 ms and a crash wave of a 5000-container pod is ~310 steps. A request needs several
 turns of the loop (accept, read, handler), each waiting for one step of every task that is stepping
 (the watch handler, a scrape's prepare), so a step must be a small part of the probe's budget."""
+WIDE_POD = 16
+"""Pods with more containers than this keep a by-name map of them (`_wide`): a lookup of one of
+5000 containers by a scan of the tuple, for each log answer, would be quadratic."""
 CLASSIFY_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1)
 
 DEATH_EVENT_CAUSES = frozenset(
@@ -201,14 +204,17 @@ class ClusterState:
         """Per pod uid, its findings in container order (what the collector renders)."""
         self._by_container: dict[str, dict[str, Finding]] = {}
         """The same findings by container name, so one container's can be replaced alone."""
-        self._containers: dict[str, dict[str, ContainerRecord]] = {}
+        self._wide: dict[str, dict[str, ContainerRecord]] = {}
+        """Containers by name of the pods with more than `WIDE_POD` containers; a narrower pod's
+        are found in its record's tuple (a dict per pod cost ~400 bytes, at 150k pods 57 MiB)."""
         self._contexts: dict[str, PodContext] = {}
         self.nodes: dict[str, NodeRecord] = {}
         self.events = EventStore(window=settings.event_window, max_age=settings.event_max_age)
         self.crashes = CrashCounter(holdback=settings.new_series_holdback)
         self.skipped: Counter[tuple[str, str]] = Counter()
         self.classify_seconds = _Histogram(CLASSIFY_BUCKETS)
-        self._by_name: dict[tuple[str, str], str] = {}
+        self._by_name: dict[str, dict[str, str]] = {}
+        """Pod uid by namespace, then name (a (namespace, name) key tuple cost 72 bytes a pod)."""
         self._episodes: set[tuple[str, str, str]] = set()
         self._pending: dict[ContainerKey, _Pending] = {}
         self._verdicts: dict[ContainerKey, _Verdict] = {}
@@ -333,7 +339,7 @@ class ClusterState:
         if e.pod_uid and not self._tracked(e.namespace, e.pod_uid):
             return None
         self.events.add(e)
-        uid = self._by_name.get((e.namespace, e.pod))
+        uid = self.uid_of(e.namespace, e.pod)
         # Pods that already have something to explain are reclassified, and so is any pod an
         # event can explain a failure of (a pod stuck in ContainerCreating never changes its
         # status; only its FailedMount events repeat). A healthy pod's other events (Pulled,
@@ -375,10 +381,17 @@ class ClusterState:
         # The record first, all of it: a step of this update, or a log answer between two steps,
         # evaluates a container against this record, whichever chunk it is in.
         self.pods[rec.uid] = rec
-        self._by_name[(rec.namespace, rec.name)] = rec.uid
-        self.deps.pod_ips(rec.namespace, rec.name, rec.pod_ips)
-        before = self._containers.get(rec.uid, {})
-        self._containers[rec.uid] = {c.name: c for c in rec.containers}
+        names = self._by_name.setdefault(rec.namespace, {})
+        replaced = names.get(rec.name) if old is None else None
+        names[rec.name] = rec.uid
+        # A pod recreated under its name (a StatefulSet's) takes over the name's IPs from the one before.
+        was = old if old is not None else self.pods.get(replaced) if replaced is not None else None
+        self.deps.pod_ips(rec.namespace, rec.name, rec.pod_ips, old=was.pod_ips if was is not None else ())
+        before = _name_map(old.containers) if old is not None else {}
+        if len(rec.containers) > WIDE_POD:
+            self._wide[rec.uid] = _name_map(rec.containers)
+        elif old is not None and len(old.containers) > WIDE_POD:
+            del self._wide[rec.uid]
         classify = not (_quiet(rec) and rec.uid not in self.findings)
         every = False
         changed: frozenset[str] = frozenset()
@@ -520,7 +533,7 @@ class ClusterState:
         rec = self.pods.pop(uid, None)
         self.findings.pop(uid, None)
         self._by_container.pop(uid, None)
-        self._containers.pop(uid, None)
+        self._wide.pop(uid, None)
         self._contexts.pop(uid, None)
         if rec is None:
             return
@@ -535,10 +548,13 @@ class ClusterState:
                 p.fallback = p.fallback._replace(cause=v.finding.cause)
             self._episodes.discard(("start", uid, c.name))
         self.deps.dependents.discard(uid)
-        if self._by_name.get((rec.namespace, rec.name)) == uid:
-            del self._by_name[(rec.namespace, rec.name)]
+        names = self._by_name.get(rec.namespace, {})
+        if names.get(rec.name) == uid:
+            del names[rec.name]
+            if not names:
+                del self._by_name[rec.namespace]
             self.events.forget_pod(rec.namespace, rec.name)
-            self.deps.pod_gone(rec.namespace, rec.name)
+            self.deps.pod_gone(rec.namespace, rec.name, rec.pod_ips)
 
     # ---- classification -----------------------------------------------------------------------
 
@@ -558,7 +574,6 @@ class ClusterState:
         rec = self.pods.get(uid)
         if rec is None or not names:
             return False
-        containers = self._containers.get(uid, {})
         ctx = self._contexts.get(uid)
         if ctx is None:
             ctx = self._contexts[uid] = self._context(rec, now=now)
@@ -566,7 +581,7 @@ class ClusterState:
         found = self._by_container.get(uid, {})
         added = False
         for name in names:
-            c = containers.get(name)
+            c = self._container(uid, rec, name)
             if c is None:
                 continue
             f = classify_container(rec, c, context=ctx, log_text=fresh_logs.get(name, ""), now=now, rules=self._rules)
@@ -580,7 +595,7 @@ class ClusterState:
             if (uid, name) in self._pending:
                 self._held_cause(uid, name, found[name].cause, now=now)
         for name in names:
-            c = containers.get(name)
+            c = self._container(uid, rec, name)
             turn = _time_turn(rec, c) if c is not None else None
             if turn is not None and turn > now and self._recheck_at.get((uid, name)) != turn:
                 self._recheck_at[(uid, name)] = turn
@@ -619,11 +634,10 @@ class ClusterState:
         """After the last step: the findings of the pod's current containers only, in container
         order (the order `classify` gives and the collector renders); a step appends a
         container's first finding at the end."""
-        found = self._by_container.get(uid)
-        containers = self._containers.get(uid)
-        if found is None or containers is None:
+        found, rec = self._by_container.get(uid), self.pods.get(uid)
+        if found is None or rec is None:
             return
-        ordered = {n: found[n] for n in containers if n in found}
+        ordered = {c.name: found[c.name] for c in rec.containers if c.name in found}
         if list(ordered) != list(found):
             self._publish(uid, ordered)
 
@@ -640,7 +654,8 @@ class ClusterState:
         v = self._verdicts.get(ckey)
         if v is None:
             return f
-        rec, c = self.pods.get(uid), self._containers.get(uid, {}).get(f.container)
+        rec = self.pods.get(uid)
+        c = self._container(uid, rec, f.container) if rec is not None else None
         if rec is None or c is None or not v.same_run(dead_runs(rec, c), f):
             # Kept (one per container) for `_delete_pod`: the last log's cause still beats a
             # status-only guess for a crash whose own log never comes.
@@ -665,8 +680,7 @@ class ClusterState:
         ctx = self._context(rec, now=now)
         changed = None if every_container else ctx.changed_containers(self._contexts.get(uid))
         self._contexts[uid] = ctx
-        containers = self._containers.get(uid, {})
-        names = list(containers) if changed is None else [n for n in changed if n in containers]
+        names = [c.name for c in rec.containers if changed is None or c.name in changed]
         spent, added = 0.0, False
         for i, chunk in enumerate(chunks(names, CONTAINERS_PER_STEP)):
             if i:
@@ -694,7 +708,7 @@ class ClusterState:
         self._pending.pop(ckey, None)
         finding: Finding | None = None
         if rec is not None:
-            c = self._containers.get(rec.uid, {}).get(req.container)
+            c = self._container(rec.uid, rec, req.container)
             if c is not None and text:
                 started = time.perf_counter()
                 if self._classify_chunk(rec.uid, (c.name,), now=self._clock(), logs={c.name: text}):
@@ -758,6 +772,15 @@ class ClusterState:
 
     # ---- readers ------------------------------------------------------------------------------
 
+    def uid_of(self, namespace: str, pod: str) -> str | None:
+        """The uid of the pod of that name, if tracked."""
+        names = self._by_name.get(namespace)
+        return names.get(pod) if names is not None else None
+
+    def _container(self, uid: str, rec: PodRecord, name: str) -> ContainerRecord | None:
+        wide = self._wide.get(uid)
+        return wide.get(name) if wide is not None else rec.container(name)
+
     def now(self) -> float:
         return self._clock()
 
@@ -789,13 +812,17 @@ class _PodView:
         self._state = state
 
     def pod_workload(self, namespace: str, pod: str) -> tuple[str, str] | None:
-        uid = self._state._by_name.get((namespace, pod))
+        uid = self._state.uid_of(namespace, pod)
         rec = self._state.pods.get(uid) if uid is not None else None
         return (rec.workload_kind, rec.workload) if rec is not None else None
 
     def pod_findings(self, namespace: str, pod: str) -> Sequence[Finding]:
-        uid = self._state._by_name.get((namespace, pod))
+        uid = self._state.uid_of(namespace, pod)
         return self._state.findings.get(uid, ()) if uid is not None else ()
+
+
+def _name_map(containers: Sequence[ContainerRecord]) -> dict[str, ContainerRecord]:
+    return {c.name: c for c in containers}
 
 
 def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
