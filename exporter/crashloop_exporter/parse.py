@@ -203,14 +203,17 @@ def _needs_attention(status: wire.ContainerStatus) -> bool:
     return False
 
 
-RawObject = Mapping[str, Any] | msgspec.Raw | bytes
-"""An object as a reader has it: a dict (dump files, YAML) or its JSON bytes (the API)."""
+RawObject = Mapping[str, Any] | msgspec.Raw | bytes | msgspec.Struct
+"""An object as a reader has it: a dict (dump files, YAML), its JSON bytes, or the `wire` Struct
+its LIST page or watch line was decoded into in one pass (the API)."""
 _S = TypeVar("_S", bound=msgspec.Struct)
 
 
 def _decode(raw: object, decoder: msgspec.json.Decoder[_S], kind: str) -> _S:
     """`raw` as the Struct of `decoder`; a wrong type or shape raises MalformedObjectError naming
     the object (when it has a name) and the path msgspec reports."""
+    if isinstance(raw, msgspec.Struct) and type(raw) is decoder.type:
+        return raw
     try:
         if isinstance(raw, msgspec.Raw | bytes | bytearray | memoryview):
             return decoder.decode(raw)
@@ -236,6 +239,8 @@ def listed_meta(raw: object) -> Mapping[str, Any]:
     meta: object = None
     if isinstance(raw, Mapping):
         meta = raw.get("metadata")
+    elif isinstance(struct_meta := getattr(raw, "metadata", None), wire.ObjectMeta):
+        meta = msgspec.structs.asdict(struct_meta)
     elif isinstance(raw, msgspec.Raw | bytes | bytearray | memoryview):
         try:
             meta = wire.LISTED_KEY.decode(raw).metadata
@@ -244,15 +249,36 @@ def listed_meta(raw: object) -> Mapping[str, Any]:
     return meta if isinstance(meta, Mapping) else {}
 
 
-def _spec_dict(raw: RawObject, where: str) -> Mapping[str, Any]:
+def _pod(raw: RawObject) -> tuple[wire.Pod | wire.PodObject, wire.PodSpec]:
+    """The pod and its spec's container names: a dict converts whole (`PodObject`), JSON bytes
+    or a decoded `wire.Pod` keep the spec as bytes, of which only the names are decoded here."""
+    if isinstance(raw, Mapping):
+        obj = _decode(raw, wire.POD_OBJECT, "pod")
+        return obj, obj.spec
+    pod = _decode(raw, wire.POD, "pod")
+    try:
+        return pod, wire.POD_SPEC.decode(pod.spec)
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise MalformedObjectError(f"pod{_named(raw)}: {_in_spec(e)}") from None
+
+
+def _spec_dict(raw: RawObject, pod: wire.Pod | wire.PodObject, where: str) -> Mapping[str, Any]:
     """The whole pod spec as dicts, for a pod whose container specs are kept (see `wire`)."""
     if isinstance(raw, Mapping):
         return _dict(raw, "spec", where)
+    if not isinstance(pod, wire.Pod):
+        return {}
     try:
-        spec = wire.SPEC_ONLY.decode(raw).spec
+        spec = wire.SPEC_DICT.decode(pod.spec)
     except (msgspec.ValidationError, msgspec.DecodeError) as e:
-        raise MalformedObjectError(f"{where}: {e}") from None
-    return spec if spec is not None else {}
+        raise MalformedObjectError(f"{where}: {_in_spec(e)}") from None
+    return spec
+
+
+def _in_spec(e: msgspec.MsgspecError) -> str:
+    """msgspec's message about the spec's bytes, with its path from the pod (`$.spec.containers[0]`)."""
+    text = str(e)
+    return text.replace("at `$", "at `$.spec", 1) if "at `$" in text else f"spec: {text}"
 
 
 def _check_restart_count(value: int | None, where: str) -> int:
@@ -282,8 +308,8 @@ def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[Po
 
     Written for the healthy pod, which is nearly every pod of a LIST: no f-strings, sets or
     generators until something needs them (this runs 150k times at start-up)."""
-    pod = _decode(raw, wire.POD, "pod")
-    meta, spec, status = pod.metadata, pod.spec, pod.status
+    pod, spec = _pod(raw)
+    meta, status = pod.metadata, pod.status
     name, namespace = meta.name, meta.namespace
     if not name or not namespace:
         raise MalformedObjectError("pod metadata.name and metadata.namespace are required")
@@ -299,7 +325,7 @@ def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[Po
     attention = keep_all_specs or pod_reason == "Evicted" or _any_needs_attention(statuses)
     unreported = _has_unreported(spec_names, statuses)
     where = f"pod {namespace}/{name}" if attention or unreported else ""
-    spec_dict = _spec_dict(raw, where) if attention or unreported else None
+    spec_dict = _spec_dict(raw, pod, where) if attention or unreported else None
 
     containers: list[ContainerRecord] = []
     for (ctype, spec_key), group, names in zip(_GROUPS, statuses, spec_names, strict=True):

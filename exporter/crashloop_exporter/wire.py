@@ -7,11 +7,14 @@ at. Decoding bytes straight into these Structs skips everything else in C (measu
 raises `msgspec.ValidationError` naming the path (`$.status.containerStatuses[0].restartCount`),
 which `parse` turns into a counted skip of that one object. Absent fields take their defaults.
 
-The live path (`kube`) decodes LIST items and watch lines with `POD`, `EVENT` and `NODE`; offline
-inputs (dump files, YAML) are dicts and go through `msgspec.convert` into the same Structs, so
-`parse` has one builder for both. A pod's container specs are decoded here only as names: the
-rest of the spec (image, resources, probes, env, volumes) matters only for a pod that has
-something to explain, and `parse` reads it from the object itself when it does.
+The live path (`kube`) decodes each LIST page and each watch line in one pass, objects included
+(`PAGES`, `LINES`: ~10 us a realistic pod, against ~22 us when the line, then the object, then its
+resourceVersion were each decoded on their own). A page or a line that does not fit (one malformed
+object, an ERROR event) is decoded again with its objects left as `Raw`, so `parse` skips and
+counts just that object. Offline inputs (dump files, YAML) are dicts and go through
+`msgspec.convert` into `PodObject`, so `parse` has one builder for both. A pod's spec stays `Raw`
+in the same pass: `parse` decodes the container names from it, and the whole spec only for a pod
+that has something to explain.
 
 Fields beyond what `parse` reads today (deletionTimestamp, podIP(s), terminated containerID) are
 here so that records can grow without a second decoder. This module imports nothing of the package.
@@ -118,7 +121,20 @@ class PodSpec(Struct, frozen=True, gc=False):
     ephemeralContainers: list[ContainerName] | None = None
 
 
+EMPTY_OBJECT = Raw(b"{}")
+
+
 class Pod(Struct, frozen=True, gc=False):
+    """A pod from the API's JSON; `spec` is read by `parse` (`POD_SPEC` for the names)."""
+
+    metadata: ObjectMeta = ObjectMeta()
+    spec: Raw = EMPTY_OBJECT
+    status: PodStatus = PodStatus()
+
+
+class PodObject(Struct, frozen=True, gc=False):
+    """A pod converted from a dict (dump files, YAML), whose spec is there already."""
+
     metadata: ObjectMeta = ObjectMeta()
     spec: PodSpec = PodSpec()
     status: PodStatus = PodStatus()
@@ -201,6 +217,36 @@ class WatchLine(Struct, frozen=True, gc=False):
     object: Raw
 
 
+class PodPage(Struct, frozen=True, gc=False):
+    metadata: ListMeta = ListMeta()
+    items: list[Pod] | None = None
+
+
+class EventPage(Struct, frozen=True, gc=False):
+    metadata: ListMeta = ListMeta()
+    items: list[Event] | None = None
+
+
+class NodePage(Struct, frozen=True, gc=False):
+    metadata: ListMeta = ListMeta()
+    items: list[Node] | None = None
+
+
+class PodLine(Struct, frozen=True, gc=False):
+    type: str
+    object: Pod
+
+
+class EventLine(Struct, frozen=True, gc=False):
+    type: str
+    object: Event
+
+
+class NodeLine(Struct, frozen=True, gc=False):
+    type: str
+    object: Node
+
+
 class ListedKey(Struct, frozen=True, gc=False):
     """What a malformed object still says: which object it is (reconciliation, log lines)."""
 
@@ -208,6 +254,9 @@ class ListedKey(Struct, frozen=True, gc=False):
 
 
 POD = msgspec.json.Decoder(Pod)
+POD_SPEC = msgspec.json.Decoder(PodSpec)
+POD_OBJECT = msgspec.json.Decoder(PodObject)
+"""Its `type` is what `msgspec.convert` makes of a pod dict (`parse`)."""
 EVENT = msgspec.json.Decoder(Event)
 NODE = msgspec.json.Decoder(Node)
 LIST_PAGE = msgspec.json.Decoder(ListPage)
@@ -215,14 +264,21 @@ WATCH_LINE = msgspec.json.Decoder(WatchLine)
 ANY = msgspec.json.Decoder()
 LISTED_KEY = msgspec.json.Decoder(ListedKey)
 
+SPEC_DICT = msgspec.json.Decoder(dict[str, Any])
+"""A pod's whole spec as plain dicts, for the few pods whose container specs are kept."""
 
-class SpecOnly(Struct, frozen=True, gc=False):
-    """A pod's whole spec as plain dicts, for the few pods whose container specs are kept."""
-
-    spec: dict[str, Any] | None = None
-
-
-SPEC_ONLY = msgspec.json.Decoder(SpecOnly)
+PAGES: dict[str, msgspec.json.Decoder[Any]] = {
+    "pods": msgspec.json.Decoder(PodPage),
+    "events": msgspec.json.Decoder(EventPage),
+    "nodes": msgspec.json.Decoder(NodePage),
+}
+"""LIST pages decoded with their items in one pass, by resource."""
+LINES: dict[str, msgspec.json.Decoder[Any]] = {
+    "pods": msgspec.json.Decoder(PodLine),
+    "events": msgspec.json.Decoder(EventLine),
+    "nodes": msgspec.json.Decoder(NodeLine),
+}
+"""Watch lines decoded with their object in one pass, by resource."""
 
 
 class _Versioned(Struct, frozen=True, gc=False):

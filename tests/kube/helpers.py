@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 import yaml
 
+from crashloop_exporter.kube.client import WatchObject
 from crashloop_exporter.kube.watch import Watcher
 
 WAIT = 5.0
@@ -73,10 +74,11 @@ class RecordingSleep:
         await asyncio.sleep(0.001)
 
 
-def _as_dict(raw: msgspec.Raw) -> dict[str, Any]:
-    """The watcher hands over each object's JSON bytes; this recorder keeps them as dicts."""
-    assert isinstance(raw, msgspec.Raw), f"the watcher should hand over bytes, got {type(raw).__name__}"
-    obj = msgspec.json.decode(raw)
+def _as_dict(raw: WatchObject) -> dict[str, Any]:
+    """The watcher hands over each object as a `wire` Struct (pods, events, nodes) or its JSON bytes;
+    this recorder keeps them as dicts (a Struct's: the fields the exporter reads)."""
+    assert isinstance(raw, msgspec.Raw | msgspec.Struct), f"unexpected {type(raw).__name__}"
+    obj = msgspec.json.decode(raw if isinstance(raw, msgspec.Raw) else msgspec.json.encode(raw))
     assert isinstance(obj, dict)
     return obj
 
@@ -101,7 +103,7 @@ class Recorder:
         self.calls.append(("relist_begin", resource, str(namespace)))
         self._seen = set()
 
-    async def relist_item(self, resource: str, raw: msgspec.Raw) -> None:
+    async def relist_item(self, resource: str, raw: WatchObject) -> None:
         obj = _as_dict(raw)
         key = self._key(obj)
         self.calls.append(("relist_item", resource, key))
@@ -119,7 +121,7 @@ class Recorder:
             del self.store[key]
         self._seen = None
 
-    async def event(self, resource: str, event_type: str, raw: msgspec.Raw) -> None:
+    async def event(self, resource: str, event_type: str, raw: WatchObject) -> None:
         obj = _as_dict(raw)
         key = self._key(obj)
         self.calls.append(("event", resource, event_type, key))

@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from crashloop_exporter import wire
-from crashloop_exporter.kube.client import decode_list_page
+from crashloop_exporter.kube.client import decode_list_page, decode_watch_line
 from crashloop_exporter.kube.stats import WatchStats
 from crashloop_exporter.parse import parse_event, parse_node, parse_pod
 from crashloop_exporter.serve.app import StateHandler
@@ -139,7 +139,7 @@ def test_a_list_page_splits_into_items_without_decoding_them() -> None:
     items, rv, cont = decode_list_page(b'{"metadata":{"resourceVersion":"7","continue":"t"},"items":[{"a":1},3]}',
                                        PODS)
     assert (len(items), rv, cont) == (2, "7", "t")
-    assert [bytes(memoryview(i)) for i in items] == [b'{"a":1}', b"3"]
+    assert [bytes(memoryview(i)) if isinstance(i, msgspec.Raw) else i for i in items] == [b'{"a":1}', b"3"]
     state, _, _ = make_state()
     state.relist_begin("pods")
     for item in items:
@@ -167,3 +167,36 @@ def test_the_pod_struct_carries_what_the_next_records_read() -> None:
     assert status.containerID == "containerd://abc"
     assert status.lastState is not None and status.lastState.terminated is not None
     assert status.lastState.terminated.containerID == "containerd://old"
+
+
+def test_a_clean_page_is_decoded_in_one_typed_pass_and_a_page_with_a_bad_item_falls_back() -> None:
+    """With the pods decoder every item arrives as a `wire.Pod` (its spec left as bytes); one item of
+    the wrong shape sends the whole page through the Raw split, so that item alone is refused."""
+    good = [_with_rv(pod("a"), "1"), _with_rv(crashing("b", 2), "2")]
+    body = msgspec.json.encode({"metadata": {"resourceVersion": "7"}, "items": good})
+    items, rv, _ = decode_list_page(body, PODS, typed=wire.PAGES["pods"])
+    assert rv == "7" and [type(i) for i in items] == [wire.Pod, wire.Pod]
+    assert [p.metadata.name for p in items if isinstance(p, wire.Pod)] == ["a", "b"]
+    assert [parse_pod(i).name for i in items] == ["a", "b"]
+    bad_items = [good[0], _string_for_a_list("c", "3")]
+    bad_body = msgspec.json.encode({"metadata": {"resourceVersion": "8"}, "items": bad_items})
+    items, _, _ = decode_list_page(bad_body, PODS, typed=wire.PAGES["pods"])
+    assert [type(i) for i in items] == [msgspec.Raw, msgspec.Raw]
+
+
+def test_watch_lines_decode_typed_except_an_error_or_a_bad_object() -> None:
+    """MODIFIED and BOOKMARK lines come back as Structs; an ERROR's Status and a malformed pod come
+    back as bytes for the generic handling (the 410, the counted skip)."""
+    line = msgspec.json.encode(ev("MODIFIED", _with_rv(pod("a"), "5")))
+    event_type, obj = decode_watch_line(line, wire.LINES["pods"])  # type: ignore[misc]  # not None here
+    assert event_type == "MODIFIED" and isinstance(obj, wire.Pod) and obj.metadata.resourceVersion == "5"
+    bookmark = msgspec.json.encode(ev("BOOKMARK", {"kind": "Pod", "metadata": {"resourceVersion": "9"}}))
+    assert decode_watch_line(bookmark, wire.LINES["pods"]) == ("BOOKMARK", wire.Pod(metadata=wire.ObjectMeta(
+        resourceVersion="9")))
+    status = {"kind": "Status", "status": "Failure", "reason": "Expired", "code": 410, "message": "too old"}
+    for resource in ("pods", "events", "nodes"):
+        got = decode_watch_line(msgspec.json.encode(ev("ERROR", status)), wire.LINES[resource])
+        assert got is not None and got[0] == "ERROR" and isinstance(got[1], msgspec.Raw), resource
+    bad = msgspec.json.encode(ev("MODIFIED", _string_for_a_list("b", "6")))
+    got = decode_watch_line(bad, wire.LINES["pods"])
+    assert got is not None and isinstance(got[1], msgspec.Raw)

@@ -111,8 +111,9 @@ class SliceRecord(Struct, frozen=True, gc=False):
     endpoints: tuple[EndpointRecord, ...]
 
 
-RawObject = Mapping[str, Any] | bytes | msgspec.Raw
-"""An API object as a watch or LIST gives it (bytes) or as a file reader does (a dict)."""
+RawObject = Mapping[str, Any] | bytes | msgspec.Raw | msgspec.Struct
+"""An API object as a watch or LIST gives it (bytes) or as a file reader does (a dict); a Struct
+is another kind's (`wire`), so malformed here."""
 
 _SERVICE = msgspec.json.Decoder(_Service)
 _SLICE = msgspec.json.Decoder(_Slice)
@@ -122,6 +123,8 @@ def _decode(raw: RawObject, decoder: msgspec.json.Decoder[Any], kind: type[Any],
     try:
         if isinstance(raw, bytes | msgspec.Raw):
             return decoder.decode(raw)
+        if isinstance(raw, msgspec.Struct):
+            raise MalformedObjectError(f"{what}: got a decoded {type(raw).__name__}")
         return msgspec.convert(raw, type=kind, strict=True)
     except (msgspec.ValidationError, msgspec.DecodeError) as e:
         raise MalformedObjectError(f"{what}: {e}") from None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 import yaml
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import list_kube_config_contexts
@@ -75,7 +76,7 @@ async def _list_all(client: KubeClient, path: str, params: dict[str, str | int])
             page_params["continue"] = cont
         page, _rv, cont = await client.list_page(path, params=page_params)
         # diagnose reads its objects as dicts, like the dump files' (SnapshotBuilder).
-        items.extend(i for i in map(wire.ANY.decode, page) if isinstance(i, dict))
+        items.extend(i for i in (wire.ANY.decode(o) for o in page if isinstance(o, msgspec.Raw)) if isinstance(i, dict))
         if not cont:
             return items
 

@@ -2,10 +2,12 @@
 
 Why not the official client: it is synchronous, builds a model object per item (slow and
 memory-hungry for thousands of pods), and its watch reader chokes on lines over 128 KiB. We only
-need raw JSON for four kinds of request, so this module is all the HTTP there is. LIST pages and
-watch lines are split with msgspec into their envelope and each object's undecoded bytes
-(`msgspec.Raw`): the object is decoded by whoever knows its kind (`parse`, into `wire` Structs),
-so one malformed item is one skipped object, never a lost page or stream. Every HTTP error
+need raw JSON for four kinds of request, so this module is all the HTTP there is. A LIST page or a
+watch line is decoded in one pass into the caller's `wire` Structs, objects included, when it
+gives a typed decoder (`wire.PAGES`, `wire.LINES`); otherwise, and whenever the typed pass fails,
+into its envelope and each object's undecoded bytes (`msgspec.Raw`), decoded by whoever knows
+its kind (`parse`), so one malformed item is one skipped object, never a lost page or stream.
+Every HTTP error
 becomes one of the typed exceptions of `errors`, and a 401 triggers one credential reload and
 retry, because tokens rotate underneath a long-running process.
 """
@@ -13,6 +15,7 @@ retry, because tokens rotate underneath a long-running process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import os
@@ -57,8 +60,12 @@ MAX_ERROR_MESSAGE = 200
 "container \"app\" in pod \"x\" is waiting to start", not for a log's worth of output."""
 
 Params = Mapping[str, str | int]
-WatchEvent = tuple[str, msgspec.Raw]
-"""(event type, the object's JSON bytes)."""
+WatchObject = msgspec.Raw | msgspec.Struct
+"""A listed or watched object: decoded by the typed pass, or its JSON bytes."""
+WatchEvent = tuple[str, WatchObject]
+"""(event type, the object)."""
+TYPED_EVENTS = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK"})
+"""Watch event types whose object is of the watched kind (an ERROR's is a Status)."""
 
 
 class KubeClient:
@@ -129,10 +136,13 @@ class KubeClient:
         finally:
             resp.release()
 
-    async def list_page(self, path: str, *, params: Params | None = None) -> tuple[list[msgspec.Raw], str, str | None]:
-        """One LIST page: (each item's JSON bytes, the list's resourceVersion, the continue token or None)."""
+    async def list_page(
+        self, path: str, *, params: Params | None = None, typed: msgspec.json.Decoder[Any] | None = None
+    ) -> tuple[list[WatchObject], str, str | None]:
+        """One LIST page: (its items, the list's resourceVersion, the continue token or None).
+        The items are Structs when `typed` decodes the page, else each item's JSON bytes."""
         body = await self.get_bytes(path, params=params)
-        return decode_list_page(body, path)
+        return decode_list_page(body, path, typed=typed)
 
     async def pod_log(
         self,
@@ -187,6 +197,7 @@ class KubeClient:
         timeout_seconds: int,
         inactivity_timeout: float,
         on_bad_line: Callable[[], None] | None = None,
+        typed: msgspec.json.Decoder[Any] | None = None,
     ) -> AsyncGenerator[WatchEvent, None]:
         """Stream (type, object) watch events until the server closes the stream.
 
@@ -194,6 +205,7 @@ class KubeClient:
         WatchStalledError when no byte arrives for `inactivity_timeout` seconds, WatchDroppedError
         when the stream breaks mid-event, ResponseDecodeError for a line over the buffer bound.
         A line that is not a JSON watch event is skipped and reported through `on_bad_line`.
+        With `typed` (a `wire.LINES` decoder), objects come decoded; see the module docstring.
         Use with `contextlib.aclosing` so an early exit closes the connection.
         """
         query: dict[str, str | int] = dict(params or {})
@@ -211,7 +223,7 @@ class KubeClient:
                     # One call even for a line of MiBs (~5 ms per 1000 containers of a pod), not
                     # asyncio.to_thread: msgspec holds the GIL while it decodes, so a thread did not
                     # free the loop (measured); the handler then applies the object in steps.
-                    event = _decode_event(line)
+                    event = decode_watch_line(line, typed)
                     if event is None:
                         log.warning("watch %s: skipped a non-JSON line (%d bytes)", path, len(line))
                         if on_bad_line is not None:
@@ -306,10 +318,18 @@ class KubeClient:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
-def decode_list_page(body: bytes, path: str) -> tuple[list[msgspec.Raw], str, str | None]:
-    """A LIST body split into its items' bytes, its resourceVersion and its continue token."""
+def decode_list_page(
+    body: bytes, path: str, *, typed: msgspec.json.Decoder[Any] | None = None
+) -> tuple[list[WatchObject], str, str | None]:
+    """A LIST body split into its items, its resourceVersion and its continue token: the items
+    decoded by `typed` when the whole page fits it, else each item's bytes."""
+    page: Any = None
+    if typed is not None:
+        with contextlib.suppress(msgspec.ValidationError, msgspec.DecodeError):
+            page = typed.decode(body)
     try:
-        page = wire.LIST_PAGE.decode(body)
+        if page is None:
+            page = wire.LIST_PAGE.decode(body)
     except msgspec.ValidationError as e:
         raise ResponseDecodeError(f"LIST {path}: not a list of objects: {e}") from None
     except msgspec.DecodeError as e:
@@ -327,8 +347,16 @@ def _json_object(body: bytes, what: str) -> object:
         raise ResponseDecodeError(f"{what}: the response is not JSON: {e}") from None
 
 
-def _decode_event(line: bytes) -> WatchEvent | None:
-    """(type, object bytes) of a watch line; None for a line that is not a watch event."""
+def decode_watch_line(line: bytes, typed: msgspec.json.Decoder[Any] | None) -> WatchEvent | None:
+    """(type, object) of a watch line; None for a line that is not a watch event."""
+    if typed is not None:
+        try:
+            decoded = typed.decode(line)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pass  # malformed object, an ERROR's Status, or not JSON: the generic pass below says which
+        else:
+            if decoded.type in TYPED_EVENTS:
+                return decoded.type, decoded.object
     try:
         event = wire.WATCH_LINE.decode(line)
     except (msgspec.DecodeError, msgspec.ValidationError):

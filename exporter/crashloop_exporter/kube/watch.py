@@ -12,8 +12,10 @@ Three nested layers, each simple enough to reason about on its own (the shape of
    410 Gone (the resourceVersion fell out of etcd's compaction window) forces a new LIST,
    because nothing else can tell us what we missed.
 
-The handler gets each object's JSON bytes (`msgspec.Raw`); turning them into records is its
-business (`parse` decodes them into `wire` Structs).
+The handler gets each object as a `wire` Struct when its page or line was decoded in one pass
+(pods, events, nodes: `wire.PAGES`, `wire.LINES`), else as its JSON bytes (`msgspec.Raw`: the
+other resources, and a malformed object, which the handler skips and counts); turning them into
+records is its business (`parse`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from crashloop_exporter.errors import (
     WatchDroppedError,
     WatchStalledError,
 )
-from crashloop_exporter.kube.client import KubeClient, safe_message, safe_reason
+from crashloop_exporter.kube.client import KubeClient, WatchObject, safe_message, safe_reason
 from crashloop_exporter.kube.stats import WatchStats
 from crashloop_exporter.settings import Settings
 
@@ -69,13 +71,13 @@ class WatchHandler(Protocol):
     async def relist_begin(self, resource: str, *, namespace: str | None) -> None:
         """A full LIST of `resource` in `namespace` starts."""
 
-    async def relist_item(self, resource: str, obj: msgspec.Raw) -> None:
+    async def relist_item(self, resource: str, obj: WatchObject) -> None:
         """One listed object (upsert it; note it as seen)."""
 
     async def relist_end(self, resource: str, *, namespace: str | None) -> None:
         """The LIST completed: forget objects of this scope not seen since relist_begin."""
 
-    async def event(self, resource: str, event_type: str, obj: msgspec.Raw) -> None:
+    async def event(self, resource: str, event_type: str, obj: WatchObject) -> None:
         """One watch event: event_type is ADDED, MODIFIED or DELETED."""
 
 
@@ -227,6 +229,8 @@ class Watcher:
         self._attempt = 0
         self._progress = False
         self._unknown_types: set[str] = set()
+        self._typed_page = wire.PAGES.get(resource)
+        self._typed_line = wire.LINES.get(resource)
         stats.register(resource, self.key)
 
     @property
@@ -347,7 +351,7 @@ class Watcher:
                     params: dict[str, str | int] = {**self.params, "limit": self._page_size}
                     if token:
                         params["continue"] = token
-                    items, rv, token = await self._client.list_page(self.path, params=params)
+                    items, rv, token = await self._client.list_page(self.path, params=params, typed=self._typed_page)
                     for obj in items:
                         await self._deliver(self._handler.relist_item, self.resource, obj)
                     count += len(items)
@@ -379,6 +383,7 @@ class Watcher:
             timeout_seconds=self._timeout_seconds,
             inactivity_timeout=self._inactivity_timeout,
             on_bad_line=lambda: self._stats.count_skipped(self.resource, "decode"),
+            typed=self._typed_line,
         )
         async with aclosing(stream) as events:
             async for event_type, obj in events:
@@ -395,7 +400,7 @@ class Watcher:
                     self._advance(obj)
                 elif event_type == "ERROR":
                     self._stats.count_event(self.resource, event_type)
-                    status = wire.ANY.decode(obj)
+                    status = wire.ANY.decode(obj) if isinstance(obj, msgspec.Raw) else None
                     raise _status_error(status if isinstance(status, dict) else {}, self.key)
                 else:
                     self._stats.count_skipped(self.resource, "unknown_type")
@@ -403,7 +408,12 @@ class Watcher:
                         self._unknown_types.add(event_type)
                         log.warning("%s: ignoring watch events of unknown type %r", self.key, event_type)
 
-    def _advance(self, obj: msgspec.Raw) -> None:
+    def _advance(self, obj: WatchObject) -> None:
+        if not isinstance(obj, msgspec.Raw):
+            rv = obj.metadata.resourceVersion  # type: ignore[attr-defined]  # every wire object has metadata
+            if rv:
+                self._rv = rv
+            return
         try:
             rv = wire.RESOURCE_VERSION.decode(obj).metadata.resourceVersion
         except msgspec.ValidationError:

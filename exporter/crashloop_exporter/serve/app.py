@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import msgspec
 from aiohttp import web
 from prometheus_client import CollectorRegistry, ProcessCollector
 
@@ -35,6 +34,7 @@ from crashloop_exporter.families import (
 )
 from crashloop_exporter.inputs.rules_file import load_rules_file
 from crashloop_exporter.kube import Credentials, KubeClient, LogFetcher, WatchStats, load_credentials, watchers_for
+from crashloop_exporter.kube.client import WatchObject
 from crashloop_exporter.kube.stats import RESOURCES, WatchStatsSnapshot
 from crashloop_exporter.logsetup import setup_logging
 from crashloop_exporter.serve.collector import HealthCollector, StatsSnapshot
@@ -84,13 +84,13 @@ class StateHandler:
     async def relist_begin(self, resource: str, *, namespace: str | None) -> None:
         self._state.relist_begin(resource, namespace=namespace)
 
-    async def relist_item(self, resource: str, obj: msgspec.Raw) -> None:
+    async def relist_item(self, resource: str, obj: WatchObject) -> None:
         await run_steps_yielding(self._state.relist_item_steps(resource, obj))
 
     async def relist_end(self, resource: str, *, namespace: str | None) -> None:
         self._state.relist_end(resource, namespace=namespace)
 
-    async def event(self, resource: str, event_type: str, obj: msgspec.Raw) -> None:
+    async def event(self, resource: str, event_type: str, obj: WatchObject) -> None:
         await run_steps_yielding(self._state.event_steps(resource, event_type, obj))
 
 

@@ -324,6 +324,10 @@ class ClusterState:
         if type_ == "DELETED":
             self._delete_pod(rec.uid)
             return rec.uid
+        if rec == self.pods.get(rec.uid) and rec.uid not in self.findings and _quiet(rec):
+            # Nothing this exporter reads changed (a condition's timestamp, an annotation, the
+            # resourceVersion: most pod updates), and there was and is nothing to explain or count.
+            return rec.uid
         if len(rec.containers) > CONTAINERS_PER_STEP:
             yield  # the last parse step and the first classify step are each a full step
         yield from self._upsert_pod(rec)
