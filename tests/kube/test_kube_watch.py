@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
 import orjson
 import pytest
 
-from crashloop_exporter.kube.client import KubeClient
+from crashloop_exporter.kube.client import KubeClient, WatchObject
 from crashloop_exporter.kube.stats import WatchStats
 from crashloop_exporter.kube.watch import Backoff, Watcher, watch_targets
 from crashloop_exporter.settings import Settings
@@ -31,9 +32,7 @@ async def test_list_is_paginated_page_by_page_and_watch_starts_at_its_resource_v
         await wait_until(lambda: len(rec.events) == 1, what="the watch event arrives")
     lists = fake.seen("list")
     assert [(r.query.get("limit"), r.query.get("continue")) for r in lists] == [("2", None), ("2", "c1")]
-    # Items of page 1 reach the handler before page 2 is even requested.
-    assert fake.timeline.index("item default/b") < fake.timeline.index(f"list {PODS} continue=c1")
-    assert fake.timeline.index(f"list {PODS} continue=c1") < fake.timeline.index("item default/c")
+    assert [c[2] for c in rec.calls if c[0] == "relist_item"] == ["default/a", "default/b", "default/c"]
     watch = fake.seen("watch")[0].query
     assert watch["resourceVersion"] == "100"
     assert watch["allowWatchBookmarks"] == "true"
@@ -42,6 +41,49 @@ async def test_list_is_paginated_page_by_page_and_watch_starts_at_its_resource_v
     assert [c[0] for c in rec.calls[:5]] == ["relist_begin", "relist_item", "relist_item", "relist_item", "relist_end"]
     assert stats.synced("pods")
     assert stats.snapshot().events[("pods", "ADDED")] == 1
+
+
+class _WaitsForPageTwo(Recorder):
+    """Applying page 1's last item waits until the fake API has been asked for page 2."""
+
+    def __init__(self, fake: FakeApi) -> None:
+        super().__init__()
+        self.fake = fake
+
+    async def relist_item(self, resource: str, raw: WatchObject) -> None:
+        await super().relist_item(resource, raw)
+        if self.calls[-1][2] == "default/b":
+            await wait_until(lambda: len(self.fake.seen("list")) == 2, what="page 2 requested while page 1 is applied")
+
+
+async def test_the_next_list_page_is_fetched_while_this_one_is_applied(
+    fake: FakeApi, make_watcher: MakeWatcher
+) -> None:
+    """The continue request goes out before the handler has taken the whole page (the API server
+    renders it meanwhile); the pages still reach the handler in order."""
+    fake.script("list", PODS, page("100", [obj("a", "90"), obj("b", "91")], cont="c1"), page("100", [obj("c", "92")]))
+    fake.script("watch", PODS, Stream([Hang()]))
+    rec, stats = _WaitsForPageTwo(fake), WatchStats()
+    w = make_watcher(rec, stats)
+    async with running(w.run()):
+        await wait_until(lambda: stats.synced("pods"), what="the LIST completes")
+    assert [c[2] for c in rec.calls if c[0] == "relist_item"] == ["default/a", "default/b", "default/c"]
+
+
+async def test_a_list_abandoned_with_a_page_in_flight_cancels_the_fetch(
+    fake: FakeApi, make_watcher: MakeWatcher
+) -> None:
+    """A Watcher stopped while the next page is still on its way leaves no fetch behind."""
+    fake.script("list", PODS, page("100", [obj("a", "90"), obj("b", "91")], cont="c1"),
+                Reply(200, page("100", [obj("c", "92")]).body, delay=30.0))
+    rec, stats = Recorder(), WatchStats()
+    w = make_watcher(rec, stats)
+    async with running(w.run()):
+        await wait_until(lambda: len(fake.seen("list")) == 2, what="page 2 is requested")
+        fetches = [t for t in asyncio.all_tasks() if "Watcher._page" in repr(t.get_coro())]
+        assert fetches and not any(t.done() for t in fetches), fetches
+    await wait_until(lambda: all(t.cancelled() for t in fetches), what="the page fetch is cancelled")
+    assert [c[2] for c in rec.calls if c[0] == "relist_item"] == ["default/a", "default/b"]
 
 
 async def test_expired_continue_token_starts_the_list_over(fake: FakeApi, make_watcher: MakeWatcher) -> None:

@@ -56,6 +56,10 @@ MAX_CONTINUE_RESTARTS = 3
 """A continue token expires with etcd compaction (about 5 minutes); if a LIST keeps outliving it,
 give up on this attempt and let the outer loop back off instead of spinning."""
 
+LIST_YIELD_EVERY = 64
+"""Listed objects applied between two turns of the event loop: the next page's request and its
+bytes are served meanwhile (a healthy pod is ~30 us, so a turn every ~2 ms)."""
+
 
 class WatchHandler(Protocol):
     """Receives a resource's objects. Raising from any method skips that call only (counted as
@@ -346,17 +350,22 @@ class Watcher:
             await self._deliver(self._handler.relist_begin, self.resource, namespace=self.namespace)
             token: str | None = None
             count = 0
+            ahead: asyncio.Task[tuple[list[WatchObject], str, str | None]] | None = None
             try:
+                page = await self._page(None)
                 while True:
-                    params: dict[str, str | int] = {**self.params, "limit": self._page_size}
-                    if token:
-                        params["continue"] = token
-                    items, rv, token = await self._client.list_page(self.path, params=params, typed=self._typed_page)
-                    for obj in items:
+                    items, rv, token = page
+                    # The next page is fetched while this one is applied: the API server renders
+                    # and sends it meanwhile (on 150k pods the LIST was the sum of both before).
+                    ahead = asyncio.ensure_future(self._page(token)) if token else None
+                    for i, obj in enumerate(items):
+                        if not i % LIST_YIELD_EVERY:
+                            await asyncio.sleep(0)  # the request goes out, its bytes are read meanwhile
                         await self._deliver(self._handler.relist_item, self.resource, obj)
                     count += len(items)
-                    if token is None:
+                    if ahead is None:
                         break
+                    page, ahead = await ahead, None
             except GoneError:
                 if token is None or restart == MAX_CONTINUE_RESTARTS:
                     raise
@@ -365,11 +374,21 @@ class Watcher:
                 log.info("%s: the LIST continue token expired; listing again from the start", self.key)
                 self._stats.count_restart(self.resource, "gone")
                 continue
+            finally:
+                if ahead is not None:  # the LIST failed or was cancelled with a page in flight
+                    ahead.cancel()
+                    ahead.add_done_callback(_retrieve)
             await self._deliver(self._handler.relist_end, self.resource, namespace=self.namespace)
             self._stats.mark_synced(self.resource, self.key)
             log.debug("%s: listed %d objects at resourceVersion %s", self.key, count, rv)
             return rv
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    async def _page(self, token: str | None) -> tuple[list[WatchObject], str, str | None]:
+        params: dict[str, str | int] = {**self.params, "limit": self._page_size}
+        if token:
+            params["continue"] = token
+        return await self._client.list_page(self.path, params=params, typed=self._typed_page)
 
     # --- layer 3: one watch request ---------------------------------------------------------
 
@@ -428,6 +447,12 @@ class Watcher:
         except Exception:
             self._stats.count_skipped(self.resource, "handler_error")
             log.warning("%s: the handler failed in %s; skipped", self.key, method.__name__, exc_info=True)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Read an abandoned prefetch's outcome, so that its failure is not logged as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _ignore(resource: str) -> None:
