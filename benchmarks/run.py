@@ -37,6 +37,7 @@ import many_containers
 import readme_table
 import render_bench
 import sync_bench
+import update_cost
 from benchlib import BenchError, Children, children, cpu_plan
 
 PARTS = ("sync", "churn", "render", "http", "wide")
@@ -194,7 +195,8 @@ def _ms(seconds: float | None) -> float | None:
 
 
 def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnResult | None,
-                 render: render_bench.RenderResult | None) -> list[tuple[str, str, str, str]]:
+                 render: render_bench.RenderResult | None,
+                 cost: update_cost.CostResult | None = None) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     for r in sync:
         ratio = r.floor_ratio()
@@ -217,6 +219,8 @@ def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnR
         rows.append(("  (saturated throughput; sim alone at that rate)",
                      f"{_f(churn.median_saturated(), '.0f')}; {_f(churn.sim_ceiling, '.0f')}", "info", "-"))
         rows.append(("  (exporter CPU us per update)", _f(churn.median_cpu_us(), ".1f"), "info", "-"))
+    if cost is not None:
+        rows += update_cost.summary_rows(cost)
     if render is not None:
         med = render.render_median()
         rows.append((f"render {render.failing} failing, in-process", f"{_f(_ms(med), '.1f')} ms",
@@ -254,6 +258,7 @@ class _Results:
 
     sync: list[sync_bench.SyncResult] = dataclasses.field(default_factory=list)
     churn: churn_bench.ChurnResult | None = None
+    cost: update_cost.CostResult | None = None
     render: render_bench.RenderResult | None = None
     wide: many_containers.WideResult | None = None
     profiles: list[str] = dataclasses.field(default_factory=list)
@@ -281,6 +286,7 @@ def _run_churn(kids: Children, args: argparse.Namespace, workdir: Path, cpus: Cp
         window=args.churn_window, warmup=0.5 if args.quick else 1.0,
         profile_out=out if args.profile else None,
     )
+    res.cost = update_cost.bench_update_cost(pods=args.churn_pods, runs=args.runs)
     if args.profile:
         title = f"py-spy: exporter under churn at its sustained rate ({out})"
         res.profiles.append(s.table(title=title) if s else "py-spy not installed: no churn profile")
@@ -323,13 +329,15 @@ def _print_results(res: _Results, runs: int) -> list[tuple[str, str, str, str]]:
         print_sync(res.sync)
     if res.churn is not None:
         print_churn(res.churn, runs)
+    if res.cost is not None:
+        update_cost.print_update_cost(res.cost)
     if res.render is not None:
         print_render(res.render)
     if res.wide is not None:
         many_containers.print_many_containers(res.wide)
     for text in res.profiles:
         print(f"\n{text}")
-    rows = summary_rows(sync=res.sync, churn=res.churn, render=res.render)
+    rows = summary_rows(sync=res.sync, churn=res.churn, render=res.render, cost=res.cost)
     if res.wide is not None:
         rows += many_containers.summary_rows(res.wide)
     return rows
@@ -338,6 +346,7 @@ def _print_results(res: _Results, runs: int) -> list[tuple[str, str, str, str]]:
 def _write_json(path: Path, res: _Results) -> None:
     doc = {"sync": [dataclasses.asdict(r) for r in res.sync],
            "churn": dataclasses.asdict(res.churn) if res.churn else None,
+           "update_cost": dataclasses.asdict(res.cost) if res.cost else None,
            "render": dataclasses.asdict(res.render) if res.render else None,
            "wide": dataclasses.asdict(res.wide) if res.wide else None}
     path.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
