@@ -212,6 +212,11 @@ def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnR
         label = f"peak RSS at {big.pods} pods" + ("" if big.pods >= TARGET_RSS_PODS else " (target is at 150000)")
         rows.append((label, f"{_f(rss, '.0f')} MiB", f"<= {TARGET_RSS_MIB:g} MiB",
                      _verdict(None if rss is None else rss <= TARGET_RSS_MIB)))
+        split = _rss_split(sync)
+        if split is not None:
+            per_pod, fixed = split
+            rows.append(("  (RSS per pod between the two largest sizes; the rest, at 0 pods)",
+                         f"{per_pod:.0f} B; {fixed:.0f} MiB", "info", "-"))
     if churn is not None:
         best = churn.median_max()
         rows.append((f"max sustained pod updates/s ({churn.pods} pods)", _f(best, ".0f"), f">= {TARGET_UPDATES:g}",
@@ -237,6 +242,19 @@ def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnR
                          f"< {TARGET_SCRAPE_S * 1000:g} ms",
                          _verdict(None if plain is None else plain < TARGET_SCRAPE_S)))
     return rows
+
+
+def _rss_split(sync: list[sync_bench.SyncResult]) -> tuple[float, float] | None:
+    """(bytes of peak RSS per pod, MiB that do not grow with pods) from the two largest sizes: what
+    a pod costs, and what the imports and the runtime cost before any pod."""
+    sized = sorted((r for r in sync if r.median("rss_scraped_mib") is not None), key=lambda r: r.pods)
+    if len(sized) < 2 or sized[-1].pods == sized[-2].pods:
+        return None
+    small, big = sized[-2], sized[-1]
+    rss_small, rss_big = small.median("rss_scraped_mib"), big.median("rss_scraped_mib")
+    assert rss_small is not None and rss_big is not None
+    per_pod_mib = (rss_big - rss_small) / (big.pods - small.pods)
+    return per_pod_mib * 2**20, rss_big - per_pod_mib * big.pods
 
 
 def print_summary(rows: list[tuple[str, str, str, str]], *, runs: int, pinning: str, quick: bool) -> None:
