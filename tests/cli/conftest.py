@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.kubeobjects import (
+from tests.cli.dumps import (
     MIGRATE_LOG,
     SEED_LOG,
     event,

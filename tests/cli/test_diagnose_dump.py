@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from tests.cli.kubeobjects import (
+from tests.cli.dumps import (
     SEED_LOG,
     container,
     dump_stream,
@@ -16,12 +15,12 @@ from tests.cli.kubeobjects import (
     node,
     payment_service_pod,
     pod,
+    recovered_pod,
     run_diagnose,
     status,
-    terminated,
-    typed_list,
     write_dump_dir,
 )
+from tests.support.kubeobjects import terminated, typed_list
 
 SEED_POD = "payment-service-7d9f4b8c6-xk2p9"
 
@@ -48,7 +47,7 @@ def test_dump_directory_classifies_every_failing_container(seed_dump: Path) -> N
 
 def test_dump_stream_file_and_stdin_match_the_directory(seed_dump: Path, tmp_path: Path) -> None:
     """The single stream kubectl prints without --output-directory gives the same findings, from a file or stdin."""
-    from tests.cli.kubeobjects import MIGRATE_LOG, init_failure_pod, oom_pods
+    from tests.cli.dumps import MIGRATE_LOG, init_failure_pod, oom_pods
 
     ps = payment_service_pod()
     pods = [ps, *oom_pods(), init_failure_pod()]
@@ -101,17 +100,9 @@ def test_yaml_dump_stream(tmp_path: Path) -> None:
     assert _causes(r.stdout) == {(SEED_POD, "payment-service"): "missing_secret"}
 
 
-def _recovered_pod() -> dict[str, Any]:
-    """Crashed once long ago (exit 1), running and ready since."""
-    return pod("cache-6b7c8d9e0f-k2m3n", containers=[container("cache")],
-               statuses=[status("cache", restarts=1, ready=True, running_since="2024-03-15T01:00:05Z",
-                                last=terminated(exit_code=1, reason="Error", started="2024-03-15T00:59:58Z",
-                                                finished="2024-03-15T01:00:01Z"))])
-
-
 def test_current_logs_of_a_running_container_are_not_its_crash_logs(tmp_path: Path) -> None:
     """kubectl dumps current logs; for a running container they belong to the new run and are ignored."""
-    p = _recovered_pod()
+    p = recovered_pod()
     logs = {("production", "cache-6b7c8d9e0f-k2m3n", "cache"): "dial tcp 10.0.3.4:6379: connect: connection refused\n"}
     root = write_dump_dir(tmp_path / "d", nodes=[node("node-a")], pods=[p, payment_service_pod()], logs=logs)
     r = run_diagnose("--dump", str(root), "-o", "json", "--all")

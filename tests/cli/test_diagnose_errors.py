@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.kubeobjects import kubectl_json, payment_service_pod, run_diagnose, typed_list
+from tests.cli.dumps import kubectl_json, payment_service_pod, run_diagnose
+from tests.support.kubeobjects import typed_list
 
 
 def _write(name: str, text: str) -> Callable[[Path], list[str]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.cli.kubeobjects import (
+from tests.cli.dumps import (
     SEED_LOG,
     container,
     event,
@@ -18,9 +18,8 @@ from tests.cli.kubeobjects import (
     pod,
     run_diagnose,
     status,
-    terminated,
-    typed_list,
 )
+from tests.support.kubeobjects import terminated, typed_list
 
 SEED_POD = "payment-service-7d9f4b8c6-xk2p9"
 

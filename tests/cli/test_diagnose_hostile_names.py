@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from crashloop_exporter.cli.main import main
-from tests.cli.kubeobjects import container, kubectl_json, kubectl_list, pod, status, terminated
+from tests.cli.dumps import container, kubectl_json, kubectl_list, pod, status
+from tests.support.kubeobjects import terminated
 
 INJECTED = "kubectl delete namespace production"
 NEWLINE = "x\n" + INJECTED

@@ -13,15 +13,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.cli.kubeobjects import (
-    SEED_LOG,
-    event,
-    node,
-    oom_pods,
-    payment_service_pod,
-    run_diagnose,
-    typed_list,
-)
+from tests.cli.dumps import SEED_LOG, event, node, oom_pods, payment_service_pod, run_diagnose
+from tests.support.kubeobjects import typed_list
 
 
 @dataclass

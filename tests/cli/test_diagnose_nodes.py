@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.kubeobjects import Obj, container, node, pod, run_diagnose, status, terminated, write_dump_dir
+from tests.cli.dumps import container, node, pod, run_diagnose, status, write_dump_dir
+from tests.support.kubeobjects import Obj, terminated
 
 FINISHED = "2024-03-15T02:14:20Z"
 

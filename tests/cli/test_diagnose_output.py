@@ -11,7 +11,7 @@ from crashloop_exporter.findings import Evidence, Finding
 from crashloop_exporter.model import PodRecord
 from crashloop_exporter.parse import parse_pod
 from crashloop_exporter.render import WorkloadKey, printable, render_json, render_table, use_color, workload_summary
-from tests.cli.kubeobjects import (
+from tests.cli.dumps import (
     FINDING_KEYS,
     SEED_LOG,
     init_failure_pod,
@@ -21,6 +21,7 @@ from tests.cli.kubeobjects import (
     node,
     oom_pods,
     payment_service_pod,
+    recovered_pod,
     run_diagnose,
     write_dump_dir,
 )
@@ -115,9 +116,7 @@ def test_wide_shows_every_evidence_line_type_and_runbook(tmp_path: Path) -> None
 
 def test_all_flag_adds_recovered_containers(tmp_path: Path) -> None:
     """Recovered containers are hidden by default and shown, marked, with --all."""
-    from tests.cli.test_diagnose_dump import _recovered_pod
-
-    root = _dump(tmp_path, [_recovered_pod(), payment_service_pod()])
+    root = _dump(tmp_path, [recovered_pod(), payment_service_pod()])
     default = run_diagnose("--dump", str(root), "-o", "json")
     everything = run_diagnose("--dump", str(root), "-o", "json", "--all")
     assert [f["pod"] for f in json.loads(default.stdout)] == ["payment-service-7d9f4b8c6-xk2p9"]
@@ -225,7 +224,7 @@ def test_json_from_list_file_keeps_utf8(tmp_path: Path) -> None:
 
 
 def _records(*names_nodes: tuple[str, str]) -> list[PodRecord]:
-    from tests.cli.kubeobjects import container, pod, status
+    from tests.cli.dumps import container, pod, status
 
     return [parse_pod(pod(n, containers=[container("app")], statuses=[status("app")], node=node_name))
             for n, node_name in names_nodes]

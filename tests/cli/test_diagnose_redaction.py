@@ -17,7 +17,8 @@ import pytest
 
 from crashloop_exporter.classify.redact import EXAMPLES, FORMS
 from crashloop_exporter.cli.main import main
-from tests.cli.kubeobjects import container, node, pod, status, terminated, write_dump_dir
+from tests.cli.dumps import container, node, pod, status, write_dump_dir
+from tests.support.kubeobjects import terminated
 
 CASES: list[tuple[str, str, str, str]] = [
     *((f.name, f.example, f.secret, f.kept) for f in FORMS),

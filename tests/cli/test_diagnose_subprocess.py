@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.kubeobjects import run_diagnose, run_diagnose_subprocess
+from tests.cli.dumps import run_diagnose, run_diagnose_subprocess
 
 
 @pytest.mark.parametrize("output", ["table", "json"])

@@ -9,15 +9,8 @@ import pytest
 from crashloop_exporter.errors import InputError
 from crashloop_exporter.inputs.documents import iter_documents, iter_objects
 from crashloop_exporter.inputs.dump import LogSection, ObjectText, parse_log_sections, split_dump_stream
-from tests.cli.kubeobjects import (
-    SEED_LOG,
-    dump_stream,
-    kubectl_json,
-    log_section,
-    node,
-    payment_service_pod,
-    typed_list,
-)
+from tests.cli.dumps import SEED_LOG, dump_stream, kubectl_json, log_section, node, payment_service_pod
+from tests.support.kubeobjects import typed_list
 
 
 def _split(text: str) -> tuple[list[ObjectText | LogSection], list[str]]:

@@ -305,7 +305,7 @@ def test_wrong_typed_field_skips_that_object_with_one_warning(
 
 def test_backtracking_rule_does_not_hang_diagnose(tmp_path: Path) -> None:
     """`--rules-file` with `(a|aa)+$` classifies a log of 60-`a` lines within the subprocess bound."""
-    from tests.cli.kubeobjects import run_diagnose
+    from tests.cli.dumps import run_diagnose
 
     pods = _write(tmp_path, "pods.json", json.dumps(_crashing_pod("api")))
     logs = tmp_path / "logs" / "api"

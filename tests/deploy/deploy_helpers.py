@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -94,6 +95,32 @@ MONITORING_OVERLAYS = tuple(name for name, v in VARIANTS.items() if v.monitoring
 SHARDED_OVERLAYS = tuple(name for name, v in VARIANTS.items() if v.sharded)
 UNSHARDED_OVERLAYS = tuple(name for name, v in VARIANTS.items() if v.workload and not v.sharded)
 
+OLDEST_KUBERNETES = (1, 28)
+"""apps.kubernetes.io/pod-index (the sharded variant's shard number) is on by default from 1.28."""
+
+SUPPORTED_KUBERNETES = [
+    v for v in sorted(set(kubernetes_validate.utils.all_versions()), key=lambda v: tuple(map(int, v.split("."))))
+    if tuple(map(int, v.split(".")[:2])) >= OLDEST_KUBERNETES
+]
+"""1.28 up to the newest schema kubernetes-validate bundles (1.37 with kubernetes-validate 1.37.0)."""
+
+READ = frozenset({"get", "list", "watch"})
+
+CORE = ""
+
+ALWAYS_ACCESS: dict[tuple[str, str], frozenset[str]] = {
+    (CORE, "pods"): READ,
+    (CORE, "events"): READ,
+    (CORE, "nodes"): READ,
+}
+"""(API group, resource) -> verbs every variant grants."""
+
+LOG_ACCESS = {(CORE, "pods/log"): frozenset({"get"})}
+"""Logs are one GET per crashed container; list/watch mean nothing for this subresource."""
+
+DEPENDENCY_ACCESS = {(CORE, "services"): READ, ("discovery.k8s.io", "endpointslices"): READ}
+"""Dependency chains: the Service and EndpointSlices behind an address a failing container names."""
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -114,6 +141,18 @@ class Rendered:
         found = self.of_kind(kind)
         assert len(found) == 1, f"{self.overlay}: expected one {kind}, found {len(found)}"
         return found[0]
+
+
+def granted_access(rendered: Rendered) -> dict[tuple[str, str], frozenset[str]]:
+    """(API group, resource) -> verbs granted by the variant's (Cluster)Roles, after checking their shape."""
+    access: dict[tuple[str, str], set[str]] = {}
+    for role in rendered.of_kind("ClusterRole") + rendered.of_kind("Role"):
+        for rule in role["rules"]:
+            assert set(rule) <= {"apiGroups", "resources", "verbs"}, f"unexpected rule fields: {rule}"
+            assert len(rule["apiGroups"]) == 1, f"one API group per rule: {rule}"
+            for resource in rule["resources"]:
+                access.setdefault((rule["apiGroups"][0], resource), set()).update(rule["verbs"])
+    return {k: frozenset(v) for k, v in access.items()}
 
 
 def tool_path(name: str) -> str:

@@ -22,19 +22,20 @@ import yaml
 from crashloop_exporter import __version__, artifacts, deploygen
 from tests.deploy.deploy_helpers import (
     CHART,
+    DEPENDENCY_ACCESS,
     DEPLOY,
     REPO_ROOT,
+    SUPPORTED_KUBERNETES,
     VARIANTS,
     Rendered,
     exporter_container,
+    granted_access,
     helm_path,
     kubectl_path,
     render_chart,
     run_tool,
     the_workload,
 )
-from tests.deploy.test_deploy_policy import DEPENDENCY_ACCESS, granted_access
-from tests.deploy.test_deploy_render import SUPPORTED_KUBERNETES
 
 KUSTOMIZE_EQUIVALENT = {
     "helm/default": ("base",),

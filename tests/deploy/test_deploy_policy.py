@@ -17,6 +17,10 @@ from crashloop_exporter.cli.flags import settings_from_args
 from crashloop_exporter.cli.main import build_parser
 from crashloop_exporter.settings import DEFAULT_PORT
 from tests.deploy.deploy_helpers import (
+    ALWAYS_ACCESS,
+    CORE,
+    DEPENDENCY_ACCESS,
+    LOG_ACCESS,
     OVERLAYS,
     SHARDED_OVERLAYS,
     UNSHARDED_OVERLAYS,
@@ -25,6 +29,7 @@ from tests.deploy.deploy_helpers import (
     Rendered,
     Variant,
     exporter_container,
+    granted_access,
     pod_spec,
     the_workload,
     walk,
@@ -45,23 +50,6 @@ def _served_paths() -> frozenset[str]:
 
 SERVED_PATHS = _served_paths()
 
-READ = frozenset({"get", "list", "watch"})
-
-CORE = ""
-
-ALWAYS_ACCESS: dict[tuple[str, str], frozenset[str]] = {
-    (CORE, "pods"): READ,
-    (CORE, "events"): READ,
-    (CORE, "nodes"): READ,
-}
-"""(API group, resource) -> verbs every variant grants."""
-
-LOG_ACCESS = {(CORE, "pods/log"): frozenset({"get"})}
-"""Logs are one GET per crashed container; list/watch mean nothing for this subresource."""
-
-DEPENDENCY_ACCESS = {(CORE, "services"): READ, ("discovery.k8s.io", "endpointslices"): READ}
-"""Dependency chains: the Service and EndpointSlices behind an address a failing container names."""
-
 
 def expected_access(variant: Variant) -> dict[tuple[str, str], frozenset[str]]:
     """Exactly what a variant must grant: the base access, plus logs and dependencies when on."""
@@ -70,18 +58,6 @@ def expected_access(variant: Variant) -> dict[tuple[str, str], frozenset[str]]:
 
 
 SHARD_INDEX_FIELD = "metadata.labels['apps.kubernetes.io/pod-index']"
-
-
-def granted_access(rendered: Rendered) -> dict[tuple[str, str], frozenset[str]]:
-    """(API group, resource) -> verbs granted by the variant's (Cluster)Roles, after checking their shape."""
-    access: dict[tuple[str, str], set[str]] = {}
-    for role in rendered.of_kind("ClusterRole") + rendered.of_kind("Role"):
-        for rule in role["rules"]:
-            assert set(rule) <= {"apiGroups", "resources", "verbs"}, f"unexpected rule fields: {rule}"
-            assert len(rule["apiGroups"]) == 1, f"one API group per rule: {rule}"
-            for resource in rule["resources"]:
-                access.setdefault((rule["apiGroups"][0], resource), set()).update(rule["verbs"])
-    return {k: frozenset(v) for k, v in access.items()}
 
 
 @pytest.mark.parametrize("overlay", WORKLOAD_OVERLAYS)

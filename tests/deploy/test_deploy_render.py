@@ -19,21 +19,13 @@ from crashloop_exporter import __version__
 from tests.deploy.deploy_helpers import (
     MONITORING_OVERLAYS,
     OVERLAYS,
+    SUPPORTED_KUBERNETES,
     VARIANTS,
     WORKLOAD_OVERLAYS,
     Rendered,
     exporter_container,
     the_workload,
 )
-
-OLDEST_KUBERNETES = (1, 28)
-"""apps.kubernetes.io/pod-index (the sharded variant's shard number) is on by default from 1.28."""
-
-SUPPORTED_KUBERNETES = [
-    v for v in sorted(set(kubernetes_validate.utils.all_versions()), key=lambda v: tuple(map(int, v.split("."))))
-    if tuple(map(int, v.split(".")[:2])) >= OLDEST_KUBERNETES
-]
-"""1.28 up to the newest schema kubernetes-validate bundles (1.37 with kubernetes-validate 1.37.0)."""
 
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 

@@ -10,13 +10,14 @@ production/mailer   -> smtp.example.com (outside the cluster)                   
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
-from tests.cli import kubeobjects as k
+from tests.cli import dumps as k
+from tests.support import kubeobjects as ko
+from tests.support.kubeobjects import Obj
 
-Obj = dict[str, Any]
-CRASHED = k.terminated(exit_code=1, reason="Error", started="2024-03-15T02:14:20Z", finished="2024-03-15T02:14:22Z")
-OOM = k.terminated(exit_code=137, reason="OOMKilled", started="2024-03-15T02:14:00Z", finished="2024-03-15T02:14:21Z")
+CRASHED = ko.terminated(exit_code=1, reason="Error", started="2024-03-15T02:14:20Z", finished="2024-03-15T02:14:22Z")
+OOM = ko.terminated(exit_code=137, reason="OOMKilled", started="2024-03-15T02:14:00Z", finished="2024-03-15T02:14:21Z")
 
 LOGS = {
     "api": "Error: unable to connect to PostgreSQL at postgres-service.production.svc.cluster.local:5432\n"
@@ -34,10 +35,8 @@ LOGS = {
 
 def _pod(name: str, ns: str, app: str, ip: str, *, status: Obj, owner: tuple[str, str] | None = None,
          hostname: str = "", subdomain: str = "") -> Obj:
-    p = k.pod(name, namespace=ns, containers=[k.container(app)], statuses=[status], owner=owner)
-    p["metadata"]["labels"]["app"] = app
-    p["status"]["podIP"] = ip
-    p["status"]["podIPs"] = [{"ip": ip}]
+    p = k.pod(name, namespace=ns, containers=[k.container(app)], statuses=[status], owner=owner, labels={"app": app},
+              pod_ip=ip)
     if hostname:
         p["spec"]["hostname"] = hostname
         p["spec"]["subdomain"] = subdomain
@@ -59,8 +58,8 @@ def service(name: str, ns: str, *, selector: dict[str, str] | None, cluster_ip: 
     if selector is not None:
         spec["selector"] = selector
     return {"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": name, "namespace": ns, "uid": k._uid(f"svc/{ns}/{name}"), "resourceVersion": "77",
-                         "creationTimestamp": "2024-03-01T00:00:00Z"},
+            "metadata": ko.object_meta(name, namespace=ns, uid=ko.uid("service", ns, name), resource_version="77",
+                                       created="2024-03-01T00:00:00Z"),
             "spec": spec, "status": {"loadBalancer": {}}}
 
 
@@ -101,6 +100,16 @@ def services() -> list[Obj]:
 def logs() -> dict[tuple[str, str, str], str]:
     return {(p["metadata"]["namespace"], p["metadata"]["name"], app): LOGS[app]
             for p in pods() if (app := p["metadata"]["labels"]["app"]) in LOGS}
+
+
+def write_dump(root: Path) -> Path:
+    """These chains as a `cluster-info dump --output-directory=root`, with each namespace's services."""
+    k.write_dump_dir(root, nodes=[k.node("node-a")], pods=pods(), logs=logs())
+    for ns in {s["metadata"]["namespace"] for s in services()}:
+        items = [s for s in services() if s["metadata"]["namespace"] == ns]
+        (root / ns).mkdir(exist_ok=True)
+        (root / ns / "services.json").write_text(k.kubectl_json(ko.typed_list("ServiceList", items)))
+    return root
 
 
 EXPECTED: dict[str, Obj | None] = {

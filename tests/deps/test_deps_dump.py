@@ -5,22 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli import kubeobjects as k
+from tests.cli import dumps as k
 from tests.deps import chainfixtures as fx
-
-
-def write_dump(root: Path) -> Path:
-    k.write_dump_dir(root, nodes=[k.node("node-a")], pods=fx.pods(), logs=fx.logs())
-    for ns in {s["metadata"]["namespace"] for s in fx.services()}:
-        items = [s for s in fx.services() if s["metadata"]["namespace"] == ns]
-        (root / ns).mkdir(exist_ok=True)
-        (root / ns / "services.json").write_text(k.kubectl_json(k.typed_list("ServiceList", items)))
-    return root
 
 
 def test_dump_gives_each_dependent_its_dependency(tmp_path: Path) -> None:
     """FQDN, short name, cross-namespace headless pod, bare ClusterIP, two hops, healthy and external."""
-    proc = k.run_diagnose("--dump", str(write_dump(tmp_path / "dump")), "-o", "json")
+    proc = k.run_diagnose("--dump", str(fx.write_dump(tmp_path / "dump")), "-o", "json")
     assert proc.returncode == 0, proc.stderr
     got = {f["container"]: f["dependency"] for f in json.loads(proc.stdout) if f["cause"] == "dependency_unavailable"}
     assert got == fx.EXPECTED, json.dumps(got, indent=1)
@@ -28,7 +19,7 @@ def test_dump_gives_each_dependent_its_dependency(tmp_path: Path) -> None:
 
 def test_table_prints_the_chain_and_the_root_fix(tmp_path: Path) -> None:
     """Under the dependent: `needs ... → Kind/name: pod is failing (cause) — fix it first`, with the root's fix."""
-    proc = k.run_diagnose("--dump", str(write_dump(tmp_path / "dump")), "-n", "production")
+    proc = k.run_diagnose("--dump", str(fx.write_dump(tmp_path / "dump")), "-n", "production")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert ("needs postgres-service.production.svc.cluster.local:5432 → StatefulSet/postgres: postgres-0 is failing "
@@ -41,6 +32,6 @@ def test_table_prints_the_chain_and_the_root_fix(tmp_path: Path) -> None:
 
 def test_no_dependencies_flag_keeps_dependency_null(tmp_path: Path) -> None:
     """--no-dependencies: today's behaviour, every dependency null."""
-    proc = k.run_diagnose("--dump", str(write_dump(tmp_path / "dump")), "-o", "json", "--no-dependencies")
+    proc = k.run_diagnose("--dump", str(fx.write_dump(tmp_path / "dump")), "-o", "json", "--no-dependencies")
     assert proc.returncode == 0, proc.stderr
     assert all(f["dependency"] is None for f in json.loads(proc.stdout))

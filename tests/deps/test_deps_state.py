@@ -9,7 +9,7 @@ from crashloop_exporter.classify import DEFAULT_RULES
 from crashloop_exporter.deps.records import parse_pod_address, parse_service, slices_from_selectors
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state import ClusterState, LogRequest
-from tests.cli import kubeobjects as k
+from tests.cli import dumps as k
 from tests.deps import chainfixtures as fx
 
 NOW = 1710468900.0  # 2024-03-15T02:15:00Z

@@ -31,8 +31,8 @@ from tests.e2e.harness import (
     scrape_config,
     wait_until,
 )
-from tests.e2e.test_pack_e2e import fast_routing, fast_rules
-from tests.rules.test_alertmanager import spec_owner
+from tests.e2e.pack import fast_routing, fast_rules
+from tests.rules.owners import spec_owner
 
 pytestmark = [pytest.mark.e2e]
 

@@ -1,9 +1,14 @@
-"""Builds raw Pod JSON in the kubelet's shape, for state and collector tests."""
+"""The state and collector tests' pods: one `api` container of Deployment `api` on the first day of
+2024, built by the shared builder (`tests/support/kubeobjects.py`) with these tests' defaults."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
+
+from tests.support import kubeobjects as ko
+
+TEMPLATE_HASH = "7d9f4b8c6"
 
 
 def pod(
@@ -22,40 +27,22 @@ def pod(
     env: list[dict[str, Any]] | None = None,
     phase: str = "Running",
 ) -> dict[str, Any]:
-    status: dict[str, Any] = {"name": container, "restartCount": restarts, "ready": ready, "image": "api:1"}
-    if waiting is not None:
-        status["state"] = {"waiting": {"reason": waiting[0], "message": waiting[1]}}
-    else:
-        status["state"] = {"running": {"startedAt": finished}}
-    if last_exit is not None:
-        status["lastState"] = {
-            "terminated": {
-                "exitCode": last_exit[0],
-                "reason": last_exit[1],
-                "startedAt": "2024-01-01T00:09:50Z",
-                "finishedAt": finished,
-            }
-        }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "uid": uid or f"uid-{name}",
-            "creationTimestamp": created,
-            "labels": {"pod-template-hash": "7d9f4b8c6"},
-            "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{deployment}-7d9f4b8c6", "controller": True}
-            ],
-        },
-        "spec": {
-            "nodeName": "node-1",
-            "restartPolicy": "Always",
-            "containers": [{"name": container, "image": "api:1", "env": env or []}],
-        },
-        "status": {"phase": phase, "containerStatuses": [status]},
-    }
+    """Waiting for `waiting` (reason, message), else running since `finished`; `last_exit` (exit
+    code, reason) is the run that ended at `finished`, and without it there is no `lastState`."""
+    state = ko.waiting(*waiting) if waiting is not None else ko.running(finished)
+    last = None if last_exit is None else ko.terminated(*last_exit, "2024-01-01T00:09:50Z", finished)
+    replicaset = f"{deployment}-{TEMPLATE_HASH}"
+    return ko.pod(
+        ko.object_meta(
+            name, namespace=namespace, uid=uid or f"uid-{name}", created=created,
+            labels={"pod-template-hash": TEMPLATE_HASH},
+            owners=[ko.owner_reference("ReplicaSet", replicaset, uid=ko.uid(namespace, "replicaset", replicaset))],
+        ),
+        ko.pod_spec([ko.container(container, "api:1", env=env or ())], node="node-1"),
+        ko.pod_status(phase, statuses=[
+            ko.container_status(container, image="api:1", state=state, last=last, ready=ready, restarts=restarts),
+        ]),
+    )
 
 
 def crashing(name: str, restarts: int, *, exit_code: int = 1, reason: str = "Error", **kw: Any) -> dict[str, Any]:

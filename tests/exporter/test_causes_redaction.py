@@ -9,10 +9,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from crashloop_exporter.classify.redact import EXAMPLES, FORMS
 from crashloop_exporter.serve.server import build_app
+from tests.support.clusterstate import initial_list, make_state
 
 from .oracle import fast_renderer
 from .podgen import crashing
-from .test_state import initial_list, make_state
 
 CASES: list[tuple[str, str, str, str]] = [*((f.name, f.example, f.secret, f.kept) for f in FORMS), *EXAMPLES]
 

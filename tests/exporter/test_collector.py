@@ -18,10 +18,10 @@ from crashloop_exporter.families import (
 )
 from crashloop_exporter.serve.collector import StatsSnapshot
 from crashloop_exporter.state import ClusterState
+from tests.support.clusterstate import initial_list, make_state
 
 from .oracle import fast_renderer, generic_exposition
 from .podgen import crashing, pod
-from .test_state import initial_list, make_state
 
 GOLDEN = Path(__file__).parent / "golden" / "scenario.prom"
 STATS: StatsSnapshot = {

@@ -12,10 +12,10 @@ from crashloop_exporter.findings import Finding
 from crashloop_exporter.serve import exposition
 from crashloop_exporter.serve.exposition import FINDINGS_PER_STEP
 from crashloop_exporter.serve.server import build_app
+from tests.support.clusterstate import initial_list, make_state
 
 from .oracle import fast_renderer, generic_exposition
 from .podgen import many_containers
-from .test_state import initial_list, make_state
 
 WIDE = 2000
 LOG = "Traceback (most recent call last):\n  File \"app.py\", line 3\nConnectionRefusedError: [Errno 111] refused\n"

@@ -12,10 +12,10 @@ import pytest
 
 from crashloop_exporter.catalog import CAUSES, KNOWN_REASONS, OTHER_REASON, reason_label
 from crashloop_exporter.classify import FAILING_WAITING
+from tests.support.clusterstate import initial_list, make_state
 
 from .oracle import fast_renderer, generic_exposition
 from .podgen import crashing, pod
-from .test_state import initial_list, make_state
 
 HOSTILE_REASONS = {
     "long": "X" * 10_000,

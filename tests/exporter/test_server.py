@@ -15,11 +15,11 @@ from crashloop_exporter.preflight.report import render_json as preflight_json
 from crashloop_exporter.preflight.runner import Result
 from crashloop_exporter.render import render_json
 from crashloop_exporter.serve.server import build_app
-from tests.cli.kubeobjects import FINDING_KEYS
+from tests.cli.dumps import FINDING_KEYS
+from tests.support.clusterstate import initial_list, make_state
 
 from .oracle import fast_renderer
 from .podgen import crashing
-from .test_state import initial_list, make_state
 
 SCHEMA = FINDING_KEYS  # written out in the test helpers, not read from the product
 

@@ -2,48 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from crashloop_exporter.classify import DEFAULT_RULES
-from crashloop_exporter.settings import Settings
-from crashloop_exporter.state import ClusterState, LogRequest
 from crashloop_exporter.state.cluster import LOG_WAIT_SECONDS
 from crashloop_exporter.state.shard import fnv64a, owns
+from tests.support.clusterstate import T0, counts, initial_list, make_state
 
 from .podgen import crashing, pod
-
-T0 = 1704067800.0  # 2024-01-01T00:10:00Z, just after the fixtures' crash
-
-
-class Clock:
-    def __init__(self, t: float = T0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def make_state(
-    *, holdback: float = 0.0, logs: bool = False, grace: float = 0.0, **kw: Any
-) -> tuple[ClusterState, Clock, list[LogRequest]]:
-    """`grace`: `kill_event_grace`, 0 here so that the counting rules show at the death; the
-    grace itself is tested in test_state_kill_event_grace."""
-    clock = Clock()
-    requests: list[LogRequest] = []
-    settings = Settings(new_series_holdback=holdback, no_logs=not logs, kill_event_grace=grace, **kw)
-    state = ClusterState(settings=settings, rules=DEFAULT_RULES, request_logs=requests.append, clock=clock)
-    return state, clock, requests
-
-
-def initial_list(state: ClusterState, *pods: dict[str, Any]) -> None:
-    state.relist_begin("pods")
-    for p in pods:
-        state.relist_item("pods", p)
-    state.relist_end("pods")
-
-
-def counts(state: ClusterState) -> dict[tuple[str, str], float]:
-    return {(k.workload, k.cause): v for k, v in state.crashes.snapshot(now=state.now())}
 
 
 def test_restarts_seen_at_first_sight_are_a_baseline() -> None:

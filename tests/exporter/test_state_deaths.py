@@ -7,9 +7,9 @@ import copy
 from typing import Any, Literal
 
 from crashloop_exporter.state.cluster import LOG_WAIT_SECONDS
+from tests.support.clusterstate import counts, initial_list, make_state
 
 from .podgen import pod
-from .test_state import counts, initial_list, make_state
 
 Phase = Literal["running", "terminated", "backoff"]
 LOG = "Traceback (most recent call last):\n  File \"app.py\", line 3\nRuntimeError: payment gateway refused the key\n"

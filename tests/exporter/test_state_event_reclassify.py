@@ -7,19 +7,11 @@ from typing import Any
 from crashloop_exporter.classify import DEFAULT_RULES
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state import ClusterState
+from tests.support.clusterstate import Clock
 
 from .podgen import pod
 
-T0 = 1704067800.0  # 2024-01-01T00:10:00Z: the pod below was created 10 s before
 _MOUNT = 'MountVolume.SetUp failed for volume "config" : configmap "api-config" not found'
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = T0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def _state() -> ClusterState:
@@ -28,6 +20,7 @@ def _state() -> ClusterState:
 
 
 def _creating() -> dict[str, Any]:
+    """Created 10 s before the clock's start."""
     return pod("api-1", waiting=("ContainerCreating", ""), created="2024-01-01T00:09:50Z", phase="Pending")
 
 

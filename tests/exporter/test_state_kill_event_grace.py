@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from crashloop_exporter.state import LogRequest
+from tests.support.clusterstate import T0, counts, initial_list, make_state
 
 from .podgen import crashing, pod
-from .test_state import T0, counts, initial_list, make_state
 
 GRACE = 1.0
 

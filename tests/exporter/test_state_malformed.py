@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.clusterstate import counts, initial_list, make_state
+
 from .podgen import crashing, pod
-from .test_state import counts, initial_list, make_state
 
 Mutation = Callable[[dict[str, Any]], None]
 

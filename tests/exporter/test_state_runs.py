@@ -9,9 +9,9 @@ import pytest
 
 from crashloop_exporter.classify import engine
 from crashloop_exporter.findings import Finding
+from tests.support.clusterstate import initial_list, make_state
 
 from .podgen import crashing, many_containers
-from .test_state import initial_list, make_state
 
 LOG = "Traceback (most recent call last):\n  File \"app.py\", line 3\nRuntimeError: payment gateway refused the key\n"
 LOG_LINE = "RuntimeError: payment gateway refused the key"

@@ -11,9 +11,9 @@ import msgspec
 from crashloop_exporter.serve.app import StateHandler
 from crashloop_exporter.state import ClusterState
 from crashloop_exporter.state.cluster import CONTAINERS_PER_STEP
+from tests.support.clusterstate import initial_list, make_state
 
 from .podgen import many_containers
-from .test_state import initial_list, make_state
 
 WIDE = 2000
 LOG = "Traceback (most recent call last):\n  File \"app.py\", line 3\nConnectionRefusedError: [Errno 111] refused\n"

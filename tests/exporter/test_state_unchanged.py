@@ -11,9 +11,9 @@ import copy
 from typing import Any
 
 from crashloop_exporter.catalog import CauseId
+from tests.support.clusterstate import counts, initial_list, make_state
 
 from .podgen import crashing, pod
-from .test_state import counts, initial_list, make_state
 
 
 def _touched(p: dict[str, Any], rv: str) -> dict[str, Any]:

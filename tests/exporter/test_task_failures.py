@@ -11,10 +11,10 @@ from crashloop_exporter.families import TASK_FAILURES
 from crashloop_exporter.kube import WatchStats
 from crashloop_exporter.serve.app import stats_families
 from crashloop_exporter.serve.tasks import TASK_KINDS, TaskSupervisor
+from tests.support.clusterstate import make_state
 from tests.support.wait import wait_for
 
 from .oracle import fast_renderer
-from .test_state import make_state
 
 WAIT_S = 5.0
 

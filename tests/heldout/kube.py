@@ -19,6 +19,9 @@ from that shape, so the API objects are assembled here with kubectl's convention
   `Request log error: ...`.
 - The API server lists items in key order, i.e. sorted by name.
 
+The objects' shape (ObjectMeta, container specs, statuses and states, events, node conditions,
+typed lists) comes from `tests/support/kubeobjects.py`, the builder every test shares; this module
+adds what a whole cluster derives: IDs, IPs, conditions, managedFields, workloads and the dump.
 Nothing here knows about causes; the scenarios in `scenarios.py` decide what is broken.
 """
 
@@ -26,18 +29,33 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-Obj = dict[str, Any]
-CType = Literal["regular", "init", "ephemeral"]
-
-_UID_NS = uuid.UUID("6f1c8a52-3a5e-4c1b-9a43-2f8e1d6a7b90")
-_SPEC_KEYS = {"regular": "containers", "init": "initContainers", "ephemeral": "ephemeralContainers"}
+from tests.support.kubeobjects import (
+    CType,
+    Obj,
+    container_status,
+    event,
+    field_path,
+    gomap,
+    node_conditions,
+    object_meta,
+    owner_reference,
+    pod_reference,
+    pod_spec,
+    pod_status,
+    running,
+    terminated,
+    ts,
+    typed_list,
+    uid,
+    waiting,
+)
+from tests.support.kubeobjects import pod as pod_object
 
 
 def utc(text: str) -> datetime:
@@ -45,28 +63,13 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def ts(when: datetime) -> str:
-    """metav1.Time: RFC 3339, second precision."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def micro(when: datetime) -> str:
     """metav1.MicroTime: RFC 3339 with microseconds (events.k8s.io eventTime)."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def uid(*parts: str) -> str:
-    """A stable UID, so regenerating the fixtures gives identical files."""
-    return str(uuid.uuid5(_UID_NS, "/".join(parts)))
-
-
 def hexid(*parts: str, size: int = 64) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:size]
-
-
-def gomap(d: dict[str, Any] | None) -> Obj:
-    """Go marshals maps with sorted keys."""
-    return dict(sorted((d or {}).items()))
 
 
 def go_json(obj: Any) -> str:
@@ -91,143 +94,7 @@ def backoff(restarts: int) -> str:
     return f"{minutes}m{sec}s" if minutes else f"{sec}s"
 
 
-# ---------------------------------------------------------------- container specs
-
-
-def env(name: str, value: str) -> Obj:
-    return {"name": name, "value": value}
-
-
-def env_secret(name: str, secret: str, key: str, *, optional: bool | None = None) -> Obj:
-    ref: Obj = {"name": secret, "key": key}
-    if optional is not None:
-        ref["optional"] = optional
-    return {"name": name, "valueFrom": {"secretKeyRef": ref}}
-
-
-def env_cm(name: str, configmap: str, key: str, *, optional: bool | None = None) -> Obj:
-    ref: Obj = {"name": configmap, "key": key}
-    if optional is not None:
-        ref["optional"] = optional
-    return {"name": name, "valueFrom": {"configMapKeyRef": ref}}
-
-
-def env_field(name: str, path: str) -> Obj:
-    return {"name": name, "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": path}}}
-
-
-def http_probe(path: str, port: int | str, **timing: int) -> Obj:
-    probe: Obj = {"httpGet": {"path": path, "port": port, "scheme": "HTTP"}}
-    return probe | _probe_timing(timing)
-
-
-def exec_probe(command: Sequence[str], **timing: int) -> Obj:
-    return {"exec": {"command": list(command)}} | _probe_timing(timing)
-
-
-def _probe_timing(timing: dict[str, int]) -> Obj:
-    # Field order of v1.Probe after the handler; API defaults filled as the apiserver does.
-    out: Obj = {}
-    for key, default in (
-        ("initialDelaySeconds", None),
-        ("timeoutSeconds", 1),
-        ("periodSeconds", 10),
-        ("successThreshold", 1),
-        ("failureThreshold", 3),
-    ):
-        value = timing.get(key, default)
-        if value is not None:
-            out[key] = value
-    return out
-
-
-def resources(
-    *, cpu: str | None = None, memory: str | None = None, limit_cpu: str | None = None, limit_memory: str | None = None
-) -> Obj:
-    limits = gomap({k: v for k, v in (("cpu", limit_cpu), ("memory", limit_memory)) if v})
-    requests = gomap({k: v for k, v in (("cpu", cpu), ("memory", memory)) if v})
-    out: Obj = {}
-    if limits:
-        out["limits"] = limits
-    if requests:
-        out["requests"] = requests
-    return out
-
-
-def container(
-    name: str,
-    image: str,
-    *,
-    command: Sequence[str] | None = None,
-    args: Sequence[str] | None = None,
-    ports: Sequence[tuple[str, int]] = (),
-    env_from: Sequence[Obj] = (),
-    env_vars: Sequence[Obj] = (),
-    res: Obj | None = None,
-    mounts: Sequence[tuple[str, str, bool]] = (),
-    liveness: Obj | None = None,
-    readiness: Obj | None = None,
-    startup: Obj | None = None,
-    security: Obj | None = None,
-    pull: str | None = None,
-    extra: Obj | None = None,
-) -> Obj:
-    """A v1.Container with the apiserver's defaults, fields in Go declaration order."""
-    c: Obj = {"name": name, "image": image}
-    if command:
-        c["command"] = list(command)
-    if args:
-        c["args"] = list(args)
-    if ports:
-        c["ports"] = [{"name": pname, "containerPort": port, "protocol": "TCP"} for pname, port in ports]
-    if env_from:
-        c["envFrom"] = list(env_from)
-    if env_vars:
-        c["env"] = list(env_vars)
-    c["resources"] = res or {}
-    c["volumeMounts"] = [
-        {"name": vname, "readOnly": True, "mountPath": path} if ro else {"name": vname, "mountPath": path}
-        for vname, path, ro in mounts
-    ]
-    if liveness:
-        c["livenessProbe"] = liveness
-    if readiness:
-        c["readinessProbe"] = readiness
-    if startup:
-        c["startupProbe"] = startup
-    c["terminationMessagePath"] = "/dev/termination-log"
-    c["terminationMessagePolicy"] = "File"
-    c["imagePullPolicy"] = pull or ("Always" if image.endswith(":latest") or ":" not in image else "IfNotPresent")
-    if security:
-        c["securityContext"] = security
-    if extra:
-        c.update(extra)
-    return c
-
-
-# ---------------------------------------------------------------- container states
-
-
-def running(since: datetime) -> Obj:
-    return {"running": {"startedAt": ts(since)}}
-
-
-def waiting(reason: str, message: str = "") -> Obj:
-    w: Obj = {"reason": reason}
-    if message:
-        w["message"] = message
-    return {"waiting": w}
-
-
-def terminated(
-    exit_code: int, reason: str, started: datetime | None, finished: datetime | None, *, message: str = ""
-) -> Obj:
-    t: Obj = {"exitCode": exit_code, "reason": reason}
-    if message:
-        t["message"] = message
-    t["startedAt"] = ts(started) if started else None
-    t["finishedAt"] = ts(finished) if finished else None
-    return {"terminated": t}
+# ---------------------------------------------------------------- containers
 
 
 @dataclass
@@ -425,24 +292,9 @@ class Cluster:
             reason=reason,
             message=message,
         )
-        pod: Obj = {"metadata": meta, "spec": spec, "status": status}
+        pod = pod_object(meta, spec, status, kind=False)
+        # managedFields is the last field of ObjectMeta, and describes the pod as built.
         meta["managedFields"] = _managed_fields(pod, created, owner)
-        # managedFields sits after ownerReferences in ObjectMeta; rebuild to keep Go's field order.
-        order = [
-            "name",
-            "generateName",
-            "namespace",
-            "uid",
-            "resourceVersion",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "labels",
-            "annotations",
-            "ownerReferences",
-            "managedFields",
-        ]
-        pod["metadata"] = {k: meta[k] for k in order if k in meta}
         self.pods[ns].append(pod)
 
         if node and scheduled:
@@ -459,30 +311,26 @@ class Cluster:
         """The containers' statuses as the kubelet reports them."""
         out = []
         for c in cs:
-            st: Obj = {
-                "name": c.spec["name"],
-                "state": _fill(c.state, pod_ref),
-                "lastState": _fill(c.last, pod_ref),
-            }
-            st["ready"] = c.ready
-            st["restartCount"] = c.restarts
-            st["image"] = normalized_image(c.spec["image"])
             cur_id, last_id = self._container_ids(ns, name, c)
+            image = normalized_image(c.spec["image"])
             # The runtime reports an image ID once it has created a container from the image.
-            st["imageID"] = (
-                normalized_image(c.spec["image"]).rsplit(":", 1)[0] + "@sha256:" + hexid(c.spec["image"])
+            image_id = (
+                image.rsplit(":", 1)[0] + "@sha256:" + hexid(c.spec["image"])
                 if c.pulled and (cur_id or last_id or not c.has_container)
                 else ""
             )
-            if cur_id or last_id:
-                st["containerID"] = cur_id or last_id
-            if cur_id and "terminated" in st["state"]:
-                st["state"]["terminated"]["containerID"] = cur_id
-            if last_id and "terminated" in st["lastState"]:
-                st["lastState"]["terminated"]["containerID"] = last_id
-            if c.started is not None:
-                st["started"] = c.started
-            out.append(st)
+            out.append(container_status(
+                c.spec["name"],
+                image=image,
+                state=_fill(c.state, pod_ref),
+                last=_fill(c.last, pod_ref),
+                ready=c.ready,
+                restarts=c.restarts,
+                image_id=image_id,
+                container_id=cur_id,
+                last_container_id=last_id,
+                started=c.started,
+            ))
         return out
 
     def _pod_meta(
@@ -496,15 +344,7 @@ class Cluster:
         annotations: dict[str, str] | None,
         owner: Owner | None,
     ) -> Obj:
-        """ObjectMeta in Go's field order, without managedFields (added once the pod is whole)."""
-        meta: Obj = {"name": name}
-        if owner is not None and owner.kind in ("ReplicaSet", "DaemonSet", "Job"):
-            meta["generateName"] = owner.name + "-"
-        meta |= {"namespace": ns, "uid": pod_uid, "resourceVersion": self.rv(), "creationTimestamp": ts(created)}
-        if deleting is not None:
-            meta["deletionTimestamp"] = ts(deleting)
-            meta["deletionGracePeriodSeconds"] = 30
-        meta["labels"] = gomap(labels)
+        """ObjectMeta without managedFields (added once the pod is whole)."""
         if owner is not None and owner.kind == "Node":
             config_hash = hexid(ns, name, "manifest", size=32)
             annotations = {
@@ -514,21 +354,24 @@ class Cluster:
                 "kubernetes.io/config.seen": created.strftime("%Y-%m-%dT%H:%M:%S.000000000Z"),
                 "kubernetes.io/config.source": "file",
             }
-        if annotations:
-            meta["annotations"] = gomap(annotations)
+        generated = owner is not None and owner.kind in ("ReplicaSet", "DaemonSet", "Job")
+        generate_name = owner.name + "-" if owner is not None and generated else ""
+        owners = []
         if owner is not None:
-            api = {"Job": "batch/v1", "Node": "v1"}.get(owner.kind, "apps/v1")
-            meta["ownerReferences"] = [
-                {
-                    "apiVersion": api,
-                    "kind": owner.kind,
-                    "name": owner.name,
-                    "uid": uid("node", owner.name) if owner.kind == "Node" else uid(ns, owner.kind.lower(), owner.name),
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ]
-        return meta
+            owner_uid = uid("node", owner.name) if owner.kind == "Node" else uid(ns, owner.kind.lower(), owner.name)
+            owners.append(owner_reference(owner.kind, owner.name, uid=owner_uid))
+        return object_meta(
+            name,
+            generate_name=generate_name,
+            namespace=ns,
+            uid=pod_uid,
+            resource_version=self.rv(),
+            created=created,
+            deleting=deleting,
+            labels=labels,
+            annotations=annotations,
+            owners=owners,
+        )
 
     def _pod_status(
         self,
@@ -557,7 +400,6 @@ class Cluster:
         if phase is None:
             phase = "Pending" if pending else "Running"
 
-        status: Obj = {"phase": phase}
         if conditions is None:
             conditions = self._conditions(
                 created=created,
@@ -567,28 +409,24 @@ class Cluster:
                 containers=containers,
                 phase=phase,
             )
-        status["conditions"] = conditions
-        if message:
-            status["message"] = message
-        if reason:
-            status["reason"] = reason
-        if node and scheduled:
-            host_ip = self.nodes[node].ip
-            status["hostIP"] = host_ip
-            status["hostIPs"] = [{"ip": host_ip}]
-            if sandbox_ready and phase not in ("Succeeded", "Failed"):
-                ip = self.pod_ip(node)
-                status["podIP"] = ip
-                status["podIPs"] = [{"ip": ip}]
-            status["startTime"] = ts(created + timedelta(seconds=1))
-            if init:
-                status["initContainerStatuses"] = self._statuses(ns, name, pod_ref, init)
-            status["containerStatuses"] = self._statuses(ns, name, pod_ref, containers)
-        status["qosClass"] = _qos([*init, *containers])
-        if ephemeral and node and scheduled:
-            status["ephemeralContainerStatuses"] = self._statuses(ns, name, pod_ref, ephemeral)
-
-        return status
+        if not (node and scheduled):
+            # The kubelet has not seen the pod: no IPs, no start time, no container statuses.
+            return pod_status(phase, conditions=conditions, message=message, reason=reason, statuses=None,
+                              qos_class=_qos([*init, *containers]))
+        has_ip = sandbox_ready and phase not in ("Succeeded", "Failed")
+        return pod_status(
+            phase,
+            conditions=conditions,
+            message=message,
+            reason=reason,
+            host_ip=self.nodes[node].ip,
+            pod_ip=self.pod_ip(node) if has_ip else "",
+            start_time=created + timedelta(seconds=1),
+            init_statuses=self._statuses(ns, name, pod_ref, init),
+            statuses=self._statuses(ns, name, pod_ref, containers),
+            qos_class=_qos([*init, *containers]),
+            ephemeral_statuses=self._statuses(ns, name, pod_ref, ephemeral),
+        )
 
     @staticmethod
     def _container_ids(ns: str, pod: str, c: C) -> tuple[str, str]:
@@ -750,19 +588,9 @@ class Cluster:
     ) -> None:
         """A kubelet event about a pod (core/v1 Event as the kubelet's recorder writes it)."""
         node = pod["spec"].get("nodeName", "")
-        involved: Obj = {
-            "kind": "Pod",
-            "namespace": ns,
-            "name": pod["metadata"]["name"],
-            "uid": pod["metadata"]["uid"],
-            "apiVersion": "v1",
-            "resourceVersion": pod["metadata"]["resourceVersion"],
-        }
-        if container is not None:
-            involved["fieldPath"] = f"spec.{_SPEC_KEYS[ctype]}{{{container}}}"
         self._append_event(
             ns,
-            involved,
+            pod_reference(pod, field=field_path(container, ctype) if container is not None else ""),
             reason=reason,
             message=message,
             first=first,
@@ -788,97 +616,60 @@ class Cluster:
         reporting: tuple[str, str],
     ) -> None:
         name = f"{involved['name']}.{int(first.timestamp() * 1e9) + len(self.events[ns]) * 7919:x}"
+        self._record(ns, involved, name, first, reason=reason, message=message, source=source, first=first,
+                     last=last, count=count, type_="Warning" if warning else "Normal", reporting=reporting)
+
+    def _scheduler_event(
+        self, ns: str, involved: Obj, *, name: str, when: datetime, event_time: datetime, **fields: Any
+    ) -> None:
+        """The scheduler writes through events.k8s.io: no first/lastTimestamp, no count, an eventTime."""
+        self._record(ns, involved, name, when, source={}, first=None, last=None, count=None,
+                     event_time=micro(event_time), **fields)
+
+    def _record(self, ns: str, involved: Obj, name: str, created: datetime, **fields: Any) -> None:
+        """Stores an event of `ns` under `name`, with its UID and the next resourceVersion."""
         self.events[ns].append(
-            {
-                "metadata": {
-                    "name": name,
-                    "namespace": ns,
-                    "uid": uid(ns, "event", name),
-                    "resourceVersion": self.rv(),
-                    "creationTimestamp": ts(first),
-                },
-                "involvedObject": involved,
-                "reason": reason,
-                "message": message,
-                "source": source,
-                "firstTimestamp": ts(first),
-                "lastTimestamp": ts(last),
-                "count": count,
-                "type": "Warning" if warning else "Normal",
-                "eventTime": None,
-                "reportingComponent": reporting[0],
-                "reportingInstance": reporting[1],
-            }
+            event(
+                involved,
+                namespace=ns,
+                name=name,
+                uid=uid(ns, "event", name),
+                resource_version=self.rv(),
+                created=created,
+                **fields,
+            )
         )
 
     def scheduled(self, ns: str, pod: Obj, when: datetime, *, scheduler_host: str = "control-plane") -> None:
-        """The scheduler writes through events.k8s.io: no first/lastTimestamp, no count, an eventTime."""
         name = pod["metadata"]["name"]
-        ev_name = f"{name}.{int(when.timestamp() * 1e9) - 1:x}"
-        self.events[ns].append(
-            {
-                "metadata": {
-                    "name": ev_name,
-                    "namespace": ns,
-                    "uid": uid(ns, "event", ev_name),
-                    "resourceVersion": self.rv(),
-                    "creationTimestamp": ts(when),
-                },
-                "involvedObject": {
-                    "kind": "Pod",
-                    "namespace": ns,
-                    "name": name,
-                    "uid": pod["metadata"]["uid"],
-                    "apiVersion": "v1",
-                    "resourceVersion": str(int(pod["metadata"]["resourceVersion"]) - 3),
-                },
-                "reason": "Scheduled",
-                "message": f"Successfully assigned {ns}/{name} to {pod['spec'].get('nodeName', '')}",
-                "source": {},
-                "firstTimestamp": None,
-                "lastTimestamp": None,
-                "type": "Normal",
-                "eventTime": micro(when + timedelta(microseconds=int(hexid(name, size=5), 16) % 999_999)),
-                "action": "Binding",
-                "reportingComponent": "default-scheduler",
-                "reportingInstance": f"default-scheduler-{scheduler_host}",
-            }
+        self._scheduler_event(
+            ns,
+            pod_reference(pod, resource_version=str(int(pod["metadata"]["resourceVersion"]) - 3)),
+            name=f"{name}.{int(when.timestamp() * 1e9) - 1:x}",
+            when=when,
+            event_time=when + timedelta(microseconds=int(hexid(name, size=5), 16) % 999_999),
+            reason="Scheduled",
+            message=f"Successfully assigned {ns}/{name} to {pod['spec'].get('nodeName', '')}",
+            action="Binding",
+            reporting=("default-scheduler", f"default-scheduler-{scheduler_host}"),
         )
 
     def failed_scheduling(
         self, ns: str, pod: Obj, *, first: datetime, last: datetime, count: int, message: str
     ) -> None:
         name = pod["metadata"]["name"]
-        ev_name = f"{name}.{int(first.timestamp() * 1e9) + 3:x}"
-        self.events[ns].append(
-            {
-                "metadata": {
-                    "name": ev_name,
-                    "namespace": ns,
-                    "uid": uid(ns, "event", ev_name),
-                    "resourceVersion": self.rv(),
-                    "creationTimestamp": ts(first),
-                },
-                "involvedObject": {
-                    "kind": "Pod",
-                    "namespace": ns,
-                    "name": name,
-                    "uid": pod["metadata"]["uid"],
-                    "apiVersion": "v1",
-                    "resourceVersion": pod["metadata"]["resourceVersion"],
-                },
-                "reason": "FailedScheduling",
-                "message": message,
-                "source": {},
-                "firstTimestamp": None,
-                "lastTimestamp": None,
-                "type": "Warning",
-                "eventTime": micro(first),
-                "series": {"count": count, "lastObservedTime": micro(last)},
-                "action": "Scheduling",
-                "reportingComponent": "default-scheduler",
-                "reportingInstance": "default-scheduler-control-plane",
-            }
+        self._scheduler_event(
+            ns,
+            pod_reference(pod),
+            name=f"{name}.{int(first.timestamp() * 1e9) + 3:x}",
+            when=first,
+            event_time=first,
+            reason="FailedScheduling",
+            message=message,
+            type_="Warning",
+            series={"count": count, "lastObservedTime": micro(last)},
+            action="Scheduling",
+            reporting=("default-scheduler", "default-scheduler-control-plane"),
         )
 
     def object_event(
@@ -1009,14 +800,14 @@ class Cluster:
         ip = ip or f"10.96.{int(hexid(ns, name, size=2), 16)}.{int(hexid(name, ns, size=2), 16) % 250 + 2}"
         self.services[ns].append(
             {
-                "metadata": {
-                    "name": name,
-                    "namespace": ns,
-                    "uid": uid(ns, "service", name),
-                    "resourceVersion": self.rv(),
-                    "creationTimestamp": ts(created),
-                    "labels": gomap({"app.kubernetes.io/name": name}),
-                },
+                "metadata": object_meta(
+                    name,
+                    namespace=ns,
+                    uid=uid(ns, "service", name),
+                    resource_version=self.rv(),
+                    created=created,
+                    labels={"app.kubernetes.io/name": name},
+                ),
                 "spec": {
                     "ports": [{"name": "http", "protocol": "TCP", "port": port, "targetPort": target}],
                     "selector": gomap(selector),
@@ -1037,50 +828,11 @@ class Cluster:
     def node_objects(self) -> list[Obj]:
         out = []
         for n in sorted(self.nodes.values(), key=lambda n: n.name):
-            conds = []
-            for ctype, ok_reason, ok_msg, bad_reason, bad_msg in (
-                (
-                    "MemoryPressure",
-                    "KubeletHasSufficientMemory",
-                    "kubelet has sufficient memory available",
-                    "KubeletHasInsufficientMemory",
-                    "kubelet has insufficient memory available",
-                ),
-                (
-                    "DiskPressure",
-                    "KubeletHasNoDiskPressure",
-                    "kubelet has no disk pressure",
-                    "KubeletHasDiskPressure",
-                    "kubelet has disk pressure",
-                ),
-                (
-                    "PIDPressure",
-                    "KubeletHasSufficientPID",
-                    "kubelet has sufficient PID available",
-                    "KubeletHasInsufficientPID",
-                    "kubelet has insufficient PID available",
-                ),
-            ):
-                since = n.pressure.get(ctype)
-                conds.append(
-                    {
-                        "type": ctype,
-                        "status": "True" if since else "False",
-                        "lastHeartbeatTime": ts(self.now - timedelta(seconds=41)),
-                        "lastTransitionTime": ts(since or n.created + timedelta(seconds=20)),
-                        "reason": bad_reason if since else ok_reason,
-                        "message": bad_msg if since else ok_msg,
-                    }
-                )
-            conds.append(
-                {
-                    "type": "Ready",
-                    "status": "True",
-                    "lastHeartbeatTime": ts(self.now - timedelta(seconds=41)),
-                    "lastTransitionTime": ts(n.created + timedelta(seconds=38)),
-                    "reason": "KubeletReady",
-                    "message": "kubelet is posting ready status",
-                }
+            conds = node_conditions(
+                n.pressure,
+                heartbeat=self.now - timedelta(seconds=41),
+                calm_since=n.created + timedelta(seconds=20),
+                ready_since=n.created + timedelta(seconds=38),
             )
             taints = [
                 {
@@ -1104,31 +856,27 @@ class Cluster:
                 spec["taints"] = taints
             out.append(
                 {
-                    "metadata": {
-                        "name": n.name,
-                        "uid": uid("node", n.name),
-                        "resourceVersion": self.rv(),
-                        "creationTimestamp": ts(n.created),
-                        "labels": gomap(
-                            {
-                                "beta.kubernetes.io/arch": n.arch,
-                                "beta.kubernetes.io/instance-type": n.instance_type,
-                                "beta.kubernetes.io/os": "linux",
-                                "kubernetes.io/arch": n.arch,
-                                "kubernetes.io/hostname": n.name,
-                                "kubernetes.io/os": "linux",
-                                "node.kubernetes.io/instance-type": n.instance_type,
-                                "topology.kubernetes.io/region": n.region or n.zone[:-1],
-                                "topology.kubernetes.io/zone": n.zone,
-                            }
-                        ),
-                        "annotations": gomap(
-                            {
-                                "node.alpha.kubernetes.io/ttl": "0",
-                                "volumes.kubernetes.io/controller-managed-attach-detach": "true",
-                            }
-                        ),
-                    },
+                    "metadata": object_meta(
+                        n.name,
+                        uid=uid("node", n.name),
+                        resource_version=self.rv(),
+                        created=n.created,
+                        labels={
+                            "beta.kubernetes.io/arch": n.arch,
+                            "beta.kubernetes.io/instance-type": n.instance_type,
+                            "beta.kubernetes.io/os": "linux",
+                            "kubernetes.io/arch": n.arch,
+                            "kubernetes.io/hostname": n.name,
+                            "kubernetes.io/os": "linux",
+                            "node.kubernetes.io/instance-type": n.instance_type,
+                            "topology.kubernetes.io/region": n.region or n.zone[:-1],
+                            "topology.kubernetes.io/zone": n.zone,
+                        },
+                        annotations={
+                            "node.alpha.kubernetes.io/ttl": "0",
+                            "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+                        },
+                    ),
                     "spec": spec,
                     "status": {
                         "capacity": gomap(
@@ -1308,45 +1056,35 @@ def _pod_spec(
             out.append(s)
         return out
 
-    spec: Obj = {
-        "volumes": [
-            *volumes,
-            {
-                "name": sa_volume,
-                "projected": {
-                    "sources": [
-                        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                        {
-                            "downwardAPI": {
-                                "items": [
-                                    {
-                                        "path": "namespace",
-                                        "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
-                                    }
-                                ]
+    sa_projection: Obj = {
+        "name": sa_volume,
+        "projected": {
+            "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {
+                    "downwardAPI": {
+                        "items": [
+                            {
+                                "path": "namespace",
+                                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
                             }
-                        },
-                    ],
-                    "defaultMode": 420,
+                        ]
+                    }
                 },
-            },
-        ]
+            ],
+            "defaultMode": 420,
+        },
     }
-    if init:
-        spec["initContainers"] = spec_of(init)
-    spec["containers"] = spec_of(containers)
-    if ephemeral:
-        spec["ephemeralContainers"] = [dict(c.spec) for c in ephemeral]
-    spec |= {
-        "restartPolicy": restart_policy,
-        "terminationGracePeriodSeconds": 30,
-        "dnsPolicy": "ClusterFirst",
-        "serviceAccountName": service_account,
-        "serviceAccount": service_account,
-    }
-    if node:
-        spec["nodeName"] = node
+    spec = pod_spec(
+        spec_of(containers),
+        init_containers=spec_of(init),
+        ephemeral_containers=[dict(c.spec) for c in ephemeral],
+        volumes=[*volumes, sa_projection],
+        restart_policy=restart_policy,
+        service_account=service_account,
+        node=node or "",
+    )
     spec |= {"securityContext": {}, "schedulerName": "default-scheduler"}
     spec["tolerations"] = [
         {
@@ -1506,30 +1244,16 @@ def _replicaset(cluster: Cluster, ns: str, name: str, deploy: str, template_hash
         status |= {"readyReplicas": ready, "availableReplicas": ready}
     status["observedGeneration"] = 1
     return {
-        "metadata": {
-            "name": name,
-            "namespace": ns,
-            "uid": uid(ns, "replicaset", name),
-            "resourceVersion": cluster.rv(),
-            "generation": 1,
-            "creationTimestamp": ts(created),
-            "labels": gomap({**labels, "pod-template-hash": template_hash}),
-            "annotations": {
+        "metadata": _controller_meta(
+            cluster, ns, "replicaset", name, generation=1, created=created,
+            labels={**labels, "pod-template-hash": template_hash},
+            annotations={
                 "deployment.kubernetes.io/desired-replicas": str(len(pods)),
                 "deployment.kubernetes.io/max-replicas": str(len(pods) + 1),
                 "deployment.kubernetes.io/revision": "1",
             },
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "Deployment",
-                    "name": deploy,
-                    "uid": uid(ns, "deployment", deploy),
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
-        },
+            owners=[owner_reference("Deployment", deploy, uid=uid(ns, "deployment", deploy))],
+        ),
         "spec": {
             "replicas": len(pods),
             "selector": {"matchLabels": gomap({**_selector(labels), "pod-template-hash": template_hash})},
@@ -1537,6 +1261,23 @@ def _replicaset(cluster: Cluster, ns: str, name: str, deploy: str, template_hash
         },
         "status": status,
     }
+
+
+def _controller_meta(
+    cluster: Cluster,
+    ns: str,
+    kind: str,
+    name: str,
+    *,
+    generation: int,
+    created: datetime,
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    owners: Sequence[Obj] = (),
+) -> Obj:
+    """A workload controller's ObjectMeta; `kind` in lower case names its UID."""
+    return object_meta(name, namespace=ns, uid=uid(ns, kind, name), resource_version=cluster.rv(),
+                       generation=generation, created=created, labels=labels, annotations=annotations, owners=owners)
 
 
 def _selector(labels: dict[str, str]) -> dict[str, str]:
@@ -1588,16 +1329,9 @@ def _deployment(cluster: Cluster, ns: str, name: str, sets: list[Obj]) -> Obj:
         },
     ]
     return {
-        "metadata": {
-            "name": name,
-            "namespace": ns,
-            "uid": uid(ns, "deployment", name),
-            "resourceVersion": cluster.rv(),
-            "generation": len(sets),
-            "creationTimestamp": ts(created),
-            "labels": gomap(_selector(labels)),
-            "annotations": {"deployment.kubernetes.io/revision": str(len(sets))},
-        },
+        "metadata": _controller_meta(cluster, ns, "deployment", name, generation=len(sets), created=created,
+                                     labels=_selector(labels),
+                                     annotations={"deployment.kubernetes.io/revision": str(len(sets))}),
         "spec": {
             "replicas": want,
             "selector": {"matchLabels": gomap(_selector(labels))},
@@ -1627,16 +1361,9 @@ def _daemonset(cluster: Cluster, ns: str, name: str, pods: list[Obj]) -> Obj:
     if len(pods) - ready:
         status["numberUnavailable"] = len(pods) - ready
     return {
-        "metadata": {
-            "name": name,
-            "namespace": ns,
-            "uid": uid(ns, "daemonset", name),
-            "resourceVersion": cluster.rv(),
-            "generation": 1,
-            "creationTimestamp": ts(created),
-            "labels": gomap(_selector(labels)),
-            "annotations": {"deprecated.daemonset.template.generation": "1"},
-        },
+        "metadata": _controller_meta(cluster, ns, "daemonset", name, generation=1, created=created,
+                                     labels=_selector(labels),
+                                     annotations={"deprecated.daemonset.template.generation": "1"}),
         "spec": {
             "selector": {"matchLabels": gomap(_selector(labels))},
             "template": _template(pods[0], labels),
@@ -1648,9 +1375,6 @@ def _daemonset(cluster: Cluster, ns: str, name: str, pods: list[Obj]) -> Obj:
 
 
 def _list(kind: str, rv: str, items: Sequence[Obj], *, apps: bool = False) -> Obj:
-    return {
-        "kind": kind,
-        "apiVersion": "apps/v1" if apps else "v1",
-        "metadata": {"resourceVersion": rv},
-        "items": sorted(items, key=lambda o: o["metadata"]["name"]),
-    }
+    # The API server lists items in key order, i.e. by name within a namespace.
+    by_name = sorted(items, key=lambda o: o["metadata"]["name"])
+    return typed_list(kind, by_name, "apps/v1" if apps else "v1", resource_version=rv)

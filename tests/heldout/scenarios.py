@@ -18,32 +18,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from .kube import (
-    C,
-    Cluster,
-    Node,
+from tests.support.kubeobjects import (
     Obj,
-    Owner,
     container,
-    crashloop,
-    ds,
     env,
     env_cm,
     env_field,
     env_secret,
     exec_probe,
-    healthy,
     http_probe,
-    job,
     resources,
-    rs,
     running,
-    static,
-    sts,
     terminated,
-    utc,
     waiting,
 )
+
+from .kube import C, Cluster, Node, Owner, crashloop, ds, healthy, job, rs, static, sts, utc
 
 Output = Literal["dir", "stream"]
 
@@ -196,7 +186,7 @@ def kube_system(
                 "--config=/var/lib/kube-proxy/config.conf",
                 "--hostname-override=$(NODE_NAME)",
             ],
-            env_vars=[env_field("NODE_NAME", "spec.nodeName")],
+            env=[env_field("NODE_NAME", "spec.nodeName")],
             mounts=[("kube-proxy", "/var/lib/kube-proxy", False), ("xtables-lock", "/run/xtables.lock", False)],
             security={"privileged": True},
         )
@@ -255,7 +245,7 @@ def payments_outage() -> Scenario:
             "payment-service",
             image,
             ports=[("http", 8080)],
-            env_vars=envs,
+            env=envs,
             res=resources(cpu="250m", memory="256Mi", limit_memory="512Mi"),
             readiness=http_probe("/health", 8080, initialDelaySeconds=5, failureThreshold=3),
         )
@@ -387,7 +377,7 @@ def payments_outage() -> Scenario:
         "postgres",
         "postgres:15.6",
         ports=[("postgres", 5432)],
-        env_vars=[
+        env=[
             env_secret("POSTGRES_PASSWORD", "postgres-secret", "password"),
             env("PGDATA", "/var/lib/postgresql/data/pgdata"),
         ],
@@ -443,7 +433,7 @@ def payments_outage() -> Scenario:
         "aws-node",
         "602401143452.dkr.ecr.eu-west-1.amazonaws.com/amazon-k8s-cni:v1.16.2-eksbuild.1",
         ports=[("metrics", 61678)],
-        env_vars=[env("AWS_VPC_K8S_CNI_LOGLEVEL", "DEBUG"), env_field("MY_NODE_NAME", "spec.nodeName")],
+        env=[env("AWS_VPC_K8S_CNI_LOGLEVEL", "DEBUG"), env_field("MY_NODE_NAME", "spec.nodeName")],
         res=resources(cpu="25m"),
         liveness=exec_probe(
             ["/app/grpc-health-probe", "-addr=:50051", "-connect-timeout=5s", "-rpc-timeout=5s"],
@@ -538,7 +528,7 @@ def runbook_production() -> Scenario:
             "api",
             f"{reg}/api:v1.2.1",
             ports=[("http", 8080)],
-            env_vars=[
+            env=[
                 env("DATABASE_HOST", "postgres-service.production.svc.cluster.local"),
                 env("DATABASE_PORT", "abc"),
                 env_secret("DATABASE_USER", "api-db-credentials", "DB_USER"),
@@ -568,7 +558,7 @@ def runbook_production() -> Scenario:
         spec=container(
             "worker",
             f"{reg}/worker:v1.2.1",
-            env_vars=[
+            env=[
                 env("QUEUE_URL", "amqp://rabbitmq.production.svc:5672"),
                 env("DATABSE_URL", "postgres://api@postgres-service:5432/app"),
             ],
@@ -597,7 +587,7 @@ def runbook_production() -> Scenario:
         "orders-api",
         f"{reg}/orders-api:v3.0.2",
         ports=[("http", 8080)],
-        env_vars=[
+        env=[
             env_secret("DB_USER", "api-db-credentials", "DB_USER"),
             env_secret("DB_HOST", "api-db-credentials", "DB_HOST"),
             env_secret("DB_PASSWORD", "api-db-credentials", "DB_PASSWORD"),
@@ -649,7 +639,7 @@ def runbook_production() -> Scenario:
         spec=container(
             "ledger-sync",
             f"{reg}/ledger-sync:v1.2.1",
-            env_vars=[env("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=90")],
+            env=[env("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=90")],
             res=resources(cpu="500m", memory="256Mi", limit_memory="512Mi"),
         ),
         restarts=9,
@@ -681,7 +671,7 @@ def runbook_production() -> Scenario:
             "inventory-api",
             f"{reg}/inventory-api:v2.8.0",
             ports=[("http", 8080)],
-            env_vars=[env("PGHOST", "postgres-service.production.svc.cluster.local"), env("PGPORT", "5432")],
+            env=[env("PGHOST", "postgres-service.production.svc.cluster.local"), env("PGPORT", "5432")],
             res=resources(cpu="200m", memory="256Mi", limit_memory="512Mi"),
         ),
         restarts=5,
@@ -709,7 +699,7 @@ def runbook_production() -> Scenario:
             "postgres",
             "postgres:16.2",
             ports=[("postgres", 5432)],
-            env_vars=[
+            env=[
                 env_secret("POSTGRES_PASSWORD", "postgres-superuser", "password", optional=False),
                 env("PGDATA", "/var/lib/postgresql/data/pgdata"),
             ],
@@ -897,7 +887,7 @@ def runbook_production() -> Scenario:
             "init-migrate",
             f"{reg}/billing-api:v1.2.1",
             command=["/app/migrate", "up"],
-            env_vars=[env_secret("DATABASE_URL", "billing-db", "url")],
+            env=[env_secret("DATABASE_URL", "billing-db", "url")],
         ),
         restarts=4,
         exit_code=1,
@@ -1055,7 +1045,7 @@ def platform_mixed() -> Scenario:
         f"{reg}/checkout:3.4.2",
         command=["node", "dist/server.js"],
         ports=[("http", 8080)],
-        env_vars=[
+        env=[
             env("REDIS_URL", "redis://redis-master.shop.svc.cluster.local:6379/0"),
             env("NODE_ENV", "production"),
         ],
@@ -1206,7 +1196,7 @@ def platform_mixed() -> Scenario:
             "cart",
             f"{reg}/cart:2.7.0",
             ports=[("http", 8080)],
-            env_vars=[env("SPRING_PROFILES_ACTIVE", "prod"), env("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=75")],
+            env=[env("SPRING_PROFILES_ACTIVE", "prod"), env("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=75")],
             res=resources(cpu="500m", memory="768Mi", limit_memory="1Gi"),
             readiness=http_probe("/actuator/health/readiness", 8080, initialDelaySeconds=20),
         ),
@@ -1370,7 +1360,7 @@ def platform_mixed() -> Scenario:
             f"{reg}/notifications:2.3.1",
             command=["bundle", "exec", "puma", "-C", "config/puma.rb"],
             ports=[("http", 3000)],
-            env_vars=[
+            env=[
                 env("RAILS_ENV", "production"),
                 env("SMTP_HOST", "smtp.sendgrid.net"),
                 env_secret("SMTP_USER", "smtp-credentials", "username", optional=True),
@@ -1507,7 +1497,7 @@ def platform_mixed() -> Scenario:
         "postgresql",
         "postgres:15.6",
         ports=[("tcp-postgresql", 5432)],
-        env_vars=[
+        env=[
             env_secret("POSTGRES_PASSWORD", "warehouse-pg", "postgres-password"),
             env("PGDATA", "/var/lib/postgresql/data/pgdata"),
         ],
@@ -1599,7 +1589,7 @@ def platform_mixed() -> Scenario:
         "etl",
         f"{reg}/etl:2025.10.1",
         command=["python", "-m", "etl.run", "--since", "24h"],
-        env_vars=[env("WAREHOUSE_DSN", "host=warehouse-db.data.svc port=5432 dbname=dwh user=etl")],
+        env=[env("WAREHOUSE_DSN", "host=warehouse-db.data.svc port=5432 dbname=dwh user=etl")],
         res=resources(cpu="1", memory="2Gi", limit_memory="4Gi"),
     )
     etl_c = C(
@@ -1670,7 +1660,7 @@ def platform_mixed() -> Scenario:
         "feature-builder",
         f"{reg}/feature-builder:0.14.2",
         ports=[("http", 8080)],
-        env_vars=[env("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=80")],
+        env=[env("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=80")],
         res=resources(cpu="2", memory="6Gi", limit_memory="8Gi"),
         startup=http_probe("/actuator/health/liveness", 8080, periodSeconds=5, failureThreshold=12),
         liveness=http_probe("/actuator/health/liveness", 8080),
@@ -2020,7 +2010,7 @@ def config_refs() -> Scenario:
             "invoicer",
             f"{ecr}/billing/invoicer:4.2.0",
             ports=[("http", 8080)],
-            env_vars=[
+            env=[
                 env_secret("STRIPE_API_KEY", "stripe", "STRIPE_API_KEY"),
                 env_secret("STRIPE_WEBHOOK_SECRET", "stripe", "STRIPE_WEBHOOK_SECRET"),
             ],
@@ -2041,7 +2031,7 @@ def config_refs() -> Scenario:
         container(
             "reports",
             f"{ecr}/billing/reports:2.0.3",
-            env_vars=[
+            env=[
                 env_cm("REPORT_BUCKET", "reports-config", "report.bucket"),
                 env_cm("REPORT_REGION", "reports-config", "report.region"),
             ],
@@ -2114,7 +2104,7 @@ def config_refs() -> Scenario:
             "tax-engine",
             f"{ecr}/billing/tax-engine:3.8.0",
             ports=[("http", 8080)],
-            env_vars=[env("ASPNETCORE_URLS", "http://+:8080"), env("DOTNET_ENVIRONMENT", "Production")],
+            env=[env("ASPNETCORE_URLS", "http://+:8080"), env("DOTNET_ENVIRONMENT", "Production")],
             res=resources(cpu="250m", memory="256Mi", limit_memory="512Mi"),
         ),
         restarts=10,
@@ -2621,7 +2611,7 @@ def batch_and_signals() -> Scenario:
         container(
             "sync",
             f"{reg}/tenant-sync:0.22.0",
-            env_vars=[env("HEARTBEAT_FILE", "/tmp/hb/heartbeat")],
+            env=[env("HEARTBEAT_FILE", "/tmp/hb/heartbeat")],
             mounts=[("hb", "/tmp/hb", False)],
             res=resources(cpu="200m", memory="256Mi", limit_memory="512Mi"),
         ),
@@ -3135,7 +3125,7 @@ def batch_and_signals() -> Scenario:
         spec=container(
             "consumer",
             f"{reg}/clickstream-consumer:2.2.7",
-            env_vars=[env("KAFKA_BOOTSTRAP", "kafka-0.kafka.ingest.svc:9092"), env("JAVA_TOOL_OPTIONS", "-Xmx3g")],
+            env=[env("KAFKA_BOOTSTRAP", "kafka-0.kafka.ingest.svc:9092"), env("JAVA_TOOL_OPTIONS", "-Xmx3g")],
         ),
         restarts=6,
         exit_code=137,
@@ -3527,7 +3517,7 @@ def stream_default() -> Scenario:
         spec=container(
             "invoice-batch",
             f"{reg}/invoice-batch:8.1.0",
-            env_vars=[env("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=95")],
+            env=[env("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=95")],
             res=resources(cpu="1", memory="1Gi", limit_memory="2Gi"),
         ),
         restarts=6,
@@ -3548,7 +3538,7 @@ def stream_default() -> Scenario:
             "check-schema",
             f"{reg}/orders:5.9.2",
             command=["/app/orders", "check-schema", "--max-version=40"],
-            env_vars=[env_secret("DATABASE_URL", "orders-db", "url")],
+            env=[env_secret("DATABASE_URL", "orders-db", "url")],
         ),
         restarts=6,
         exit_code=3,
@@ -3816,7 +3806,7 @@ def stream_staging() -> Scenario:
         container(
             "search-indexer",
             f"{acr}/search-indexer:2.1.4",
-            env_vars=[
+            env=[
                 env_cm("ES_URL", "search-settings", "ES_URL"),
                 env_cm("ES_INDEX_PREFIX", "search-settings", "ES_INDEX_PREFIX"),
             ],
@@ -3886,7 +3876,7 @@ def stream_staging() -> Scenario:
             "pricing",
             f"{acr}/pricing:1.12.0",
             ports=[("http", 8080)],
-            env_vars=[
+            env=[
                 env("SPRING_PROFILES_ACTIVE", "staging"),
                 env_cm("PRICING_REGION", "pricing-settings", "region", optional=True),
                 env_cm("PRICING_CURRENCY", "pricing-settings", "currency", optional=True),
@@ -4015,7 +4005,7 @@ def stream_staging() -> Scenario:
             "orders",
             f"{acr}/orders:6.0.0-beta.3",
             ports=[("http", 8080)],
-            env_vars=[env("ORDERS_DB_URL", "postgres://orders@orders-db.staging.svc:5432/orders")],
+            env=[env("ORDERS_DB_URL", "postgres://orders@orders-db.staging.svc:5432/orders")],
         ),
         restarts=12,
         exit_code=2,

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from crashloop_exporter.sim.replay import ReplayCase
-from tests.cli import kubeobjects as k
+from tests.cli import dumps as k
 from tests.deps import chainfixtures as fx
-from tests.deps.test_deps_dump import write_dump
 from tests.integration.procs import Exporter, Sim, diagnostics, http, running_exporter, running_sim
 from tests.support.wait import wait_until
 
@@ -34,7 +33,7 @@ def _case() -> ReplayCase:
 
 
 def _offline(tmp: Path) -> dict[str, Any]:
-    proc = k.run_diagnose("--dump", str(write_dump(tmp / "dump")), "-o", "json")
+    proc = k.run_diagnose("--dump", str(fx.write_dump(tmp / "dump")), "-o", "json")
     assert proc.returncode == 0, proc.stderr
     return {f["container"]: f["dependency"] for f in json.loads(proc.stdout) if f["cause"] == DEPENDENCY}
 

@@ -20,7 +20,7 @@ from crashloop_exporter.kube.stats import WatchStats
 from crashloop_exporter.parse import parse_event, parse_node, parse_pod
 from crashloop_exporter.serve.app import StateHandler
 from tests.exporter.podgen import crashing, pod
-from tests.exporter.test_state import counts, make_state
+from tests.support.clusterstate import counts, make_state
 
 from .helpers import MakeWatcher, running, wait_until
 from .kubefake import FakeApi, Hang, Stream, ev, page

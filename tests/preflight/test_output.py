@@ -10,7 +10,7 @@ import pytest
 from crashloop_exporter.findings import Evidence, Finding
 from crashloop_exporter.preflight.checks import PreflightFinding
 from crashloop_exporter.preflight.report import escape_data, escape_property, exit_code, github_annotation, repo_path
-from tests.cli.kubeobjects import FINDING_KEYS
+from tests.cli.dumps import FINDING_KEYS
 
 from .conftest import FIXTURES, run_cli
 

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from ..heldout import kube
+from ..support import kubeobjects
 
 NOW = kube.utc("2024-05-14T09:30:00Z")
 """Every case's dump is taken at this instant; case times are offsets from it."""
@@ -95,16 +96,16 @@ def _state(raw: Any, name: str, restarts: int) -> dict[str, Any]:
         return {}
     if raw == "crashloop":
         msg = f"back-off {kube.backoff(restarts)} restarting failed container={name} pod={{POD}}"
-        return kube.waiting("CrashLoopBackOff", msg)
+        return kubeobjects.waiting("CrashLoopBackOff", msg)
     if not isinstance(raw, dict) or len(raw) != 1:
         raise CaseError(f"container {name}: bad state {raw!r}")
     (kind, body), = raw.items()
     if kind == "running":
-        return kube.running(when(body))
+        return kubeobjects.running(when(body))
     if kind == "waiting":
-        return kube.waiting(body["reason"], body.get("message", ""))
+        return kubeobjects.waiting(body["reason"], body.get("message", ""))
     if kind == "terminated":
-        return kube.terminated(
+        return kubeobjects.terminated(
             int(body["exitCode"]),
             body.get("reason", "Error" if int(body["exitCode"]) else "Completed"),
             when(body.get("started", "-2m")),
@@ -114,21 +115,21 @@ def _state(raw: Any, name: str, restarts: int) -> dict[str, Any]:
     raise CaseError(f"container {name}: unknown state {kind!r}")
 
 
-def _container(raw: dict[str, Any], ctype: kube.CType) -> kube.C:
+def _container(raw: dict[str, Any], ctype: kubeobjects.CType) -> kube.C:
     name = raw["name"]
-    res = kube.resources(
+    res = kubeobjects.resources(
         cpu=raw.get("requests", {}).get("cpu"),
         memory=raw.get("requests", {}).get("memory"),
         limit_cpu=raw.get("limits", {}).get("cpu"),
         limit_memory=raw.get("limits", {}).get("memory"),
     )
-    spec = kube.container(
+    spec = kubeobjects.container(
         name,
         raw.get("image", f"registry.example.com/{name}:1.0"),
         command=raw.get("command"),
         args=raw.get("args"),
         env_from=raw.get("envFrom", ()),
-        env_vars=raw.get("env", ()),
+        env=raw.get("env", ()),
         res=res,
         mounts=[(m["name"], m["mountPath"], bool(m.get("readOnly"))) for m in raw.get("volumeMounts", ())],
         liveness=raw.get("livenessProbe"),
@@ -223,7 +224,7 @@ def build_cluster(case: Case) -> kube.Cluster:
             if "terminated" in c.last and c.restarts > 0 and "waiting" in c.state:
                 cluster.crash_events(ns, pod, c, first_start=created + timedelta(seconds=5))
     for ev in d.get("events") or ():
-        ctype: kube.CType = "init" if any(c.spec["name"] == ev.get("container") for c in init) else "regular"
+        ctype: kubeobjects.CType = "init" if any(c.spec["name"] == ev.get("container") for c in init) else "regular"
         cluster.event(
             ns,
             pod,

@@ -19,23 +19,7 @@ from crashloop_exporter.rulegen.rules import (
     RESTARTS_INCREASING,
 )
 from tests.rules.conftest import ALERTMANAGER_PATH, Runner, load_yaml
-
-SPEC_OWNERS = {
-    "oomkilled": "capacity-owners",
-    "node_pressure": "capacity-owners",
-    "missing_secret": "platform-team",
-    "missing_secret_key": "platform-team",
-    "missing_configmap": "platform-team",
-    "missing_configmap_key": "platform-team",
-    "image_pull": "ci-cd",
-    "start_error": "ci-cd",
-}
-"""The owners the product spec names; every other cause goes to the application's owners."""
-
-
-def spec_owner(cause_id: str) -> str:
-    """The receiver the spec says owns a cause (not the generator's mapping: that is under test)."""
-    return SPEC_OWNERS.get(cause_id, "app-owners")
+from tests.rules.owners import spec_owner
 
 
 def routes_to(amtool: Runner, receiver: str, labels: dict[str, str]) -> tuple[bool, str]:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from crashloop_exporter.catalog import CAUSE_IDS, CAUSES, Cause
-from tests.rules import test_alertmanager
 from tests.rules.conftest import ALERTMANAGER_PATH, ROOT, RULES_DIR, RULES_PATH, load_yaml, unit_test_files
+from tests.rules.owners import spec_owner
 
 
 def _alerts() -> list[dict[str, Any]]:
@@ -41,7 +41,7 @@ def test_cause_has_an_alert_a_unit_test_and_a_route_test(cause: Cause) -> None:
     routes = _cause_routes()
     matching = [receiver for pattern, receiver in routes if re.fullmatch(pattern, cause.id)]
     assert len(matching) == 1, f"{cause.id}: {len(matching)} explicit cause routes in alertmanager.yml {routes}"
-    assert matching == [test_alertmanager.spec_owner(cause.id)]
+    assert matching == [spec_owner(cause.id)]
 
 
 def _cause_routes() -> list[tuple[str, str]]:

@@ -1,8 +1,10 @@
-"""Builders for kubectl-shaped inputs (pods, events, nodes, dumps) and a runner for `diagnose`.
+"""`diagnose`'s inputs: the seed's objects, kubectl's dumps of them, and a runner for `diagnose`.
 
-The objects follow what the API server returns and kubectl prints: typed lists whose items carry no
-`kind`, `kind: List` from `kubectl get a,b -o json`, RFC 3339 timestamps, container fieldPaths on
-events, and `cluster-info dump`'s log markers written straight after the log bytes.
+The objects come from the shared builder (`tests/support/kubeobjects.py`) with the seed's
+defaults: namespace `production`, nodes `node-a`..., images in `registry.example.com`, pods owned by
+the ReplicaSet their name implies. The dumps follow what kubectl prints: `kind: List` from
+`kubectl get a,b -o json`, typed lists from `cluster-info dump`, whose log markers are written
+straight after the log bytes.
 """
 
 from __future__ import annotations
@@ -11,14 +13,12 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
+from tests.support import kubeobjects as ko
 from tests.support.cli import run_cli_in_process
-
-Obj = dict[str, Any]
+from tests.support.kubeobjects import Obj, env_secret, terminated, typed_list
 
 # The seed's payment-service incident (seed 1): four log lines, then exit 1.
 SEED_LOG = (
@@ -33,15 +33,6 @@ FINDING_KEYS = {
 }
 
 
-def _uid(seed: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
-
-
-def terminated(*, exit_code: int, reason: str, started: str, finished: str) -> Obj:
-    return {"terminated": {"exitCode": exit_code, "reason": reason, "startedAt": started, "finishedAt": finished,
-                           "containerID": "containerd://" + _uid(started + reason).replace("-", "")}}
-
-
 def status(
     name: str,
     *,
@@ -50,30 +41,23 @@ def status(
     waiting: tuple[str, str] | None = None,
     running_since: str | None = None,
     last: Obj | None = None,
-    current: Obj | None = None,
     image: str = "registry.example.com/app:v1",
 ) -> Obj:
-    """A containerStatuses entry."""
+    """A containerStatuses entry: waiting for (reason, message), else running since `running_since`."""
     if waiting is not None:
-        state: Obj = {"waiting": {"reason": waiting[0], **({"message": waiting[1]} if waiting[1] else {})}}
+        state = ko.waiting(*waiting)
     elif running_since is not None:
-        state = {"running": {"startedAt": running_since}}
+        state = ko.running(running_since)
     else:
-        state = current or {}
-    return {"name": name, "ready": ready, "started": running_since is not None, "restartCount": restarts,
-            "image": image, "imageID": image + "@sha256:" + "ab" * 32, "state": state, "lastState": last or {}}
+        state = {}
+    return ko.container_status(name, image=image, image_id=image + "@sha256:" + "ab" * 32, state=state,
+                               last=last or {}, ready=ready, restarts=restarts, started=running_since is not None)
 
 
 def container(name: str, *, env: Sequence[Obj] = (), memory_limit: str = "256Mi", image: str = "") -> Obj:
-    return {
-        "name": name,
-        "image": image or f"registry.example.com/{name}:v1",
-        "imagePullPolicy": "IfNotPresent",
-        "env": list(env),
-        "resources": {"limits": {"memory": memory_limit}, "requests": {"cpu": "100m", "memory": "128Mi"}},
-        "terminationMessagePath": "/dev/termination-log",
-        "terminationMessagePolicy": "File",
-    }
+    """A container of the seed: its own image in the example registry and a memory limit."""
+    return ko.container(name, image or f"registry.example.com/{name}:v1", env=env,
+                        res=ko.resources(cpu="100m", memory="128Mi", limit_memory=memory_limit))
 
 
 def pod(
@@ -88,32 +72,24 @@ def pod(
     created: str = "2024-03-15T02:11:28Z",
     phase: str = "Running",
     owner: tuple[str, str] | None = None,
-    with_kind: bool = True,
+    labels: Mapping[str, str] | None = None,
+    pod_ip: str = "10.244.0.7",
 ) -> Obj:
     """A Pod. By default owned by a ReplicaSet `<deployment>-<hash>` derived from the name, as a
     Deployment's pods are (`app-7d9f4b8c6-xk2p9` -> ReplicaSet `app-7d9f4b8c6`, hash `7d9f4b8c6`)."""
-    labels: dict[str, str] = {}
+    labels = dict(labels or {})
     if owner is None and name.count("-") >= 2:
         rs = name.rsplit("-", 1)[0]
         labels["pod-template-hash"] = rs.rsplit("-", 1)[1]
         owner = ("ReplicaSet", rs)
-    meta: Obj = {"name": name, "namespace": namespace, "uid": _uid(namespace + "/" + name),
-                 "resourceVersion": "4821", "creationTimestamp": created, "labels": labels}
-    if owner is not None:
-        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1],
-                                    "uid": _uid(owner[1]), "controller": True, "blockOwnerDeletion": True}]
-    spec: Obj = {"containers": list(containers), "restartPolicy": "Always", "nodeName": node,
-                 "serviceAccountName": "default", "terminationGracePeriodSeconds": 30}
-    if init_containers:
-        spec["initContainers"] = list(init_containers)
-    st: Obj = {"phase": phase, "hostIP": "10.0.0.11", "podIP": "10.244.0.7", "startTime": created,
-               "qosClass": "Burstable", "containerStatuses": list(statuses)}
-    if init_statuses:
-        st["initContainerStatuses"] = list(init_statuses)
-    obj: Obj = {"metadata": meta, "spec": spec, "status": st}
-    if with_kind:
-        obj = {"apiVersion": "v1", "kind": "Pod", **obj}
-    return obj
+    owners = [] if owner is None else [ko.owner_reference(*owner, uid=ko.uid(namespace, owner[0].lower(), owner[1]))]
+    return ko.pod(
+        ko.object_meta(name, namespace=namespace, uid=ko.uid(namespace, name), resource_version="4821",
+                       created=created, labels=labels, owners=owners),
+        ko.pod_spec(containers, init_containers=init_containers, node=node),
+        ko.pod_status(phase, host_ip="10.0.0.11", pod_ip=pod_ip, start_time=created,
+                      init_statuses=init_statuses, statuses=statuses, qos_class="Burstable"),
+    )
 
 
 def event(
@@ -125,43 +101,25 @@ def event(
     container_name: str | None = None,
     last: str = "2024-03-15T02:14:30Z",
     count: int = 1,
-    with_kind: bool = True,
 ) -> Obj:
+    """A kubelet event about `pod_obj` (about one of its containers with `container_name`)."""
     meta = pod_obj["metadata"]
-    involved: Obj = {"kind": "Pod", "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"],
-                     "apiVersion": "v1", "resourceVersion": "4821"}
-    if container_name:
-        involved["fieldPath"] = f"spec.containers{{{container_name}}}"
-    obj: Obj = {
-        "metadata": {"name": f"{meta['name']}.17bc{abs(hash((reason, message))) % 10**8:08x}",
-                     "namespace": meta["namespace"], "uid": _uid(meta["name"] + reason + message),
-                     "resourceVersion": "4900", "creationTimestamp": last},
-        "involvedObject": involved, "reason": reason, "message": message,
-        "source": {"component": "kubelet", "host": pod_obj["spec"].get("nodeName", "")},
-        "firstTimestamp": last, "lastTimestamp": last, "count": count, "type": type_, "eventTime": None,
-        "reportingComponent": "kubelet", "reportingInstance": "",
-    }
-    if with_kind:
-        obj = {"apiVersion": "v1", "kind": "Event", **obj}
-    return obj
+    event_uid = ko.uid(meta["namespace"], meta["name"], "event", reason, message)
+    return ko.with_kind(ko.event(
+        ko.pod_reference(pod_obj, field=ko.field_path(container_name) if container_name else ""),
+        namespace=meta["namespace"], name=f"{meta['name']}.17bc{event_uid[:8]}", uid=event_uid,
+        resource_version="4900", created=last, reason=reason, message=message,
+        source={"component": "kubelet", "host": pod_obj["spec"].get("nodeName", "")},
+        first=last, last=last, count=count, type_=type_, reporting=("kubelet", ""),
+    ), "Event")
 
 
 def node(name: str, *, pressures: Sequence[str] = (), heartbeat: str = "2024-03-15T02:14:35Z") -> Obj:
-    conditions = [
-        {"type": t, "status": "True" if t in pressures else "False", "lastHeartbeatTime": heartbeat,
-         "lastTransitionTime": "2024-03-15T01:00:00Z", "reason": "Kubelet" + t, "message": f"{t} check"}
-        for t in ("MemoryPressure", "DiskPressure", "PIDPressure")
-    ]
-    conditions.append({"type": "Ready", "status": "True", "lastHeartbeatTime": heartbeat,
-                       "lastTransitionTime": "2024-03-01T09:13:02Z", "reason": "KubeletReady", "message": "ok"})
-    return {"metadata": {"name": name, "uid": _uid(name), "resourceVersion": "77"},
+    """A Ready node, under the `pressures` condition types since 01:00 on the seed's day."""
+    conditions = ko.node_conditions({t: "2024-03-15T01:00:00Z" for t in pressures}, heartbeat=heartbeat,
+                                    calm_since="2024-03-15T01:00:00Z", ready_since="2024-03-01T09:13:02Z")
+    return {"metadata": ko.object_meta(name, uid=ko.uid("node", name), resource_version="77"),
             "status": {"conditions": conditions, "nodeInfo": {"kubeletVersion": "v1.29.2"}}}
-
-
-def typed_list(kind: str, items: Sequence[Obj], api_version: str = "v1") -> Obj:
-    """A typed list as the API (and `cluster-info dump`) prints it: items without kind/apiVersion."""
-    bare = [{k: v for k, v in i.items() if k not in ("kind", "apiVersion")} for i in items]
-    return {"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": "5012"}, "items": bare}
 
 
 def kubectl_list(items: Sequence[Obj]) -> Obj:
@@ -245,11 +203,8 @@ def write_dump_dir(
 
 def payment_service_pod() -> Obj:
     """Seed 1: STRIPE_SECRET_KEY from an optional secretKeyRef to a Secret that does not exist."""
-    env = [
-        {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "postgres-secret", "key": "url"}}},
-        {"name": "STRIPE_SECRET_KEY",
-         "valueFrom": {"secretKeyRef": {"name": "stripe-secret", "key": "secret-key", "optional": True}}},
-    ]
+    env = [env_secret("DATABASE_URL", "postgres-secret", "url"),
+           env_secret("STRIPE_SECRET_KEY", "stripe-secret", "secret-key", optional=True)]
     return pod(
         "payment-service-7d9f4b8c6-xk2p9",
         containers=[container("payment-service", env=env)],
@@ -280,7 +235,7 @@ def oom_pods() -> list[Obj]:
 def missing_secret_replicas(n: int = 3) -> list[Obj]:
     """Runbook cause 2: every replica in CreateContainerConfigError on an absent Secret."""
     msg = 'secret "api-db-credentials" not found'
-    env = [{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "api-db-credentials", "key": "DB_PASSWORD"}}}]
+    env = [env_secret("DB_PASSWORD", "api-db-credentials", "DB_PASSWORD")]
     return [
         pod(f"orders-5c6d7e8f9-{s}", containers=[container("orders", env=env)],
             statuses=[status("orders", waiting=("CreateContainerConfigError", msg))], phase="Pending",
@@ -301,6 +256,14 @@ def init_failure_pod() -> Obj:
                                               finished="2024-03-15T02:12:59Z"))],
         phase="Pending",
     )
+
+
+def recovered_pod() -> Obj:
+    """Crashed once long ago (exit 1), running and ready since."""
+    return pod("cache-6b7c8d9e0f-k2m3n", containers=[container("cache")],
+               statuses=[status("cache", restarts=1, ready=True, running_since="2024-03-15T01:00:05Z",
+                                last=terminated(exit_code=1, reason="Error", started="2024-03-15T00:59:58Z",
+                                                finished="2024-03-15T01:00:01Z"))])
 
 
 MIGRATE_LOG = (
