@@ -360,8 +360,8 @@ class Churn:
     """
 
     TICK = 0.02
-    SLICE = 1000
-    """Events bumped before the loop gets a turn (about a millisecond of work)."""
+    SLICE = 500
+    """Events bumped before the loop gets a turn (under a millisecond of work)."""
     MAX_DEBT_SECONDS = 0.1
     """Events owed beyond this many seconds of the rate are dropped, not emitted in one burst."""
 

@@ -55,7 +55,7 @@ WATCH_WRITE_EVENTS = 16
 one write (and one HTTP chunk) per batch rather than per event, small enough to stay in the CPU's
 cache and under malloc's mmap threshold, and the loop gets a turn between batches, so a stream
 busy with a fast churn does not keep other requests waiting."""
-WATCH_TURN_SECONDS = 0.005
+WATCH_TURN_SECONDS = 0.002
 """The longest a watch stream writes without giving the event loop a turn."""
 RV_WAIT_SECONDS = 3.0
 """How long the apiserver waits for a resourceVersion newer than it has before a 504."""
