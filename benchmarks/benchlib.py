@@ -322,13 +322,23 @@ def cpu_seconds(pid: int) -> float:
 
 def http_json(url: str, *, data: object = None, timeout: float = 10.0,
               headers: dict[str, str] | None = None) -> dict[str, object]:
+    """GET (or POST `data` as JSON) `url` and return its JSON object; BenchError on any failure."""
     body = None if data is None else orjson.dumps(data)
+    what = f"{'POST' if body is not None else 'GET'} {url}"
     all_headers = dict(headers or {})
     if body:
         all_headers["Content-Type"] = "application/json"
     req = urllib.request.Request(url, data=body, headers=all_headers)
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        doc = orjson.loads(resp.read() or b"{}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            doc = orjson.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        raise BenchError(f"{what}: HTTP {e.code}: {e.read()[:300]!r}") from e
+    except (OSError, http.client.HTTPException) as e:
+        # URLError, a timeout (the server's loop too busy to answer) or a reset: one line, no traceback.
+        raise BenchError(f"{what}: no answer (timeout {timeout:g}s): {e}") from e
+    except orjson.JSONDecodeError as e:
+        raise BenchError(f"{what}: the answer is not JSON: {e}") from e
     if not isinstance(doc, dict):
         raise BenchError(f"{url}: expected a JSON object")
     return doc

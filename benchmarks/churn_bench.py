@@ -8,15 +8,21 @@ than a quarter second of backlog; the search doubles the rate until it is not, t
 
 The sim can be the bottleneck too (it renders every event's ~6 KB pod), so its own ceiling is
 measured first with a trivial consumer that only counts lines: an exporter number close to that
-ceiling means "at least this fast", not "this fast".
+ceiling means "at least this fast", not "this fast". That ceiling also runs alone, without an
+exporter, at the rates given:
+
+    .venv/bin/python benchmarks/churn_bench.py --rates 100000,200000 [--pods 10000] [--window 5]
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
-import http.client
+import os
 import socket
 import statistics
+import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -30,6 +36,8 @@ from benchlib import (
     Children,
     Exporter,
     Sim,
+    children,
+    cpu_plan,
     cpu_seconds,
     http_json,
     sim_argv,
@@ -220,47 +228,110 @@ def _current_rv(sim: Sim) -> str:
     return str(meta["resourceVersion"])
 
 
-def sim_ceiling(sim: Sim, *, rate: float, window: float, warmup: float) -> float:
-    """Events/s the sim delivers over a WATCH whose reader only counts lines."""
+@dataclass
+class Ceiling:
+    """What the sim did for a WATCH whose reader only counts lines, at one asked churn rate."""
+
+    asked: float
+    """Events/s asked of the sim."""
+    emitted: float
+    """Events/s the sim's churn emitted over the window."""
+    delivered: float
+    """Lines/s the reader received over the window."""
+    sim_cpu: float
+    """The sim's CPU seconds per wall second over the window (1.0: its core was busy)."""
+    closed_early: bool
+    """The sim ended the watch inside the window (its queue for the watcher overflowed)."""
+
+    def line(self) -> str:
+        tail = "; the sim closed the watch inside the window (its queue overflowed)" if self.closed_early else ""
+        return (f"sim alone, {self.asked:.0f}/s asked, to a line-counting reader: emitted {self.emitted:.0f}/s, "
+                f"delivered {self.delivered:.0f} events/s, sim CPU {self.sim_cpu:.2f}{tail}")
+
+
+class _LineCounter:
+    """Counts the event lines of one WATCH response as cheaply as a reader can, so the figure is the
+    sim's and not the reader's: `recv_into` of up to 1 MiB at a time on the raw socket, counting
+    `}\\n` (each event line's end: JSON holds no raw newline, and the chunked encoding's own lines
+    end in `\\r\\n`) instead of decoding the chunks (http.client's `read1` cost ~5 us a line, about
+    what the sim spends on one)."""
+
+    def __init__(self, sock: socket.socket, head: bytes, *, cpu: str | None) -> None:
+        """`head`: what followed the response headers in the read that ended them."""
+        self.sock = sock
+        self.cpu = cpu
+        self.lines = head.count(b"}\n")
+        self._head_end = head[-1:]
+        self.ended = threading.Event()
+        """The server ended the response (or the connection) before we shut it down."""
+        self.thread = threading.Thread(target=self._run, name="ceiling-reader", daemon=True)
+
+    def _run(self) -> None:
+        if self.cpu is not None:
+            os.sched_setaffinity(0, {int(self.cpu)})  # 0: this thread only
+        buf = bytearray(1 << 20)
+        last = self._head_end  # a line's `}` and `\n` may come in two reads
+        try:
+            while n := self.sock.recv_into(buf):
+                self.lines += buf.count(b"}\n", 0, n) + (last == b"}" and buf[0] == 0x0A)
+                last = bytes(buf[n - 1:n])
+        except OSError:
+            return  # the socket was shut down by us after the measurement
+        self.ended.set()
+
+
+def _open_watch(sim: Sim, *, timeout_s: int) -> tuple[socket.socket, bytes]:
+    """A cluster-wide pod WATCH from the current revision on a raw socket; the socket and what
+    followed the response headers in the read that ended them."""
     rv = _current_rv(sim)
     parts = urllib.parse.urlsplit(sim.url)
-    timeout_s = int(warmup + window + 10)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s + 10)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
     query = urllib.parse.urlencode({"watch": "true", "resourceVersion": rv, "timeoutSeconds": timeout_s})
-    conn.request("GET", f"/api/v1/pods?{query}", headers={"Authorization": f"Bearer {SIM_TOKEN}"})
-    resp = conn.getresponse()
-    lines = [0]
-    stop = threading.Event()
+    sock = socket.create_connection((host, port), timeout=timeout_s + 10)
+    sock.sendall(f"GET /api/v1/pods?{query} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                 f"Authorization: Bearer {SIM_TOKEN}\r\n\r\n".encode())
+    got = b""
+    while b"\r\n\r\n" not in got and len(got) < 1 << 16:
+        more = sock.recv(1 << 16)
+        if not more:
+            break
+        got += more
+    head, sep, rest = got.partition(b"\r\n\r\n")
+    if not sep or not head.startswith(b"HTTP/1.1 200"):
+        sock.close()
+        raise BenchError(f"the sim's pod WATCH did not answer 200: {head[:200]!r}")
+    return sock, rest
 
-    def reader() -> None:
-        try:
-            while not stop.is_set():
-                chunk = resp.read1(1 << 16)
-                if not chunk:
-                    return
-                lines[0] += chunk.count(b"\n")
-        except (OSError, ValueError, http.client.HTTPException):
-            return  # the socket was shut down by us after the measurement
 
-    thread = threading.Thread(target=reader, name="ceiling-reader", daemon=True)
-    thread.start()
+def sim_ceiling(sim: Sim, *, rate: float, window: float, warmup: float, reader_cpu: str | None = None) -> Ceiling:
+    """Events/s the sim delivers over a WATCH whose reader only counts lines.
+
+    `reader_cpu`: pin the reader thread there (the exporter's CPU, idle meanwhile), so the reader
+    does not share the sim's core."""
+    timeout_s = int(warmup + window + 10)
+    sock, head = _open_watch(sim, timeout_s=timeout_s)
+    counter = _LineCounter(sock, head, cpu=reader_cpu)
+    counter.thread.start()
     try:
         sim.set_churn(rate)
         time.sleep(warmup)
-        l0, t0 = lines[0], time.monotonic()
+        e0, l0, c0, t0 = sim.churn_emitted(), counter.lines, cpu_seconds(sim.child.pid), time.monotonic()
         time.sleep(window)
-        l1, t1 = lines[0], time.monotonic()
+        e1, l1, c1, t1 = sim.churn_emitted(), counter.lines, cpu_seconds(sim.child.pid), time.monotonic()
+        closed_early = counter.ended.is_set()
     finally:
-        sim.set_churn(0)
-        stop.set()
-        # Shut the socket down (read1 then returns or raises) before closing the connection
-        # under the reader's feet; the server's timeoutSeconds bounds the join anyway.
-        if conn.sock is not None:
+        try:
+            sim.set_churn(0)
+        finally:
+            # Shut the socket down (recv_into then returns or raises) before closing it under the
+            # reader's feet; the socket's timeout bounds the join anyway.
             with contextlib.suppress(OSError):
-                conn.sock.shutdown(socket.SHUT_RDWR)
-        thread.join(timeout=timeout_s + 10)
-        conn.close()
-    return (l1 - l0) / (t1 - t0)
+                sock.shutdown(socket.SHUT_RDWR)
+            counter.thread.join(timeout=timeout_s + 10)
+            sock.close()
+    dt = t1 - t0
+    return Ceiling(asked=rate, emitted=(e1 - e0) / dt, delivered=(l1 - l0) / dt, sim_cpu=(c1 - c0) / dt,
+                   closed_early=closed_early)
 
 
 def bench_churn(kids: Children, *, pods: int, runs: int, cpus: tuple[str | None, str | None], timeout: float,
@@ -286,10 +357,10 @@ def bench_churn(kids: Children, *, pods: int, runs: int, cpus: tuple[str | None,
                 kids.stop(exp.child)
         misses = [r.first_miss for r in result.runs if r.first_miss is not None]
         result.ceiling_rate = min(misses) if misses else max_rate
-        result.sim_ceiling = sim_ceiling(sim, rate=result.ceiling_rate, window=window, warmup=warmup)
+        ceiling = sim_ceiling(sim, rate=result.ceiling_rate, window=window, warmup=warmup, reader_cpu=exporter_cpu)
+        result.sim_ceiling = ceiling.delivered
         if log:
-            print(f"  sim alone, {result.ceiling_rate:.0f}/s asked, to a line-counting reader: "
-                  f"{result.sim_ceiling:.0f} events/s delivered", flush=True)
+            print(f"  {ceiling.line()}", flush=True)
         if profile_out is not None and profiles.py_spy() is not None:
             summary = _profile(kids, sim, cpu=exporter_cpu, timeout=timeout, result=result, window=window,
                                warmup=warmup, output=profile_out)
@@ -321,3 +392,37 @@ def _profile(kids: Children, sim: Sim, *, cpu: str | None, timeout: float, resul
     finally:
         kids.stop(exp.child)
     return profiles.summarise(output) if output.exists() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The sim's own ceiling at each asked rate, with no exporter running."""
+    p = argparse.ArgumentParser(description="the sim's churn ceiling to a line-counting reader")
+    p.add_argument("--rates", default="100000,200000", help="churn rates asked, events/s (default 100000,200000)")
+    p.add_argument("--pods", type=int, default=10_000, help="filler pods behind the churn (default 10000)")
+    p.add_argument("--window", type=float, default=5.0, help="seconds measured per rate (default 5)")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds of churn before the window (default 1)")
+    p.add_argument("--timeout", type=float, default=120.0, help="deadline of the sim's start (default 120)")
+    a = p.parse_args(argv)
+    try:
+        rates = [float(r) for r in a.rates.split(",") if r.strip()]
+    except ValueError:
+        p.error(f"--rates expects comma-separated events/s, got {a.rates!r}")
+    reader_cpu, sim_cpu, pinning = cpu_plan()
+    workdir = Path(tempfile.mkdtemp(prefix="crashloop-ceiling-"))
+    print(f"sim churn ceiling: {a.pods} filler pods; {pinning} (the reader takes the exporter's CPU); "
+          f"workdir {workdir}", flush=True)
+    with children(workdir) as kids:
+        try:
+            sim = start_sim(kids, sim_argv(filler_pods=a.pods, kubeconfig_out=workdir / "ceiling.kubeconfig"),
+                            cpu=sim_cpu, timeout=a.timeout)
+            for rate in rates:
+                ceiling = sim_ceiling(sim, rate=rate, window=a.window, warmup=a.warmup, reader_cpu=reader_cpu)
+                print(ceiling.line(), flush=True)
+        except BenchError as e:
+            print(f"benchmark failed: {e}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

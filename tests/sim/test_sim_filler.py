@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 
 import orjson
+import pytest
 
 from crashloop_exporter.parse import parse_pod
-from crashloop_exporter.sim.filler import GENERATION_ANNOTATION, FillerPod
+from crashloop_exporter.sim.filler import (
+    FILLER_SHAPES,
+    GENERATION_ANNOTATION,
+    PODS_PER_NODE,
+    Churn,
+    FillerPod,
+    _template,
+    add_filler_pods,
+)
+from crashloop_exporter.sim.objects import KUBE_ALPHABET, ts
+from crashloop_exporter.sim.store import Store, watch_line
 from tests.sim.conftest import MakeSim, read_events
+from tests.support.wait import wait_for
 
 
 async def test_filler_pods_page_and_parse(make_sim: MakeSim) -> None:
@@ -94,3 +108,92 @@ def test_filler_records_stay_small() -> None:
     obj = next(iter(cluster.store["pods"].objects.values()))
     assert isinstance(obj, FillerPod) and not hasattr(obj, "__dict__")
     assert orjson.loads(obj.to_bytes())["metadata"]["name"], "the record renders a real pod"
+
+
+def _reference_render(pod: FillerPod) -> bytes:
+    """The template with each token replaced by its value, spelled as the first renderer did."""
+    g, i, n = pod.group, pod.index, pod.index // PODS_PER_NODE
+
+    def suffix(x: int) -> str:
+        chars = []
+        for _ in range(5):
+            x, r = divmod(x, len(KUBE_ALPHABET))
+            chars.append(KUBE_ALPHABET[r])
+        return "".join(chars)
+
+    values = {
+        "NAME": pod.name, "NS": g.namespace, "RV": str(pod.rv), "RS": g.rs, "APP": g.app, "HASH": g.hash,
+        "OWNER": g.owner_uid,
+        "UID": f"f111e700-{g.number & 0xFFFF:04x}-4{(i >> 12) & 0xFFF:03x}-8{i & 0xFFF:03x}-{i:012x}",
+        "NODE": f"bench-node-{n:04d}", "HOSTIP": f"10.0.{n >> 8}.{n & 255}",
+        "PODIP": f"10.{100 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}", "CREATED": ts(g.created),
+        "STARTED": ts(g.created + 4), "GEN": str(pod.gen), "CID": f"{i:016x}{pod.gen:016x}" * 2,
+        "VOL": suffix(i * 7 + 3),
+    }
+    return re.sub(rb"@@([A-Z]+)@@", lambda m: values[m.group(1).decode()].encode(), _template(g.shape))
+
+
+@pytest.mark.parametrize("shape", FILLER_SHAPES)
+def test_filler_render_is_the_template_filled_in(shape: str) -> None:
+    """Pods, and their watch lines of every type, are the template with the pod's values, byte for byte,
+    at index and generation edges (12-bit, 16-bit, a 2^40 generation)."""
+    store = Store()
+    [key] = add_filler_pods(store["pods"], 1, created=1_700_000_000.5, shape=shape)
+    first = store["pods"].get(key)
+    assert isinstance(first, FillerPod)
+    for index in (0, 9, 4095, 4096, 65535, 65536, 1_000_000):
+        for rv, gen in ((1, 0), (123_456_789, 1), (7, 2**40)):
+            pod = FillerPod(first.group, index, f"{first.group.rs}-x{index}", rv, gen)
+            expected = _reference_render(pod)
+            assert pod.to_bytes() == expected, (index, gen)
+            for event_type in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK"):
+                assert pod.watch_line(event_type) == watch_line(event_type, expected)
+            bumped = pod.bumped(rv + 1)
+            assert orjson.loads(bumped.to_bytes())["metadata"]["annotations"][GENERATION_ANNOTATION] == str(gen + 1)
+
+
+async def test_churn_gives_the_loop_a_turn_between_slices(make_sim: MakeSim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A churn far above what a tick can hold bumps in slices of at most `Churn.SLICE` events, and other
+    tasks (watch streams, admin requests) run between any two slices."""
+    sim = await make_sim([], filler_pods=100, paused=False)
+    churn = sim.cluster.churn
+    turns = 0
+    slices: list[tuple[int, int]] = []
+    real_bump = churn.bump
+
+    def bump(count: int) -> None:
+        slices.append((count, turns))
+        real_bump(count)
+
+    async def spin() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    async def enough() -> bool:
+        return len(slices) >= 12
+
+    monkeypatch.setattr(churn, "bump", bump)
+    spinner = asyncio.get_running_loop().create_task(spin())
+    try:
+        sim.cluster.set_churn(5 * Churn.SLICE / Churn.TICK)
+        await wait_for(enough, what="a dozen churn slices", timeout=10, interval=0.01)
+        sim.cluster.set_churn(0)
+    finally:
+        spinner.cancel()
+    assert max(count for count, _ in slices) <= Churn.SLICE
+    assert all(b > a for (_, a), (_, b) in itertools.pairwise(slices)), slices
+
+
+def test_churn_drops_debt_it_cannot_pay() -> None:
+    """A loop blocked for seconds does not owe seconds of events (one burst would block it again): the
+    debt is capped at `Churn.MAX_DEBT_SECONDS` of the rate; fractions carry over between ticks."""
+    from crashloop_exporter.sim import SimCluster
+
+    churn = SimCluster([], filler_pods=10).churn
+    churn.rate = 1000.0
+    assert churn.due(10.0) == int(1000 * Churn.MAX_DEBT_SECONDS)
+    assert [churn.due(0.0015) for _ in range(4)] == [1, 2, 1, 2]
+    churn.rate = 1.0
+    assert sum(churn.due(Churn.TICK) for _ in range(int(3.5 / Churn.TICK))) == 3, "a slow churn still emits"

@@ -50,7 +50,13 @@ SERVICE_ACCOUNT = "system:serviceaccount:monitoring:crashloop-exporter"
 PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
 LIST_STREAM_THRESHOLD = 2000
 """Lists with more items are written in chunks, never as one giant bytes object."""
-WATCH_WRITE_BATCH = 500
+WATCH_WRITE_EVENTS = 16
+"""A watch stream writes what is queued in batches of up to this many events (~100 KB of pods):
+one write (and one HTTP chunk) per batch rather than per event, small enough to stay in the CPU's
+cache and under malloc's mmap threshold, and the loop gets a turn between batches, so a stream
+busy with a fast churn does not keep other requests waiting."""
+WATCH_TURN_SECONDS = 0.002
+"""The longest a watch stream writes without giving the event loop a turn."""
 RV_WAIT_SECONDS = 3.0
 """How long the apiserver waits for a resourceVersion newer than it has before a 504."""
 
@@ -603,7 +609,7 @@ class SimServer:
     async def _pump(self, request: web.Request, resp: web.StreamResponse, kind: ResourceKind, w: Watcher, *,
                     deadline: float, bookmarks: bool, initial_end: bool) -> None:
         """Send a watcher's lines until timeout, close, fault or disconnect."""
-        last_bookmark = time.monotonic()
+        last_bookmark = turn_start = time.monotonic()
         hang_until = 0.0
         initial_pending = True
         while True:
@@ -615,10 +621,11 @@ class SimServer:
             if w.closed or w.overflowed or now >= deadline:
                 await resp.write_eof()
                 return
-            hang = await self._apply_controls(resp, transport, kind, w, now=now, hang_until=hang_until)
-            if hang is None:
-                return
-            hang_until = hang
+            if w.controls:
+                hang = await self._apply_controls(resp, transport, kind, w, now=now, hang_until=hang_until)
+                if hang is None:
+                    return
+                hang_until = hang
             if now < hang_until:
                 await self._sleep_on(w, min(hang_until, deadline) - now)
                 continue
@@ -626,6 +633,10 @@ class SimServer:
                                                       initial_end=initial_end)
             if batch:
                 await resp.write(b"".join(batch))
+                if now - turn_start >= WATCH_TURN_SECONDS:
+                    # Writes the socket took at once never yielded: let other requests in.
+                    await asyncio.sleep(0)
+                    turn_start = time.monotonic()
                 continue
             if bookmarks and now - last_bookmark >= self.bookmark_interval:
                 await resp.write(self._bookmark(kind))
@@ -635,6 +646,7 @@ class SimServer:
             if bookmarks:
                 wait = min(wait, last_bookmark + self.bookmark_interval - now)
             await self._sleep_on(w, min(wait, 1.0))
+            turn_start = time.monotonic()
 
     async def _apply_controls(self, resp: web.StreamResponse, transport: asyncio.BaseTransport,
                               kind: ResourceKind, w: Watcher, *, now: float, hang_until: float) -> float | None:
@@ -654,10 +666,11 @@ class SimServer:
 
     def _next_batch(self, kind: ResourceKind, w: Watcher, *, initial_pending: bool,
                     initial_end: bool) -> tuple[list[bytes], bool]:
-        """Up to `WATCH_WRITE_BATCH` lines to write (the initial events first, then the end-of-initial
-        bookmark, then changes), and whether initial events are still pending."""
+        """Up to `WATCH_WRITE_EVENTS` lines to write, in pieces to join (the initial events first,
+        then the end-of-initial bookmark, then changes), and whether initial events are still pending."""
         batch: list[bytes] = []
-        while initial_pending and len(batch) < WATCH_WRITE_BATCH:
+        room = WATCH_WRITE_EVENTS
+        while initial_pending and room:
             line = w.next_initial()
             if line is None:
                 initial_pending = False
@@ -665,8 +678,9 @@ class SimServer:
                     batch.append(self._bookmark(kind, initial_end=True))
                 break
             batch.append(line)
-        while w.lines and len(batch) < WATCH_WRITE_BATCH:
-            batch.append(w.lines.popleft())
+            room -= 1
+        if room:
+            w.take(batch, room)
         return batch, initial_pending
 
     @staticmethod
@@ -683,7 +697,11 @@ class SimServer:
             await resp.write_eof()
             return
         if params.get("mid_event"):
-            line = w.next_initial() or (w.lines.popleft() if w.lines else None) or self._bookmark(kind)
+            line = w.next_initial()
+            if line is None:
+                queued: list[bytes] = []
+                w.take(queued, 1)
+                line = queued[0] if queued else self._bookmark(kind)
             await resp.write(line[: max(len(line) // 2, 1)])
         # Cut the connection without the terminating chunk: the client sees a truncated body.
         transport.close()

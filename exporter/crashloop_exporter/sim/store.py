@@ -8,7 +8,9 @@ consistent snapshot at the first page's revision, reconstructed from that same h
 continue token stays valid exactly as long as its revision has not been compacted.
 
 Objects are immutable once stored (every write stores a new object), which lets history entries,
-snapshots and watch queues share them without copies, and lets each object cache its JSON.
+snapshots and watch queues share them without copies, and lets each object cache its JSON. A
+watcher therefore queues the changes themselves and renders each one's line only when its
+stream writes it: a slow watcher holds references, not ~6 KB of JSON per event.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import heapq
 import itertools
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -60,10 +62,22 @@ class StoredObject:
     def to_dict(self) -> dict[str, Any]:
         return dict(msgspec.json.decode(self.to_bytes()))
 
+    def watch_line(self, event_type: str) -> bytes:
+        """The object as one watch event line of `event_type`."""
+        return watch_line(event_type, self.to_bytes())
+
+    def write_line(self, event_type: str, out: list[bytes]) -> None:
+        """Append `watch_line(event_type)` to `out`, in as many pieces as suits the object (a
+        stream joins its whole batch once, so a template-rendered object need not join its own)."""
+        out.append(self.watch_line(event_type))
+
     def with_rv(self, rv: int) -> StoredObject:
         """The same object stamped with another resourceVersion (DELETED events carry the
         revision of the delete, not of the last write)."""
         raise NotImplementedError
+
+
+S = TypeVar("S", bound=StoredObject)
 
 
 class DictObject(StoredObject):
@@ -127,13 +141,6 @@ class Change:
     """The state before this write (None for ADDED): snapshots and selector transitions need it."""
     at: float
     """time.monotonic() of the write; compaction drops changes older than the window."""
-    _line: bytes | None = None
-
-    def line(self) -> bytes:
-        """The watch line for a watcher that sees this change as-is; built once, shared by all."""
-        if self._line is None:
-            self._line = watch_line(self.type, self.obj.to_bytes())
-        return self._line
 
 
 def watch_line(event_type: str, obj_json: bytes) -> bytes:
@@ -163,55 +170,94 @@ class Filter:
     def has_selectors(self) -> bool:
         return bool(self.labels or self.fields)
 
+    @property
+    def selects_all(self) -> bool:
+        """Every object of the resource matches (a cluster-wide watch without selectors)."""
+        return self.namespace is None and not self.labels and not self.fields
+
 
 class Watcher:
-    """The server side of one WATCH: a queue of ready-to-send lines plus control requests.
+    """The server side of one WATCH: a queue of events to send plus control requests.
 
-    Lines are queued synchronously when a change is written, so a watch registered in the same
-    loop turn as its history replay can never miss or reorder an event.
+    Events are queued synchronously when a change is written, so a watch registered in the same
+    loop turn as its history replay can never miss or reorder an event. The queue holds the
+    `Change` itself when the watcher sees it as-is (its line is rendered when written) and a
+    ready line only for the rare selector transitions.
     """
 
     MAX_BUFFER = 200_000
-    """Queued lines before the watcher is closed as too slow (the apiserver drops slow watchers)."""
+    """Queued events before the watcher is closed as too slow (the apiserver drops slow watchers)."""
 
     def __init__(self, collection: Collection, flt: Filter, initial: list[StoredObject]) -> None:
         self.collection = collection
         self.filter = flt
         self.initial: Iterator[StoredObject] = iter(initial)
         """Synthetic ADDED events still to send (a watch from rv "" or "0")."""
-        self.lines: deque[bytes] = deque()
+        self.queue: deque[Change | bytes] = deque()
         self.controls: deque[tuple[str, Mapping[str, Any]]] = deque()
         """Fault actions for the stream handler: ("drop", {...}), ("garbage", {...}), ("hang", {...})."""
         self.wake = asyncio.Event()
         self.overflowed = False
         self.closed = False
+        self._sees_all = flt.selects_all
         if initial:
             self.wake.set()
 
     def offer(self, change: Change) -> None:
+        if self._sees_all:
+            self.queue.append(change)
+        else:
+            item = self._as_seen(change)
+            if item is None:
+                return
+            self.queue.append(item)
+        if len(self.queue) > self.MAX_BUFFER:
+            self.overflowed = True
+        self.wake.set()
+
+    def offer_many(self, changes: list[Change]) -> None:
+        """`offer` each change, in order (a batch of writes)."""
+        if not self._sees_all:
+            for change in changes:
+                self.offer(change)
+            return
+        self.queue.extend(changes)
+        if len(self.queue) > self.MAX_BUFFER:
+            self.overflowed = True
+        self.wake.set()
+
+    def _as_seen(self, change: Change) -> Change | bytes | None:
+        """What this watcher's selection makes of `change`: the change as-is, another event's
+        line, or None (it does not see it)."""
         flt = self.filter
         now_match = flt.matches(change.obj)
         was_match = change.prev is not None and flt.matches(change.prev)
         if change.type == "ADDED":
-            line = change.line() if now_match else None
-        elif change.type == "DELETED":
-            line = change.line() if (was_match or now_match) else None
-        elif now_match and was_match:
-            line = change.line()
-        elif now_match:
+            return change if now_match else None
+        if change.type == "DELETED":
+            return change if (was_match or now_match) else None
+        if now_match and was_match:
+            return change
+        if now_match:
             # The object moved into the selection: the watcher has never seen it.
-            line = watch_line("ADDED", change.obj.to_bytes())
-        elif was_match and change.prev is not None:
+            return change.obj.watch_line("ADDED")
+        if was_match and change.prev is not None:
             # It moved out: the apiserver sends DELETED with the last state it matched.
-            line = watch_line("DELETED", change.prev.with_rv(change.rv).to_bytes())
-        else:
-            line = None
-        if line is None:
-            return
-        self.lines.append(line)
-        if len(self.lines) > self.MAX_BUFFER:
-            self.overflowed = True
-        self.wake.set()
+            return change.prev.with_rv(change.rv).watch_line("DELETED")
+        return None
+
+    def take(self, out: list[bytes], count: int) -> int:
+        """Move up to `count` queued events into `out` as lines (each in one or more pieces, to
+        be joined); returns how many were moved."""
+        queue = self.queue
+        taken = min(count, len(queue))
+        for _ in range(taken):
+            item = queue.popleft()
+            if isinstance(item, bytes):
+                out.append(item)
+            else:
+                item.obj.write_line(item.type, out)
+        return taken
 
     def control(self, action: str, params: Mapping[str, Any]) -> None:
         self.controls.append((action, params))
@@ -224,7 +270,7 @@ class Watcher:
 
     def next_initial(self) -> bytes | None:
         obj = next(self.initial, None)
-        return None if obj is None else watch_line("ADDED", obj.to_bytes())
+        return None if obj is None else obj.watch_line("ADDED")
 
 
 class Collection:
@@ -255,9 +301,6 @@ class Collection:
             w.offer(change)
         for observe in tuple(self.observers):
             observe(change)
-        # The line is shared by this write's watchers only; history must not keep 4 KiB per change
-        # (a replay rebuilds it), or a churn benchmark would hold its whole window as JSON.
-        change._line = None
 
     def put(self, make: Callable[[int], StoredObject]) -> StoredObject:
         """Create or replace an object: `make(rv)` builds it stamped with the new revision."""
@@ -270,6 +313,41 @@ class Collection:
             bisect.insort(self.keys, key)
         self._record(Change(rv, "MODIFIED" if prev else "ADDED", obj, prev, time.monotonic()))
         return obj
+
+    def replace_many(self, objs: Iterable[S], update: Callable[[S, int], StoredObject]) -> int:
+        """`put(lambda rv: update(obj, rv))` for each of `objs`, in order, with the per-write costs
+        (the clock, the watchers' queues) paid once for the batch: the churn's hot path, hence
+        the inlined revision, key and compaction. Observers still see each change, after all of
+        them are stored. Returns how many were written."""
+        objects, history, store = self.objects, self.history, self.store
+        now = time.monotonic()
+        limit = store.history_limit
+        changes: list[Change] = []
+        for old in objs:
+            store.rv += 1
+            rv = store.rv
+            obj = update(old, rv)
+            key = (obj.namespace, obj.name)
+            prev = objects.get(key)
+            objects[key] = obj
+            if prev is None:
+                bisect.insort(self.keys, key)
+            change = Change(rv, "MODIFIED" if prev else "ADDED", obj, prev, now)
+            changes.append(change)
+            # Compacted write by write, not after the batch: at a full history each write then
+            # frees as many objects as it makes, and the cyclic GC, which counts allocations
+            # net of frees, is not set off every few hundred writes to rescan the history.
+            history.append(change)
+            if len(history) > limit:
+                self.floor = history.popleft().rv
+        store.trim(self, now=now)  # the age limit
+        for w in tuple(self.watchers):
+            w.offer_many(changes)
+        observers = tuple(self.observers)
+        for change in changes:
+            for observe in observers:
+                observe(change)
+        return len(changes)
 
     def put_dict(self, body: dict[str, Any]) -> StoredObject:
         return self.put(lambda rv: DictObject(body, rv))
@@ -393,8 +471,8 @@ class Store:
         self.rv += 1
         return self.rv
 
-    def trim(self, coll: Collection) -> None:
-        horizon = time.monotonic() - self.history_seconds
+    def trim(self, coll: Collection, *, now: float | None = None) -> None:
+        horizon = (time.monotonic() if now is None else now) - self.history_seconds
         history = coll.history
         while history and (len(history) > self.history_limit or history[0].at < horizon):
             coll.floor = history.popleft().rv
