@@ -62,7 +62,7 @@ class SyncRun:
     list_mib: float
     decode_s: float = 0.0
     """The exporter's decode of the same pages, in this process: each page in one typed pass into
-    `wire.PodPage`, then each pod's container names from its spec bytes."""
+    `wire.Page[wire.Pod]`, then each pod's container names from its spec bytes."""
 
 
 @dataclass

@@ -22,10 +22,12 @@ here so that records can grow without a second decoder. This module imports noth
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from msgspec import Raw, Struct, field
+
+T = TypeVar("T")
 
 # --- shared ------------------------------------------------------------------------------------
 
@@ -202,49 +204,20 @@ class ListMeta(Struct, frozen=True, gc=False):
     continue_: str = field(default="", name="continue")
 
 
-class ListPage(Struct, frozen=True, gc=False):
-    """A LIST response: its items stay undecoded until each is decoded alone, so one malformed
-    item is one skipped object and not a lost page."""
+class Page(Struct, Generic[T], frozen=True, gc=False):
+    """A LIST response. As `Page[Raw]` its items stay undecoded until each is decoded alone, so
+    one malformed item is one skipped object and not a lost page."""
 
     metadata: ListMeta = ListMeta()
-    items: list[Raw] | None = None
+    items: list[T] | None = None
 
 
-class WatchLine(Struct, frozen=True, gc=False):
-    """One watch event line; `object` is decoded by the resource's decoder (or as a Status)."""
+class Line(Struct, Generic[T], frozen=True, gc=False):
+    """One watch event line. As `Line[Raw]` its `object` is decoded by the resource's decoder
+    (or as a Status)."""
 
     type: str
-    object: Raw
-
-
-class PodPage(Struct, frozen=True, gc=False):
-    metadata: ListMeta = ListMeta()
-    items: list[Pod] | None = None
-
-
-class EventPage(Struct, frozen=True, gc=False):
-    metadata: ListMeta = ListMeta()
-    items: list[Event] | None = None
-
-
-class NodePage(Struct, frozen=True, gc=False):
-    metadata: ListMeta = ListMeta()
-    items: list[Node] | None = None
-
-
-class PodLine(Struct, frozen=True, gc=False):
-    type: str
-    object: Pod
-
-
-class EventLine(Struct, frozen=True, gc=False):
-    type: str
-    object: Event
-
-
-class NodeLine(Struct, frozen=True, gc=False):
-    type: str
-    object: Node
+    object: T
 
 
 class ListedKey(Struct, frozen=True, gc=False):
@@ -259,8 +232,8 @@ POD_OBJECT = msgspec.json.Decoder(PodObject)
 """Its `type` is what `msgspec.convert` makes of a pod dict (`parse`)."""
 EVENT = msgspec.json.Decoder(Event)
 NODE = msgspec.json.Decoder(Node)
-LIST_PAGE = msgspec.json.Decoder(ListPage)
-WATCH_LINE = msgspec.json.Decoder(WatchLine)
+LIST_PAGE = msgspec.json.Decoder(Page[Raw])
+WATCH_LINE = msgspec.json.Decoder(Line[Raw])
 ANY = msgspec.json.Decoder()
 LISTED_KEY = msgspec.json.Decoder(ListedKey)
 
@@ -268,15 +241,15 @@ SPEC_DICT = msgspec.json.Decoder(dict[str, Any])
 """A pod's whole spec as plain dicts, for the few pods whose container specs are kept."""
 
 PAGES: dict[str, msgspec.json.Decoder[Any]] = {
-    "pods": msgspec.json.Decoder(PodPage),
-    "events": msgspec.json.Decoder(EventPage),
-    "nodes": msgspec.json.Decoder(NodePage),
+    "pods": msgspec.json.Decoder(Page[Pod]),
+    "events": msgspec.json.Decoder(Page[Event]),
+    "nodes": msgspec.json.Decoder(Page[Node]),
 }
 """LIST pages decoded with their items in one pass, by resource."""
 LINES: dict[str, msgspec.json.Decoder[Any]] = {
-    "pods": msgspec.json.Decoder(PodLine),
-    "events": msgspec.json.Decoder(EventLine),
-    "nodes": msgspec.json.Decoder(NodeLine),
+    "pods": msgspec.json.Decoder(Line[Pod]),
+    "events": msgspec.json.Decoder(Line[Event]),
+    "nodes": msgspec.json.Decoder(Line[Node]),
 }
 """Watch lines decoded with their object in one pass, by resource."""
 
