@@ -397,11 +397,13 @@ def _has_unreported(
 ) -> bool:
     """Whether an init or regular container has no status yet (a pending pod): those keep their
     spec too, so FailedMount/config errors reported only as events can still be attributed."""
-    unreported = False
     for i in (0, 1):
-        if spec_names[i] and [c.name for c in spec_names[i]] != [st.name for st in statuses[i]]:
-            unreported = unreported or bool({c.name for c in spec_names[i] if c.name} - {st.name for st in statuses[i]})
-    return unreported
+        names, group = spec_names[i], statuses[i]
+        if len(names) == len(group) and all(c.name == st.name for c, st in zip(names, group, strict=True)):
+            continue  # the common case: one status per container, in spec order
+        if {c.name for c in names if c.name} - {st.name for st in group}:
+            return True
+    return False
 
 
 def _add_unreported(

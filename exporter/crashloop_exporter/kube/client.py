@@ -254,16 +254,11 @@ class KubeClient:
                     raise WatchDroppedError(f"watch {path}: the stream ended in the middle of an event")
                 return
             buf += chunk
-            start = 0
-            while (end := buf.find(b"\n", start)) >= 0:
-                if end - start > self._max_line_bytes:
-                    break  # reported below, whether the line is complete or not
-                line = bytes(buf[start:end]).strip()
-                start = end + 1
-                if line:
-                    yield line
+            lines, start = _split_lines(buf, self._max_line_bytes)
             del buf[:start]
-            # After a `break` above, buf starts with the oversized line, so this catches it too.
+            for line in lines:
+                yield line
+            # When `_split_lines` stopped at an oversized line, buf starts with it: this catches it too.
             if len(buf) > self._max_line_bytes:
                 raise ResponseDecodeError(f"watch {path}: an event is larger than {self._max_line_bytes} bytes")
 
@@ -316,6 +311,22 @@ class KubeClient:
                 continue
             raise error
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _split_lines(buf: bytearray, max_line_bytes: int) -> tuple[list[bytes], int]:
+    """The complete non-empty lines at the start of `buf`, each copied once, and where the rest
+    begins; stops before a line longer than `max_line_bytes` (the caller reports it)."""
+    lines: list[bytes] = []
+    start = 0
+    with memoryview(buf) as view:
+        while (end := buf.find(b"\n", start)) >= 0:
+            if end - start > max_line_bytes:
+                break
+            line = bytes(view[start:end]).strip()
+            start = end + 1
+            if line:
+                lines.append(line)
+    return lines, start
 
 
 def decode_list_page(
