@@ -34,6 +34,7 @@ import orjson
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.net import free_port as free_port  # re-exported: the benchmarks take it from here
+from tests.support.wait import wait_until
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
@@ -48,17 +49,16 @@ class BenchError(RuntimeError):
 
 def wait_for(check: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.05,
              alive: Callable[[], None] | None = None) -> T:
-    """Poll `check` until it returns a value that is not None; BenchError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """Poll `check` until it returns a value that is not None; BenchError after `timeout` seconds.
+    `alive` runs first on every poll and raises when the process waited on has died (the tests'
+    `wait_until` loop, which retries a refused connection, underneath)."""
+    def probe() -> tuple[T] | None:
         if alive is not None:
             alive()
         result = check()
-        if result is not None:
-            return result
-        if time.monotonic() >= deadline:
-            raise BenchError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(interval)
+        return None if result is None else (result,)  # a result of 0 or "" is an answer too
+
+    return wait_until(probe, timeout=timeout, what=what, interval=interval, error=BenchError)[0]
 
 
 # -- CPU pinning -------------------------------------------------------------------------------
