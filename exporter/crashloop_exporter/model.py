@@ -116,6 +116,9 @@ class PodRecord(Struct, frozen=True, gc=False):
     and counting must not count them."""
     pod_ips: tuple[str, ...] = ()
     """status.podIPs (or podIP): a log that names an IP resolves to this pod (`deps`)."""
+    fingerprint: int = 0
+    """A hash of every field of the pod's JSON that this record was built from (`parse.fingerprint`),
+    0 when unknown; an update with the same fingerprint cannot change the record."""
 
     def container(self, name: str) -> ContainerRecord | None:
         for c in self.containers:

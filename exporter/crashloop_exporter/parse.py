@@ -303,6 +303,19 @@ _GROUPS: tuple[tuple[ContainerType, str], ...] = (
 )
 
 
+_ENCODE = msgspec.json.Encoder()
+
+
+def fingerprint(pod: wire.Pod) -> int:
+    """A hash of everything `parse_pod_steps` reads of `pod` (not its resourceVersion, annotations
+    or managedFields): an update with an equal fingerprint builds an equal record, so the state
+    can drop it before parsing (~3 us against ~10). Never 0, which means "unknown"."""
+    m = pod.metadata
+    read = _ENCODE.encode((m.name, m.namespace, m.uid, m.creationTimestamp, m.deletionTimestamp, m.labels,
+                           m.ownerReferences, pod.status))
+    return hash((read, bytes(memoryview(pod.spec)))) or 1
+
+
 def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[PodRecord]:
     """`parse_pod`, yielding every `PARSE_CONTAINERS_PER_STEP` containers (see `steps`).
 
@@ -381,6 +394,7 @@ def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[Po
         parse_time(meta.creationTimestamp),
         terminating=meta.deletionTimestamp is not None,
         pod_ips=_pod_ips(status),
+        fingerprint=fingerprint(pod) if isinstance(pod, wire.Pod) and not keep_all_specs else 0,
     )
 
 

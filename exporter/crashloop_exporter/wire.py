@@ -16,8 +16,8 @@ counts just that object. Offline inputs (dump files, YAML) are dicts and go thro
 in the same pass: `parse` decodes the container names from it, and the whole spec only for a pod
 that has something to explain.
 
-Fields beyond what `parse` reads today (deletionTimestamp, podIP(s), terminated containerID) are
-here so that records can grow without a second decoder. This module imports nothing of the package.
+Only fields `parse` reads are here: `parse.fingerprint` hashes a decoded pod to tell an update
+that changes none of them, so a field decoded and never read would make every update look new. This module imports nothing of the package.
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ class StateTerminated(Struct, frozen=True, gc=False):
     message: str = ""
     startedAt: str | None = None
     finishedAt: str | None = None
-    containerID: str = ""
 
 
 class StateWaiting(Struct, frozen=True, gc=False):
@@ -91,7 +90,6 @@ class ContainerStatus(Struct, frozen=True, gc=False):
     restartCount: int | None = None
     state: ContainerState | None = None
     lastState: ContainerState | None = None
-    containerID: str = ""
 
 
 class PodIP(Struct, frozen=True, gc=False):

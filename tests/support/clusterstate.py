@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from crashloop_exporter.classify import DEFAULT_RULES
+from crashloop_exporter.parse import RawObject
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state import ClusterState, LogRequest
 
@@ -38,7 +39,7 @@ def make_state(
     return state, clock, requests
 
 
-def initial_list(state: ClusterState, *pods: dict[str, Any]) -> None:
+def initial_list(state: ClusterState, *pods: RawObject) -> None:
     """A pods LIST: the relist that starts (or restarts) a watch."""
     state.relist_begin("pods")
     for p in pods:

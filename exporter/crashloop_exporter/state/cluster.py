@@ -60,6 +60,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from crashloop_exporter import wire
 from crashloop_exporter.catalog import BY_ID, CAUSES, CREATING, EXPLAINING_EVENTS
 from crashloop_exporter.classify import (
     FAILING_WAITING,
@@ -76,7 +77,14 @@ from crashloop_exporter.deps.tracker import DependencyTracker
 from crashloop_exporter.errors import MalformedObjectError
 from crashloop_exporter.findings import Finding
 from crashloop_exporter.model import ContainerRecord, NodeRecord, PodRecord
-from crashloop_exporter.parse import RawObject, listed_meta, parse_event, parse_node, parse_pod_steps
+from crashloop_exporter.parse import (
+    RawObject,
+    fingerprint,
+    listed_meta,
+    parse_event,
+    parse_node,
+    parse_pod_steps,
+)
 from crashloop_exporter.settings import Settings
 from crashloop_exporter.state.counter import CrashCounter, CrashKey
 from crashloop_exporter.state.events import EventStore
@@ -315,6 +323,8 @@ class ClusterState:
         return owns(uid, shard=self._settings.shard, total_shards=self._settings.total_shards)
 
     def _pod(self, type_: str, raw: RawObject) -> Steps[str | None]:
+        if type_ != "DELETED" and isinstance(raw, wire.Pod) and self._unchanged(raw):
+            return raw.metadata.uid
         # Parsing is pure: until it returns, nothing of the state has changed.
         rec = yield from parse_pod_steps(raw)
         if not rec.uid:
@@ -332,6 +342,19 @@ class ClusterState:
             yield  # the last parse step and the first classify step are each a full step
         yield from self._upsert_pod(rec)
         return rec.uid
+
+    def _unchanged(self, pod: wire.Pod) -> bool:
+        """A healthy pod's update that changes nothing its record was built from (most updates:
+        the resourceVersion, annotations, a condition's timestamp), by the fingerprint `parse`
+        kept, so not even parsed. A pod with something to explain takes the full path."""
+        old = self.pods.get(pod.metadata.uid)
+        return (
+            old is not None
+            and old.fingerprint != 0
+            and old.fingerprint == fingerprint(pod)
+            and old.uid not in self.findings
+            and _quiet(old)
+        )
 
     def _event(self, type_: str, raw: RawObject) -> Steps[str | None]:
         e = parse_event(raw)
