@@ -316,8 +316,11 @@ def fingerprint(pod: wire.Pod) -> int:
     return hash((read, bytes(memoryview(pod.spec)))) or 1
 
 
-def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[PodRecord]:
-    """`parse_pod`, yielding every `PARSE_CONTAINERS_PER_STEP` containers (see `steps`).
+def parse_pod_steps(
+    raw: RawObject, *, keep_all_specs: bool = False, known_fingerprint: int | None = None
+) -> Steps[PodRecord]:
+    """`parse_pod`, yielding every `PARSE_CONTAINERS_PER_STEP` containers (see `steps`);
+    `known_fingerprint`: the caller's `fingerprint(raw)`, not computed again.
 
     Written for the healthy pod, which is nearly every pod of a LIST: no f-strings, sets or
     generators until something needs them (this runs 150k times at start-up)."""
@@ -394,8 +397,14 @@ def parse_pod_steps(raw: RawObject, *, keep_all_specs: bool = False) -> Steps[Po
         parse_time(meta.creationTimestamp),
         terminating=meta.deletionTimestamp is not None,
         pod_ips=_pod_ips(status),
-        fingerprint=fingerprint(pod) if isinstance(pod, wire.Pod) and not keep_all_specs else 0,
+        fingerprint=_fingerprint_of(pod, known_fingerprint) if not keep_all_specs else 0,
     )
+
+
+def _fingerprint_of(pod: wire.Pod | wire.PodObject, known: int | None) -> int:
+    if known is not None:
+        return known
+    return fingerprint(pod) if isinstance(pod, wire.Pod) else 0
 
 
 def _any_needs_attention(statuses: tuple[Sequence[wire.ContainerStatus], ...]) -> bool:

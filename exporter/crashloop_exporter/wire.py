@@ -17,7 +17,8 @@ in the same pass: `parse` decodes the container names from it, and the whole spe
 that has something to explain.
 
 Only fields `parse` reads are here: `parse.fingerprint` hashes a decoded pod to tell an update
-that changes none of them, so a field decoded and never read would make every update look new. This module imports nothing of the package.
+that changes none of them, so a field decoded and never read would make every update look new.
+This module imports nothing of the package.
 """
 
 from __future__ import annotations

@@ -323,10 +323,13 @@ class ClusterState:
         return owns(uid, shard=self._settings.shard, total_shards=self._settings.total_shards)
 
     def _pod(self, type_: str, raw: RawObject) -> Steps[str | None]:
-        if type_ != "DELETED" and isinstance(raw, wire.Pod) and self._unchanged(raw):
-            return raw.metadata.uid
+        known: int | None = None
+        if isinstance(raw, wire.Pod):
+            known = fingerprint(raw)
+            if type_ != "DELETED" and self._unchanged(raw.metadata.uid, known):
+                return raw.metadata.uid
         # Parsing is pure: until it returns, nothing of the state has changed.
-        rec = yield from parse_pod_steps(raw)
+        rec = yield from parse_pod_steps(raw, known_fingerprint=known)
         if not rec.uid:
             raise MalformedObjectError(f"pod {rec.namespace}/{rec.name} has no metadata.uid")
         if not self._tracked(rec.namespace, rec.uid):
@@ -343,16 +346,15 @@ class ClusterState:
         yield from self._upsert_pod(rec)
         return rec.uid
 
-    def _unchanged(self, pod: wire.Pod) -> bool:
+    def _unchanged(self, uid: str, new_fingerprint: int) -> bool:
         """A healthy pod's update that changes nothing its record was built from (most updates:
         the resourceVersion, annotations, a condition's timestamp), by the fingerprint `parse`
         kept, so not even parsed. A pod with something to explain takes the full path."""
-        old = self.pods.get(pod.metadata.uid)
+        old = self.pods.get(uid)
         return (
             old is not None
-            and old.fingerprint != 0
-            and old.fingerprint == fingerprint(pod)
-            and old.uid not in self.findings
+            and old.fingerprint == new_fingerprint
+            and uid not in self.findings
             and _quiet(old)
         )
 
