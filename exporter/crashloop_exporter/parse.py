@@ -309,7 +309,14 @@ _ENCODE = msgspec.json.Encoder()
 def fingerprint(pod: wire.Pod) -> int:
     """A hash of everything `parse_pod_steps` reads of `pod` (not its resourceVersion, annotations
     or managedFields): an update with an equal fingerprint builds an equal record, so the state
-    can drop it before parsing (~3 us against ~10). Never 0, which means "unknown"."""
+    can drop it before parsing (~3 us against ~10). 0 means "unknown": so for a pod of more than
+    `PARSE_CONTAINERS_PER_STEP` containers, whose hashing would be one long call where its
+    parsing yields in steps."""
+    st = pod.status
+    if sum(len(g or ()) for g in (st.initContainerStatuses, st.containerStatuses, st.ephemeralContainerStatuses)) > (
+        PARSE_CONTAINERS_PER_STEP
+    ):
+        return 0
     m = pod.metadata
     read = _ENCODE.encode((m.name, m.namespace, m.uid, m.creationTimestamp, m.deletionTimestamp, m.labels,
                            m.ownerReferences, pod.status))

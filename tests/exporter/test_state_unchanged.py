@@ -16,11 +16,11 @@ import pytest
 
 from crashloop_exporter import wire
 from crashloop_exporter.catalog import CauseId
-from crashloop_exporter.parse import fingerprint
+from crashloop_exporter.parse import PARSE_CONTAINERS_PER_STEP, fingerprint
 from crashloop_exporter.state import cluster
 from tests.support.clusterstate import counts, initial_list, make_state
 
-from .podgen import crashing, pod
+from .podgen import crashing, many_containers, pod
 
 
 def _touched(p: dict[str, Any], rv: str) -> dict[str, Any]:
@@ -108,3 +108,9 @@ def test_a_typed_update_with_the_same_fingerprint_is_not_even_parsed(monkeypatch
     assert state.pods["uid-api-1"].containers[0].ready is False
     state.event("pods", "DELETED", _typed(pod("api-1", ready=False)))
     assert "uid-api-1" not in state.pods
+
+
+def test_a_wide_pod_has_no_fingerprint_and_takes_the_stepped_path() -> None:
+    """Hashing a pod of thousands of containers would be one long call; it is parsed in steps instead."""
+    assert fingerprint(_typed(many_containers("api-1", PARSE_CONTAINERS_PER_STEP + 1, 0))) == 0
+    assert fingerprint(_typed(many_containers("api-1", PARSE_CONTAINERS_PER_STEP, 0))) != 0

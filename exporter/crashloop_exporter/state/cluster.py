@@ -326,7 +326,7 @@ class ClusterState:
         known: int | None = None
         if isinstance(raw, wire.Pod):
             known = fingerprint(raw)
-            if type_ != "DELETED" and self._unchanged(raw.metadata.uid, known):
+            if known and type_ != "DELETED" and self._unchanged(raw.metadata.uid, known):
                 return raw.metadata.uid
         # Parsing is pure: until it returns, nothing of the state has changed.
         rec = yield from parse_pod_steps(raw, known_fingerprint=known)
