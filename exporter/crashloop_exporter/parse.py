@@ -249,15 +249,23 @@ def listed_meta(raw: object) -> Mapping[str, Any]:
     return meta if isinstance(meta, Mapping) else {}
 
 
-def _pod(raw: RawObject) -> tuple[wire.Pod | wire.PodObject, wire.PodSpec]:
-    """The pod and its spec's container names: a dict converts whole (`PodObject`), JSON bytes
-    or a decoded `wire.Pod` keep the spec as bytes, of which only the names are decoded here."""
+def _pod(raw: RawObject) -> wire.Pod | wire.PodObject:
+    """A dict converts whole (`PodObject`); JSON bytes or a decoded `wire.Pod` keep the spec as
+    bytes, read by `_spec_names` and `_spec_dict` only as far as needed."""
     if isinstance(raw, Mapping):
-        obj = _decode(raw, wire.POD_OBJECT, "pod")
-        return obj, obj.spec
-    pod = _decode(raw, wire.POD, "pod")
+        return _decode(raw, wire.POD_OBJECT, "pod")
+    return _decode(raw, wire.POD, "pod")
+
+
+def _spec_names(raw: RawObject, pod: wire.Pod | wire.PodObject, spec_dict: Mapping[str, Any] | None) -> wire.PodSpec:
+    """The spec's container names, node and restart policy: from the dict already decoded when
+    there is one (a pod of 5000 containers must not have its spec bytes read twice in one step)."""
+    if isinstance(pod, wire.PodObject):
+        return pod.spec
     try:
-        return pod, wire.POD_SPEC.decode(pod.spec)
+        if spec_dict is not None:
+            return msgspec.convert(spec_dict, wire.PodSpec)
+        return wire.POD_SPEC.decode(pod.spec)
     except (msgspec.ValidationError, msgspec.DecodeError) as e:
         raise MalformedObjectError(f"pod{_named(raw)}: {_in_spec(e)}") from None
 
@@ -331,7 +339,7 @@ def parse_pod_steps(
 
     Written for the healthy pod, which is nearly every pod of a LIST: no f-strings, sets or
     generators until something needs them (this runs 150k times at start-up)."""
-    pod, spec = _pod(raw)
+    pod = _pod(raw)
     meta, status = pod.metadata, pod.status
     name, namespace = meta.name, meta.namespace
     if not name or not namespace:
@@ -344,11 +352,15 @@ def parse_pod_steps(
         status.containerStatuses or (),
         status.ephemeralContainerStatuses or (),
     )
-    spec_names = (spec.initContainers or (), spec.containers or (), spec.ephemeralContainers or ())
     attention = keep_all_specs or pod_reason == "Evicted" or _any_needs_attention(statuses)
+    where = f"pod {namespace}/{name}" if attention else ""
+    spec_dict = _spec_dict(raw, pod, where) if attention else None
+    spec = _spec_names(raw, pod, spec_dict)
+    spec_names = (spec.initContainers or (), spec.containers or (), spec.ephemeralContainers or ())
     unreported = _has_unreported(spec_names, statuses)
-    where = f"pod {namespace}/{name}" if attention or unreported else ""
-    spec_dict = _spec_dict(raw, pod, where) if attention or unreported else None
+    if unreported and spec_dict is None:
+        where = f"pod {namespace}/{name}"
+        spec_dict = _spec_dict(raw, pod, where)
 
     containers: list[ContainerRecord] = []
     for (ctype, spec_key), group, names in zip(_GROUPS, statuses, spec_names, strict=True):
