@@ -355,6 +355,8 @@ def parse_pod_steps(
     attention = keep_all_specs or pod_reason == "Evicted" or _any_needs_attention(statuses)
     where = f"pod {namespace}/{name}" if attention else ""
     spec_dict = _spec_dict(raw, pod, where) if attention else None
+    if spec_dict is not None and sum(map(len, statuses)) > PARSE_CONTAINERS_PER_STEP:
+        yield  # a wide pod's spec decode was a step of its own (milliseconds for thousands)
     spec = _spec_names(raw, pod, spec_dict)
     spec_names = (spec.initContainers or (), spec.containers or (), spec.ephemeralContainers or ())
     unreported = _has_unreported(spec_names, statuses)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 
 import orjson
@@ -408,3 +409,20 @@ async def test_error_event_message_is_redacted_and_short_in_our_log(
     messages = [r.getMessage() for r in caplog.records if "ERROR event" in r.getMessage()]
     assert messages and all("hunter2" not in m and len(m) < 400 for m in messages)
     assert all("hunter2" not in r.getMessage() for r in caplog.records)
+
+
+async def test_after_the_list_the_collector_is_back_on_and_the_listed_state_is_frozen(
+    fake: FakeApi, make_watcher: MakeWatcher
+) -> None:
+    """The LIST runs with the cyclic GC off; when it ends the GC is on again and what was alive
+    is in the permanent generation, so later collections do not walk it (gc.freeze)."""
+    fake.script("list", PODS, page("100", [obj("a", "90")]))
+    fake.script("watch", PODS, Stream([Hang()]))
+    gc.unfreeze()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    rec, stats = Recorder(), WatchStats()
+    w = make_watcher(rec, stats)
+    async with running(w.run()):
+        await wait_until(lambda: stats.synced("pods"), what="the LIST completes")
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    gc.unfreeze()

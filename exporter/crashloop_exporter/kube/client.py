@@ -53,6 +53,9 @@ USER_AGENT = f"crashloop-exporter/{__version__}"
 MAX_LINE_BYTES = 16 * 1024 * 1024
 """A watch line holds one whole object; pods with huge annotations reach MiBs, etcd caps objects at
 1.5 MiB by default, so 16 MiB leaves room while bounding memory against a broken stream."""
+LARGE_LINE_BYTES = 256 * 1024
+"""A watch line this long (a pod of ~500 containers) takes milliseconds to decode: the event loop
+gets a turn after it."""
 MAX_ERROR_BODY = 64 * 1024
 """Error bodies are Status objects of a few hundred bytes; never read more than this of one."""
 MAX_ERROR_MESSAGE = 200
@@ -224,6 +227,10 @@ class KubeClient:
                     # asyncio.to_thread: msgspec holds the GIL while it decodes, so a thread did not
                     # free the loop (measured); the handler then applies the object in steps.
                     event = decode_watch_line(line, typed)
+                    if len(line) > LARGE_LINE_BYTES:
+                        # A pod of thousands of containers: its decode was one long call; let
+                        # /healthz and scrapes run before the handler's first step adds another.
+                        await asyncio.sleep(0)
                     if event is None:
                         log.warning("watch %s: skipped a non-JSON line (%d bytes)", path, len(line))
                         if on_bad_line is not None:

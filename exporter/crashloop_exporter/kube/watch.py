@@ -481,7 +481,13 @@ _gc_was_enabled = True
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
     """Disable the cyclic garbage collector while any watcher is listing (reference-counted:
-    several watchers list concurrently at start-up); restore it when the last one finishes."""
+    several watchers list concurrently at start-up); restore it when the last one finishes.
+
+    Then everything alive is frozen (`gc.freeze`): the modules, the settings and the listed state
+    are never scanned by a collection again. Without it, an oldest-generation collection walked them
+    all inside one step of the event loop: 60-70 ms measured on one pod of 5000 containers, more on
+    150k pods (their records' tuples are tracked), and /healthz waited for it. Freezing leaves
+    reference counting alone, so a frozen object that is dropped is still freed."""
     global _gc_pauses, _gc_was_enabled
     if _gc_pauses == 0:
         _gc_was_enabled = gc.isenabled()
@@ -492,4 +498,5 @@ def gc_paused() -> Iterator[None]:
     finally:
         _gc_pauses -= 1
         if _gc_pauses == 0 and _gc_was_enabled:
+            gc.freeze()
             gc.enable()
