@@ -317,7 +317,7 @@ _ENCODE = msgspec.json.Encoder()
 def fingerprint(pod: wire.Pod) -> int:
     """A hash of everything `parse_pod_steps` reads of `pod` (not its resourceVersion, annotations
     or managedFields): an update with an equal fingerprint builds an equal record, so the state
-    can drop it before parsing (~3 us against ~10). 0 means "unknown": so for a pod of more than
+    can drop it before parsing (~3 us against ~10). 0 means none is known: so for a pod of more than
     `PARSE_CONTAINERS_PER_STEP` containers, whose hashing would be one long call where its
     parsing yields in steps."""
     st = pod.status

@@ -169,23 +169,27 @@ async def test_churn_gives_the_loop_a_turn_between_slices(make_sim: MakeSim, mon
         slices.append((count, turns))
         real_bump(count)
 
-    async def spin() -> None:
+    loop = asyncio.get_running_loop()
+    counting = True
+
+    def turn() -> None:
+        """Runs once per turn of the event loop (it schedules itself for the next one)."""
         nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
+        turns += 1
+        if counting:
+            loop.call_soon(turn)
 
     async def enough() -> bool:
         return len(slices) >= 12
 
     monkeypatch.setattr(churn, "bump", bump)
-    spinner = asyncio.get_running_loop().create_task(spin())
+    loop.call_soon(turn)
     try:
         sim.cluster.set_churn(5 * Churn.SLICE / Churn.TICK)
         await wait_for(enough, what="a dozen churn slices", timeout=10, interval=0.01)
         sim.cluster.set_churn(0)
     finally:
-        spinner.cancel()
+        counting = False
     assert max(count for count, _ in slices) <= Churn.SLICE
     assert all(b > a for (_, a), (_, b) in itertools.pairwise(slices)), slices
 
