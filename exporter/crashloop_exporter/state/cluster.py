@@ -326,8 +326,8 @@ class ClusterState:
         known: int | None = None
         if isinstance(raw, wire.Pod):
             known = fingerprint(raw)
-            if known and type_ != "DELETED" and self._unchanged(raw.metadata.uid, known):
-                return raw.metadata.uid
+            if known and type_ != "DELETED" and self._unchanged(raw.metadata.uid, lambda old: old.fingerprint == known):
+                return raw.metadata.uid  # not even parsed
         # Parsing is pure: until it returns, nothing of the state has changed.
         rec = yield from parse_pod_steps(raw, known_fingerprint=known)
         if not rec.uid:
@@ -337,26 +337,20 @@ class ClusterState:
         if type_ == "DELETED":
             self._delete_pod(rec.uid)
             return rec.uid
-        if rec == self.pods.get(rec.uid) and rec.uid not in self.findings and _quiet(rec):
-            # Nothing this exporter reads changed (a condition's timestamp, an annotation, the
-            # resourceVersion: most pod updates), and there was and is nothing to explain or count.
-            return rec.uid
+        if self._unchanged(rec.uid, lambda old: old == rec):
+            return rec.uid  # a dict or bytes with no fingerprint to compare before parsing
         if len(rec.containers) > CONTAINERS_PER_STEP:
             yield  # the last parse step and the first classify step are each a full step
         yield from self._upsert_pod(rec)
         return rec.uid
 
-    def _unchanged(self, uid: str, new_fingerprint: int) -> bool:
-        """A healthy pod's update that changes nothing its record was built from (most updates:
-        the resourceVersion, annotations, a condition's timestamp), by the fingerprint `parse`
-        kept, so not even parsed. A pod with something to explain takes the full path."""
+    def _unchanged(self, uid: str, same: Callable[[PodRecord], bool]) -> bool:
+        """A healthy pod's update that changes nothing its record is built from (most updates: the
+        resourceVersion, annotations, a condition's timestamp), by `same(old record)`: the
+        fingerprint `parse` kept, before parsing, or the new record itself, after. A pod with
+        something to explain or count takes the full path."""
         old = self.pods.get(uid)
-        return (
-            old is not None
-            and old.fingerprint == new_fingerprint
-            and uid not in self.findings
-            and _quiet(old)
-        )
+        return old is not None and same(old) and uid not in self.findings and _quiet(old)
 
     def _event(self, type_: str, raw: RawObject) -> Steps[str | None]:
         e = parse_event(raw)
