@@ -320,10 +320,7 @@ def fingerprint(pod: wire.Pod) -> int:
     can drop it before parsing (~3 us against ~10). 0 means none is known: so for a pod of more than
     `PARSE_CONTAINERS_PER_STEP` containers, whose hashing would be one long call where its
     parsing yields in steps."""
-    st = pod.status
-    if sum(len(g or ()) for g in (st.initContainerStatuses, st.containerStatuses, st.ephemeralContainerStatuses)) > (
-        PARSE_CONTAINERS_PER_STEP
-    ):
+    if _wide(_statuses(pod.status)):
         return 0
     m = pod.metadata
     read = _ENCODE.encode((m.name, m.namespace, m.uid, m.creationTimestamp, m.deletionTimestamp, m.labels,
@@ -347,15 +344,11 @@ def parse_pod_steps(
     workload_kind, workload = resolve_workload(meta, name)
     pod_reason = status.reason
 
-    statuses = (
-        status.initContainerStatuses or (),
-        status.containerStatuses or (),
-        status.ephemeralContainerStatuses or (),
-    )
+    statuses = _statuses(status)
     attention = keep_all_specs or pod_reason == "Evicted" or _any_needs_attention(statuses)
     where = f"pod {namespace}/{name}" if attention else ""
     spec_dict = _spec_dict(raw, pod, where) if attention else None
-    if spec_dict is not None and sum(map(len, statuses)) > PARSE_CONTAINERS_PER_STEP:
+    if spec_dict is not None and _wide(statuses):
         yield  # a wide pod's spec decode was a step of its own (milliseconds for thousands)
     spec = _spec_names(raw, pod, spec_dict)
     spec_names = (spec.initContainers or (), spec.containers or (), spec.ephemeralContainers or ())
@@ -420,6 +413,20 @@ def parse_pod_steps(
         pod_ips=_pod_ips(status),
         fingerprint=_fingerprint_of(pod, known_fingerprint) if not keep_all_specs else 0,
     )
+
+
+def _statuses(status: wire.PodStatus) -> tuple[Sequence[wire.ContainerStatus], ...]:
+    """The init, regular and ephemeral container statuses, in `_GROUPS` order."""
+    return (
+        status.initContainerStatuses or (),
+        status.containerStatuses or (),
+        status.ephemeralContainerStatuses or (),
+    )
+
+
+def _wide(statuses: tuple[Sequence[wire.ContainerStatus], ...]) -> bool:
+    """More containers than one parse step holds."""
+    return sum(map(len, statuses)) > PARSE_CONTAINERS_PER_STEP
 
 
 def _fingerprint_of(pod: wire.Pod | wire.PodObject, known: int | None) -> int:
