@@ -202,6 +202,14 @@ class Sim:
         assert isinstance(value, int)
         return value
 
+    def pods_resource_version(self) -> str:
+        """The pod collection's current resourceVersion: where a WATCH of what happens next starts."""
+        doc = http_json(f"{self.url}/api/v1/pods?limit=1", headers={"Authorization": f"Bearer {SIM_TOKEN}"})
+        meta = doc.get("metadata")
+        if not isinstance(meta, dict) or not meta.get("resourceVersion"):
+            raise BenchError("the sim's pod LIST has no resourceVersion")
+        return str(meta["resourceVersion"])
+
 
 def start_sim(kids: Children, argv: Sequence[str], *, cpu: str | None, timeout: float, name: str = "sim") -> Sim:
     """Start a sim process and wait (bounded) for its `sim listening on URL kubeconfig=PATH` line."""

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import profiles
+import reader_floor
 from benchlib import (
     SIM_TOKEN,
     BenchError,
@@ -39,7 +40,6 @@ from benchlib import (
     children,
     cpu_plan,
     cpu_seconds,
-    http_json,
     sim_argv,
     start_exporter,
     start_sim,
@@ -122,6 +122,9 @@ class ChurnResult:
     """The rate asked of the sim for that: the lowest rate the exporter fell behind at (or the
     highest tried), so the question answered is: could the sim have delivered that rate?"""
     runs: list[ChurnRun] = field(default_factory=list)
+    floors: dict[str, reader_floor.Floor] = field(default_factory=dict)
+    """What reading the same WATCH costs on the exporter's core, by `reader_floor` mode, at the
+    exporter's highest sustained rate: the floor under its CPU per update."""
 
     def median_max(self) -> float | None:
         return statistics.median(r.max_sustained for r in self.runs) if self.runs else None
@@ -220,14 +223,6 @@ def search(sim: Sim, exp: Exporter, *, start: float, max_rate: float, refine: in
     return run
 
 
-def _current_rv(sim: Sim) -> str:
-    doc = http_json(f"{sim.url}/api/v1/pods?limit=1", headers={"Authorization": f"Bearer {SIM_TOKEN}"})
-    meta = doc.get("metadata")
-    if not isinstance(meta, dict) or not meta.get("resourceVersion"):
-        raise BenchError("the sim's pod LIST has no resourceVersion")
-    return str(meta["resourceVersion"])
-
-
 @dataclass
 class Ceiling:
     """What the sim did for a WATCH whose reader only counts lines, at one asked churn rate."""
@@ -283,7 +278,7 @@ class _LineCounter:
 def _open_watch(sim: Sim, *, timeout_s: int) -> tuple[socket.socket, bytes]:
     """A cluster-wide pod WATCH from the current revision on a raw socket; the socket and what
     followed the response headers in the read that ended them."""
-    rv = _current_rv(sim)
+    rv = sim.pods_resource_version()
     parts = urllib.parse.urlsplit(sim.url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     query = urllib.parse.urlencode({"watch": "true", "resourceVersion": rv, "timeoutSeconds": timeout_s})
@@ -361,6 +356,13 @@ def bench_churn(kids: Children, *, pods: int, runs: int, cpus: tuple[str | None,
         result.sim_ceiling = ceiling.delivered
         if log:
             print(f"  {ceiling.line()}", flush=True)
+        floor_rate = result.median_max() or start
+        result.floors = reader_floor.measure_floors(kids, sim, rate=floor_rate, window=window, warmup=warmup,
+                                                    cpu=exporter_cpu)
+        if log:
+            print(f"  aiohttp readers on the exporter's core at {floor_rate:.0f}/s asked:", flush=True)
+            for floor in result.floors.values():
+                print(f"    {floor.line()}", flush=True)
         if profile_out is not None and profiles.py_spy() is not None:
             summary = _profile(kids, sim, cpu=exporter_cpu, timeout=timeout, result=result, window=window,
                                warmup=warmup, output=profile_out)

@@ -166,6 +166,14 @@ def print_churn(result: churn_bench.ChurnResult, runs: int) -> None:
               f"{_f(run.saturated, '.0f')}/s{tail}")
     best = result.median_max()
     print(f"exporter CPU per MODIFIED event at the highest sustained rate: {_f(result.median_cpu_us(), '.1f')} us")
+    if result.floors:
+        print("beside it, on the same core, an aiohttp reader of the same WATCH at that rate:")
+    for floor in result.floors.values():
+        print(f"  {floor.line()}")
+    decode = result.floors.get("decode")
+    if decode is not None and decode.us_per_event:
+        print(f"  the target ({TARGET_UPDATES:,.0f}/s) leaves {1e6 / TARGET_UPDATES:.0f} us per update on one core; "
+              f"reading and decoding alone took {decode.us_per_event:.1f} us at this rate")
     print(f"median max sustained: {_f(best, '.0f')} updates/s; median saturated: "
           f"{_f(result.median_saturated(), '.0f')} updates/s  target >= {TARGET_UPDATES:.0f}/s "
           f"{_verdict(None if best is None else best >= TARGET_UPDATES)}")
@@ -224,6 +232,10 @@ def summary_rows(*, sync: list[sync_bench.SyncResult], churn: churn_bench.ChurnR
         rows.append(("  (saturated throughput; sim alone at that rate)",
                      f"{_f(churn.median_saturated(), '.0f')}; {_f(churn.sim_ceiling, '.0f')}", "info", "-"))
         rows.append(("  (exporter CPU us per update)", _f(churn.median_cpu_us(), ".1f"), "info", "-"))
+        read, decode = churn.floors.get("read"), churn.floors.get("decode")
+        if read is not None and decode is not None:
+            rows.append(("  (floor, same core: aiohttp read only; + msgspec decode, us per update)",
+                         f"{_f(read.us_per_event, '.1f')}; {_f(decode.us_per_event, '.1f')}", "info", "-"))
     if cost is not None:
         rows += update_cost.summary_rows(cost)
     if render is not None:
