@@ -311,21 +311,18 @@ _GROUPS: tuple[tuple[ContainerType, str], ...] = (
 )
 
 
-_ENCODE = msgspec.json.Encoder()
-
-
 def fingerprint(pod: wire.Pod) -> int:
     """A hash of everything `parse_pod_steps` reads of `pod` (not its resourceVersion, annotations
     or managedFields): an update with an equal fingerprint builds an equal record, so the state
-    can drop it before parsing (~3 us against ~10). 0 means none is known: so for a pod of more than
-    `PARSE_CONTAINERS_PER_STEP` containers, whose hashing would be one long call where its
-    parsing yields in steps."""
+    can drop it before parsing (~1.5 us against ~10). The `wire` Structs are frozen and hold only
+    tuples, so they hash in C as they are; the spec is hashed as its bytes. 0 means none is known:
+    so for a pod of more than `PARSE_CONTAINERS_PER_STEP` containers, whose hashing would be one
+    long call where its parsing yields in steps."""
     if _wide(_statuses(pod.status)):
         return 0
     m = pod.metadata
-    read = _ENCODE.encode((m.name, m.namespace, m.uid, m.creationTimestamp, m.deletionTimestamp, m.labels,
-                           m.ownerReferences, pod.status))
-    return hash((read, bytes(memoryview(pod.spec)))) or 1
+    return hash((m.name, m.namespace, m.uid, m.creationTimestamp, m.deletionTimestamp, m.labels, m.ownerReferences,
+                 pod.status, bytes(memoryview(pod.spec)))) or 1
 
 
 def parse_pod_steps(

@@ -53,7 +53,7 @@ class ObjectMeta(Struct, frozen=True, gc=False):
     creationTimestamp: str | None = None
     deletionTimestamp: str | None = None
     labels: PodLabels | None = None
-    ownerReferences: list[OwnerReference] | None = None
+    ownerReferences: tuple[OwnerReference, ...] | None = None
 
 
 # --- pods --------------------------------------------------------------------------------------
@@ -102,10 +102,10 @@ class PodStatus(Struct, frozen=True, gc=False):
     reason: str = ""
     message: str = ""
     podIP: str = ""
-    podIPs: list[PodIP] | None = None
-    initContainerStatuses: list[ContainerStatus] | None = None
-    containerStatuses: list[ContainerStatus] | None = None
-    ephemeralContainerStatuses: list[ContainerStatus] | None = None
+    podIPs: tuple[PodIP, ...] | None = None
+    initContainerStatuses: tuple[ContainerStatus, ...] | None = None
+    containerStatuses: tuple[ContainerStatus, ...] | None = None
+    ephemeralContainerStatuses: tuple[ContainerStatus, ...] | None = None
 
 
 class ContainerName(Struct, frozen=True, gc=False):
@@ -117,9 +117,9 @@ class ContainerName(Struct, frozen=True, gc=False):
 class PodSpec(Struct, frozen=True, gc=False):
     nodeName: str = ""
     restartPolicy: str = "Always"
-    initContainers: list[ContainerName] | None = None
-    containers: list[ContainerName] | None = None
-    ephemeralContainers: list[ContainerName] | None = None
+    initContainers: tuple[ContainerName, ...] | None = None
+    containers: tuple[ContainerName, ...] | None = None
+    ephemeralContainers: tuple[ContainerName, ...] | None = None
 
 
 EMPTY_OBJECT = Raw(b"{}")
@@ -186,7 +186,7 @@ class NodeConditionWire(Struct, frozen=True, gc=False):
 
 
 class NodeStatus(Struct, frozen=True, gc=False):
-    conditions: list[NodeConditionWire] | None = None
+    conditions: tuple[NodeConditionWire, ...] | None = None
 
 
 class Node(Struct, frozen=True, gc=False):
