@@ -74,7 +74,8 @@ def test_summary_has_a_number_and_verdict_for_every_target(quick_run: QuickRun) 
 
 
 def test_raw_figures_hold_every_measurement(quick_run: QuickRun) -> None:
-    """--json holds one sync run per size, churn steps with processed events and the render series."""
+    """--json holds one sync run per size, churn steps with processed events, the readers' floor
+    and the render series."""
     _summary(quick_run)
     sync = quick_run.figures["sync"]
     assert [s["pods"] for s in sync] == [1000]
@@ -84,6 +85,10 @@ def test_raw_figures_hold_every_measurement(quick_run: QuickRun) -> None:
     steps = churn["runs"][0]["steps"]
     assert steps and all(s["processed"] > 0 for s in steps)
     assert churn["sim_ceiling"] > 0
+    # The floor beside it: both aiohttp readers read events of the same WATCH and timed their CPU.
+    floors = churn["floors"]
+    assert set(floors) == {"read", "decode"}, floors
+    assert all(f["events"] > 0 and f["seconds"] > 0 and f["user_s"] + f["sys_s"] > 0 for f in floors.values()), floors
     render = quick_run.figures["render"]
     # 1000 failing containers: a failing, exit-code and timestamp series each, plus crashes_total.
     assert render["series"] > 3 * render["failing"]
