@@ -15,7 +15,7 @@ from typing import Any
 from .helpers import exec_user, write_kubeconfig
 
 NOT_ON_THE_SERVE_PATH = (
-    "kubernetes.client.api",  # the API classes (and their pydantic), eager in kubernetes < 35
+    "kubernetes.client.api",  # the API classes (and their pydantic), eager in older releases (29)
     "kubernetes.client.api_client",
     "kubernetes.client.models",
     "kubernetes.dynamic",

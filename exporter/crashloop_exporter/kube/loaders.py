@@ -2,7 +2,7 @@
 
 `import kubernetes.config` runs `kubernetes/__init__.py`, which imports `client` (ApiClient and
 pydantic), `dynamic` (kubernetes-validate and jsonschema), `stream` (websocket), `watch`,
-`informer`, `leaderelection` and `utils`; kubernetes < 35 also imports every API and model class
+`informer`, `leaderelection` and `utils`; older releases (29, for one) also import every API and model class
 there. The exporter needs four modules of it: `client.configuration`, `config.kube_config`,
 `config.incluster_config` and `config.config_exception`. Importing only those keeps ~12 MiB and
 ~200 modules out of every exporter process (the issue's RSS budget has no room for them).
