@@ -20,6 +20,7 @@ _.id_val  # crashloop_dashboards/render.py: the Grafana SDK's panel id, serialis
 _.log_errors  # classify/user_rules.py: re2.Options, read by RE2
 _.whitespace_split  # tests: shlex.shlex options
 _.commenters  # tests: shlex.shlex options
+_.__loader__  # kube/loaders.py: a package module's loader, read by the import system and inspect
 
 # Parameters a protocol or an override must accept.
 exc_type  # __aexit__(exc_type, exc, tb)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,24 @@ def write_kubeconfig(
     }
     path.write_text(yaml.safe_dump(doc))
     return path
+
+
+EXEC_PLUGIN = """\
+import json, pathlib, sys
+counter = pathlib.Path(sys.argv[1])
+n = int(counter.read_text()) + 1 if counter.exists() else 1
+counter.write_text(str(n))
+print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                  "status": {"token": f"exec-token-{n}"}}))
+"""
+
+
+def exec_user(tmp_path: Path, *, script: str = EXEC_PLUGIN) -> dict[str, object]:
+    """A kubeconfig user whose token comes from an exec plugin (`script`, run by this Python)."""
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text(script)
+    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": sys.executable,
+                     "args": [str(plugin), str(tmp_path / "counter")]}}
 
 
 async def wait_until(predicate: Callable[[], bool], *, what: str, timeout: float = WAIT) -> None:

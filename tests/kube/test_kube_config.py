@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,23 +10,7 @@ import pytest
 from crashloop_exporter.errors import ConfigError
 from crashloop_exporter.kube.config import load_credentials
 
-from .helpers import write_kubeconfig
-
-EXEC_PLUGIN = """\
-import json, pathlib, sys
-counter = pathlib.Path(sys.argv[1])
-n = int(counter.read_text()) + 1 if counter.exists() else 1
-counter.write_text(str(n))
-print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
-                  "status": {"token": f"exec-token-{n}"}}))
-"""
-
-
-def _exec_user(tmp_path: Path, *, script: str = EXEC_PLUGIN) -> dict[str, object]:
-    plugin = tmp_path / "plugin.py"
-    plugin.write_text(script)
-    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": sys.executable,
-                     "args": [str(plugin), str(tmp_path / "counter")]}}
+from .helpers import exec_user, write_kubeconfig
 
 
 async def test_kubeconfig_token_gives_server_and_bearer_header(tmp_path: Path) -> None:
@@ -70,7 +53,7 @@ async def test_basic_auth_user(tmp_path: Path) -> None:
 
 async def test_exec_plugin_token_and_rerun_on_reload(tmp_path: Path) -> None:
     """An exec credential plugin's token is used, and reload() runs the plugin again for a fresh one."""
-    kc = write_kubeconfig(tmp_path / "kc", server="http://x.invalid:80", user=_exec_user(tmp_path))
+    kc = write_kubeconfig(tmp_path / "kc", server="http://x.invalid:80", user=exec_user(tmp_path))
     creds = load_credentials(kubeconfig=str(kc))
     assert await creds.auth_headers() == {"Authorization": "Bearer exec-token-1"}
     await creds.reload()
@@ -79,7 +62,7 @@ async def test_exec_plugin_token_and_rerun_on_reload(tmp_path: Path) -> None:
 
 def test_failing_exec_plugin_is_a_config_error(tmp_path: Path) -> None:
     """An exec plugin that fails leaves no token: that is a ConfigError naming the plugin, not anonymous access."""
-    user = _exec_user(tmp_path, script="import sys; sys.exit(3)\n")
+    user = exec_user(tmp_path, script="import sys; sys.exit(3)\n")
     kc = write_kubeconfig(tmp_path / "kc", server="http://x.invalid:80", user=user)
     with pytest.raises(ConfigError, match="exec credential plugin"):
         load_credentials(kubeconfig=str(kc))

@@ -31,14 +31,18 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or only of the one `argv` names: each subcommand module
+    imports what its `run` needs, so `serve` (a long-lived process with an RSS budget) must not
+    import preflight's, diagnose's and generate's modules just to build their parsers."""
     parser = OneLineParser(
         prog="crashloop-exporter",
         description="Classify why Kubernetes containers crash, and export it to Prometheus by cause.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
+    chosen = _chosen_subcommand(argv)
+    for name in SUBCOMMANDS if chosen is None else (chosen,):
         module_name = f"crashloop_exporter.cli.{name}"
         if importlib.util.find_spec(module_name) is None:
             continue
@@ -46,9 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _chosen_subcommand(argv: Sequence[str] | None) -> str | None:
+    """The subcommand `argv` names, if it names a known one. The top-level options (--help,
+    --version) take no value, so the first word that is not an option is the subcommand."""
+    if argv is None:
+        return None
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in SUBCOMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_in = sys.argv[1:] if argv is None else argv
+    parser = build_parser(args_in)
+    args = parser.parse_args(args_in)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)

@@ -17,14 +17,13 @@ from urllib.parse import quote
 
 import msgspec
 import yaml
-from kubernetes.config.config_exception import ConfigException
-from kubernetes.config.kube_config import list_kube_config_contexts
 
 from crashloop_exporter import wire
 from crashloop_exporter.errors import ApiError, CrashloopError, ForbiddenError
 from crashloop_exporter.inputs.snapshot import Snapshot, SnapshotBuilder, Warn
 from crashloop_exporter.kube.client import KubeClient
 from crashloop_exporter.kube.config import load_credentials
+from crashloop_exporter.kube.loaders import ConfigException, list_kube_config_contexts
 from crashloop_exporter.model import ContainerRecord, PodRecord
 
 PAGE_SIZE = 500
@@ -50,7 +49,7 @@ class LiveQuery:
 def default_namespace(*, kubeconfig: str | None, context: str | None) -> str:
     """The namespace kubectl would use without `-n`: the context's, in-cluster the pod's own, else default."""
     try:
-        contexts, current = list_kube_config_contexts(config_file=kubeconfig)  # type: ignore[no-untyped-call]
+        contexts, current = list_kube_config_contexts(config_file=kubeconfig)
         chosen = next((c for c in contexts if c.get("name") == context), None) if context else current
         namespace = (chosen or {}).get("context", {}).get("namespace")
         if isinstance(namespace, str) and namespace:

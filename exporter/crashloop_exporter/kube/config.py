@@ -23,18 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from kubernetes.client import Configuration
-from kubernetes.config import incluster_config, kube_config
-from kubernetes.config.config_exception import ConfigException
 
 from crashloop_exporter.errors import ConfigError
+from crashloop_exporter.kube.loaders import (
+    ConfigException,
+    Configuration,
+    InClusterConfigLoader,
+    KubeConfigMerger,
+    load_kube_config,
+)
 
 log = logging.getLogger(__name__)
-
-# The loaders are untyped; these aliases keep `Any` at this one boundary.
-_InClusterConfigLoader: Any = incluster_config.InClusterConfigLoader
-_load_kube_config: Any = kube_config.load_kube_config
-_KubeConfigMerger: Any = kube_config.KubeConfigMerger
 
 SERVICE_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 """Where the kubelet mounts (and rotates) the pod's service-account token."""
@@ -152,7 +151,7 @@ def _from_incluster(env: Mapping[str, str], *, token_path: str, ca_path: str) ->
     def load() -> Any:
         cfg = _blank_configuration()
         try:
-            _InClusterConfigLoader(
+            InClusterConfigLoader(
                 token_filename=token_path, cert_filename=ca_path, try_refresh_token=True, environ=env
             ).load_and_set(cfg)
         except _LOADER_ERRORS as e:
@@ -176,7 +175,7 @@ def _from_kubeconfig(paths: str, context: str | None, *, explicit: bool) -> Cred
     def load() -> Any:
         cfg = _blank_configuration()
         try:
-            _load_kube_config(config_file=paths, context=context, client_configuration=cfg, persist_config=False)
+            load_kube_config(config_file=paths, context=context, client_configuration=cfg, persist_config=False)
         except _LOADER_ERRORS as e:
             raise ConfigError(f"{where}: {_explain(e, context)}") from e
         _check_exec_plugin(paths, context, cfg, where)
@@ -217,7 +216,7 @@ def _check_exec_plugin(paths: str, context: str | None, cfg: Any, where: str) ->
     if cfg.api_key.get("BearerToken") or cfg.cert_file:
         return
     try:
-        merged = _KubeConfigMerger(paths).config
+        merged = KubeConfigMerger(paths).config
         ctx_name = context or merged["current-context"]
         user_name = merged["contexts"].get_with_name(ctx_name)["context"].safe_get("user")
         user = merged["users"].get_with_name(user_name, safe=True) if user_name else None
