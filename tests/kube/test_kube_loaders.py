@@ -22,6 +22,9 @@ NOT_ON_THE_SERVE_PATH = (
     "kubernetes.stream",
     "kubernetes.watch",
     "pydantic",
+    "oauthlib",  # kube_config's OIDC refresh only, imported when it runs
+    "requests_oauthlib",
+    "requests",
     "crashloop_exporter.preflight",  # other subcommands' modules
     "crashloop_exporter.rulegen",
     "crashloop_exporter.render",
@@ -81,6 +84,24 @@ print(json.dumps(dict(before, modules=sorted(sys.modules))))
     doc = _run(code, str(kc))
     assert doc["package"] is False  # the lean import was used; the whole package came on demand
     assert "kubernetes.client.api_client" in doc["modules"]
+
+
+def test_oidc_refresh_gets_the_real_oauth_modules_when_it_runs(tmp_path: Path) -> None:
+    """kube_config's `oauthlib` and `OAuth2Session`, left out of the lean import, are the real ones
+    when the OIDC refresh reaches for them, and `import oauthlib` elsewhere gets the real package."""
+    kc = write_kubeconfig(tmp_path / "kc", server="http://x.invalid:80", user={"token": "abc"})
+    code = LOAD.replace("print(", "before = sorted(sys.modules)\nprint(") + """
+kube_config = sys.modules["kubernetes.config.kube_config"]
+error = kube_config.oauthlib.oauth2.rfc6749.errors.InvalidClientIdError
+session = kube_config.OAuth2Session(client_id="kubernetes", token={"id_token": "t"})
+import oauthlib.oauth2.rfc6749.errors, requests_oauthlib
+assert error is oauthlib.oauth2.rfc6749.errors.InvalidClientIdError
+assert isinstance(session, requests_oauthlib.OAuth2Session)
+assert type(sys.modules["oauthlib"]).__name__ == "module"
+print(json.dumps(dict(modules=before)))
+"""
+    doc = _run(code, str(kc))
+    assert _loaded(doc["modules"], ("oauthlib", "requests_oauthlib", "requests")) == []
 
 
 def test_kubernetes_imported_first_is_used_as_it_is(tmp_path: Path) -> None:

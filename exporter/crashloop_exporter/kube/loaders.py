@@ -21,6 +21,11 @@ real class. ApiClient is needed only by `new_client_from_config*` and by the OID
 refresh; kube_config gets `_api_client`, which imports the real ApiClient when called, so both
 still work, at the cost of the full import then.
 
+`kube_config` also imports `oauthlib.oauth2` and `requests_oauthlib` (and through it `requests`:
+~160 modules, ~6 MiB) at its top, for the OIDC refresh alone. While it imports, those names are
+`_OnFirstUse` stand-ins that import the real module when the refresh first touches them, and they
+leave `sys.modules` with the parents, so any other importer gets the real modules.
+
 When `kubernetes` is already imported, or its layout is not the one described here (a release
 that moves a module), the modules are imported the normal way: never a crash, only the memory.
 """
@@ -86,6 +91,39 @@ class _AdoptingLoader(importlib.abc.Loader):
         self.loader.exec_module(module)
 
 
+class _OnFirstUse(types.ModuleType):
+    """Stands for a module that kube_config imports at its top but uses only in the OIDC refresh:
+    an attribute read imports the real module (or its submodule) and answers from it."""
+
+    def __getattr__(self, attr: str) -> Any:
+        real = importlib.import_module(self.__name__)
+        if real is self:  # still in sys.modules: the lean import is under way, nothing to give yet
+            raise AttributeError(attr)
+        try:
+            return getattr(real, attr)
+        except AttributeError:
+            return importlib.import_module(f"{self.__name__}.{attr}")
+
+
+def _oauth2_session(*args: Any, **kwargs: Any) -> Any:
+    """kube_config's `OAuth2Session` (the OIDC refresh): the real one, imported when called."""
+    return importlib.import_module("requests_oauthlib").OAuth2Session(*args, **kwargs)
+
+
+_ON_FIRST_USE = ("oauthlib", "oauthlib.oauth2", "requests_oauthlib")
+"""Imported by kube_config at its top, used by its OIDC refresh only."""
+
+
+def _stand_ins() -> dict[str, types.ModuleType]:
+    """`_OnFirstUse` modules for those of `_ON_FIRST_USE` not imported yet."""
+    if any(name in sys.modules for name in _ON_FIRST_USE):
+        return {}  # imported already (by someone else): nothing to save
+    modules = {name: _OnFirstUse(name) for name in _ON_FIRST_USE}
+    modules["oauthlib"].oauth2 = modules["oauthlib.oauth2"]  # type: ignore[attr-defined]
+    modules["requests_oauthlib"].OAuth2Session = _oauth2_session  # type: ignore[attr-defined]
+    return modules
+
+
 def _api_client(*args: Any, **kwargs: Any) -> Any:
     """kube_config's `ApiClient`: the real one, imported (with the whole client) only when called."""
     return importlib.import_module("kubernetes.client").ApiClient(*args, **kwargs)
@@ -105,8 +143,14 @@ def _import_lean() -> None:
         client: Any = sys.modules["kubernetes.client"]
         client.Configuration = importlib.import_module("kubernetes.client.configuration").Configuration
         client.ApiClient = _api_client
-        for name in _LOADERS:
-            importlib.import_module(name)
+        stand_ins = _stand_ins()
+        sys.modules.update(stand_ins)
+        try:
+            for name in _LOADERS:
+                importlib.import_module(name)
+        finally:
+            for name in stand_ins:
+                del sys.modules[name]
     except Exception as e:  # any surprise in the layout means: import it the normal way
         for name in set(sys.modules) - before:
             if name == "kubernetes" or name.startswith("kubernetes."):
