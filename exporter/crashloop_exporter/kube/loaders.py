@@ -118,9 +118,9 @@ def _stand_ins() -> dict[str, types.ModuleType]:
     """`_OnFirstUse` modules for those of `_ON_FIRST_USE` not imported yet."""
     if any(name in sys.modules for name in _ON_FIRST_USE):
         return {}  # imported already (by someone else): nothing to save
-    modules = {name: _OnFirstUse(name) for name in _ON_FIRST_USE}
-    modules["oauthlib"].oauth2 = modules["oauthlib.oauth2"]  # type: ignore[attr-defined]
-    modules["requests_oauthlib"].OAuth2Session = _oauth2_session  # type: ignore[attr-defined]
+    modules: dict[str, types.ModuleType] = {name: _OnFirstUse(name) for name in _ON_FIRST_USE}
+    modules["oauthlib"].__dict__["oauth2"] = modules["oauthlib.oauth2"]  # `import oauthlib.oauth2` sets it so
+    modules["requests_oauthlib"].__dict__["OAuth2Session"] = _oauth2_session
     return modules
 
 
