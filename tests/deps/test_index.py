@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from crashloop_exporter.deps.address import Target
 from crashloop_exporter.deps.index import DependencyIndex
-from crashloop_exporter.deps.records import EndpointRecord, ServiceRecord, SliceRecord, parse_service, parse_slice
+from crashloop_exporter.deps.records import (
+    EndpointRecord,
+    PodAddress,
+    ServiceRecord,
+    SliceRecord,
+    parse_service,
+    parse_slice,
+)
 from tests.deps import chainfixtures as fx
 
 
@@ -20,7 +29,7 @@ def index() -> DependencyIndex:
     ix.put_slice(SliceRecord("data", "kafka-hl-x", "kafka-hl", (
         EndpointRecord("kafka-0", "kafka-0"), EndpointRecord("kafka-1", "kafka-1"))))
     ix.put_slice(SliceRecord("prod", "manual-1", "manual", (EndpointRecord("vm", ""),)))
-    ix.put_pod_ips("prod", "pg-0", ("10.244.0.5",))
+    ix.put_pod_ips(PodAddress("prod", "pg-0", ("10.244.0.5",)), ("10.244.0.5",))
     return ix
 
 
@@ -58,3 +67,34 @@ def test_wire_objects_decode_into_records() -> None:
                      "endpoints": [{"addresses": ["10.244.0.5"], "targetRef": {"kind": "Pod", "name": "pg-0"}},
                                    {"addresses": ["10.0.0.1"]}]})
     assert s.service == "pg" and [e.pod for e in s.endpoints] == ["pg-0"]
+
+
+def _ip_owner(ix: DependencyIndex, ip: str) -> tuple[str, tuple[str, ...]] | None:
+    r = ix.resolve(Target(ip), from_namespace="any")
+    return None if r is None else (r.namespace, r.pods)
+
+
+def test_pod_ip_taken_over_stays_with_the_new_pod() -> None:
+    """An IP reused by another pod stays that pod's when the first pod's unchanged IPs come again, and
+    goes when that pod is gone, not when the first one is."""
+    ix = DependencyIndex()
+    first, second = PodAddress("prod", "a-1", ("10.244.0.7",)), PodAddress("prod", "b-1", ("10.244.0.7",))
+    ix.put_pod_ips(first, first.ips)
+    ix.put_pod_ips(second, second.ips)
+    assert not ix.put_pod_ips(PodAddress("prod", "a-1", first.ips), first.ips, old=first.ips)
+    assert _ip_owner(ix, "10.244.0.7") == ("prod", ("b-1",))
+    ix.forget_pod("prod", "a-1", first.ips)
+    assert _ip_owner(ix, "10.244.0.7") == ("prod", ("b-1",))
+    ix.forget_pod("prod", "b-1", second.ips)
+    assert _ip_owner(ix, "10.244.0.7") is None
+
+
+def test_unchanged_pod_ips_point_at_the_newest_record() -> None:
+    """The index holds the record it was last given for a pod, so a replaced record is not kept alive."""
+    ix = DependencyIndex()
+    old, new = PodAddress("prod", "a-1", ("10.244.0.7",)), PodAddress("prod", "a-1", ("10.244.0.7",))
+    ix.put_pod_ips(old, old.ips)
+    version, held = ix.version, sys.getrefcount(old)
+    assert not ix.put_pod_ips(new, new.ips, old=old.ips)
+    assert ix.version == version
+    assert sys.getrefcount(old) == held - 1

@@ -28,7 +28,7 @@ def build_index(
     for s in [*slices, *slices_from_selectors(missing, list(pods))]:
         index.put_slice(s)
     for p in pods:
-        index.put_pod_ips(p.namespace, p.name, p.ips)
+        index.put_pod_ips(p, p.ips)
     return index
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from crashloop_exporter.catalog import CauseId
 from crashloop_exporter.deps.chain import BASE_REMEDIATION_FACT, PodView, with_dependency
-from crashloop_exporter.deps.index import DependencyIndex
+from crashloop_exporter.deps.index import DependencyIndex, NamedPod
 from crashloop_exporter.deps.records import RawObject, parse_service, parse_slice
 from crashloop_exporter.findings import Finding
 
@@ -91,8 +91,8 @@ class DependencyTracker:
                 self.index.delete_slice(ns, name)
             self._dirty = True
 
-    def pod_ips(self, namespace: str, pod: str, ips: tuple[str, ...], *, old: tuple[str, ...] = ()) -> None:
-        self._dirty |= self.index.put_pod_ips(namespace, pod, ips, old=old)
+    def pod_ips(self, pod: NamedPod, ips: tuple[str, ...], *, old: tuple[str, ...] = ()) -> None:
+        self._dirty |= self.index.put_pod_ips(pod, ips, old=old)
 
     def pod_gone(self, namespace: str, pod: str, ips: tuple[str, ...]) -> None:
         self.index.forget_pod(namespace, pod, ips)

@@ -409,7 +409,7 @@ class ClusterState:
         names[rec.name] = rec.uid
         # A pod recreated under its name (a StatefulSet's) takes over the name's IPs from the one before.
         was = old if old is not None else self.pods.get(replaced) if replaced is not None else None
-        self.deps.pod_ips(rec.namespace, rec.name, rec.pod_ips, old=was.pod_ips if was is not None else ())
+        self.deps.pod_ips(rec, rec.pod_ips, old=was.pod_ips if was is not None else ())
         before = _name_map(old.containers) if old is not None else {}
         if len(rec.containers) > WIDE_POD:
             self._wide[rec.uid] = _name_map(rec.containers)
