@@ -10,8 +10,9 @@ one is a C call (a frozen dataclass sets each field through object.__setattr__).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
+import msgspec
 from msgspec import Struct
 
 ContainerType = Literal["regular", "init", "ephemeral"]
@@ -70,61 +71,194 @@ class ContainerSpec(Struct, frozen=True, gc=False):
     startup: Probe | None
 
 
+class ContainerDetail(Struct, frozen=True, gc=False):
+    """What a container that is running and never restarted does not have: one shared instance
+    (`NO_CONTAINER_DETAIL`) stands for all of those, so a healthy container's record is four
+    fields (32 bytes) smaller."""
+
+    spec: ContainerSpec | None = None
+    waiting: Waiting | None = None
+    last_terminated: Terminated | None = None
+    reported: bool = True
+
+
+NO_CONTAINER_DETAIL = ContainerDetail()
+
+
 class ContainerRecord(Struct, frozen=True, gc=False):
-    """One container with its status, as the classifier sees it."""
+    """One container with its status, as the classifier sees it. Built with `ContainerRecord.of`;
+    `spec`, `waiting`, `last_terminated` and `reported` are read through `detail`."""
 
     name: str
     type: ContainerType
-    spec: ContainerSpec | None
     ready: bool
     started: bool | None
     restart_count: int
     running_since: float | None
-    waiting: Waiting | None
     terminated: Terminated | None
     """Current `state.terminated` (restartPolicy Never/OnFailure, or between restarts)."""
-    last_terminated: Terminated | None
-    """`lastState.terminated`: the previous run, whose logs `previous=true` returns."""
-    reported: bool = True
-    """False when the pod's status had no entry for this container (a pending pod, or an update
-    whose status was null, empty or missing) and it was built from the spec alone: its zeros are
-    "unknown", not a restartCount reset."""
+    detail: ContainerDetail = NO_CONTAINER_DETAIL
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        name: str,
+        type: ContainerType,
+        spec: ContainerSpec | None,
+        ready: bool,
+        started: bool | None,
+        restart_count: int,
+        running_since: float | None,
+        waiting: Waiting | None,
+        terminated: Terminated | None,
+        last_terminated: Terminated | None,
+        reported: bool = True,
+    ) -> ContainerRecord:
+        detail = (
+            NO_CONTAINER_DETAIL
+            if spec is None and waiting is None and last_terminated is None and reported
+            else ContainerDetail(spec, waiting, last_terminated, reported)
+        )
+        return cls(name, type, ready, started, restart_count, running_since, terminated, detail)
+
+    @property
+    def spec(self) -> ContainerSpec | None:
+        return self.detail.spec
+
+    @property
+    def waiting(self) -> Waiting | None:
+        return self.detail.waiting
+
+    @property
+    def last_terminated(self) -> Terminated | None:
+        """`lastState.terminated`: the previous run, whose logs `previous=true` returns."""
+        return self.detail.last_terminated
+
+    @property
+    def reported(self) -> bool:
+        """False when the pod's status had no entry for this container (a pending pod, or an update
+        whose status was null, empty or missing) and it was built from the spec alone: its zeros are
+        "unknown", not a restartCount reset."""
+        return self.detail.reported
+
+
+class PodDetail(Struct, frozen=True, gc=False):
+    """What a healthy pod does not have: one shared instance (`NO_POD_DETAIL`) stands for all of those."""
+
+    reason: str = ""
+    message: str = ""
+    volume_refs: tuple[EnvRef, ...] = ()
+    terminating: bool = False
+
+
+NO_POD_DETAIL = PodDetail()
 
 
 class PodRecord(Struct, frozen=True, gc=False):
-    """One pod, compact."""
+    """One pod, compact: a healthy pod (nearly every pod of a big cluster) is its strings, its
+    container's record, and this record of 13 fields (120 bytes). Built with `PodRecord.of`; the
+    fields it keeps packed are read through `containers`, `pod_ips`, `reason`, `message`,
+    `volume_refs` and `terminating`."""
 
     uid: str
     namespace: str
     name: str
     phase: str
-    reason: str
-    """`status.reason`, e.g. Evicted."""
-    message: str
     node_name: str
     restart_policy: str
     workload_kind: str
     workload: str
-    containers: tuple[ContainerRecord, ...]
-    volume_refs: tuple[EnvRef, ...] = ()
-    """Secrets/ConfigMaps mounted as volumes (for FailedMount attribution)."""
+    packed_containers: ContainerRecord | tuple[ContainerRecord, ...]
+    """The one container of a pod of one, bare (a 1-tuple is 48 bytes); else all of them."""
     created: float | None = None
     """metadata.creationTimestamp, to tell a pod stuck in ContainerCreating from a new one."""
-    terminating: bool = False
-    """metadata.deletionTimestamp is set: the pod is being deleted (a rollout, a scale-down, an
-    eviction someone asked for). Its containers' exits are answers to SIGTERM: never failing,
-    and counting must not count them."""
-    pod_ips: tuple[str, ...] = ()
-    """status.podIPs (or podIP): a log that names an IP resolves to this pod (`deps`)."""
+    packed_ips: str | tuple[str, ...] = ()
+    """`pod_ips`, the one IP of a single-stack pod bare (the IP index keys on the same string)."""
     fingerprint: int = 0
     """A hash of every field of the pod's JSON that this record was built from (`parse.fingerprint`),
     0 when unknown; an update with the same fingerprint cannot change the record."""
+    detail: PodDetail = NO_POD_DETAIL
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        uid: str,
+        namespace: str,
+        name: str,
+        phase: str,
+        reason: str,
+        message: str,
+        node_name: str,
+        restart_policy: str,
+        workload_kind: str,
+        workload: str,
+        containers: tuple[ContainerRecord, ...],
+        volume_refs: tuple[EnvRef, ...] = (),
+        created: float | None = None,
+        terminating: bool = False,
+        pod_ips: tuple[str, ...] = (),
+        fingerprint: int = 0,
+    ) -> PodRecord:
+        detail = (
+            NO_POD_DETAIL
+            if not reason and not message and not volume_refs and not terminating
+            else PodDetail(reason, message, volume_refs, terminating)
+        )
+        return cls(uid, namespace, name, phase, node_name, restart_policy, workload_kind, workload,
+                   _packed(containers), created, _packed(pod_ips), fingerprint, detail)
+
+    def with_containers(self, containers: tuple[ContainerRecord, ...]) -> PodRecord:
+        return msgspec.structs.replace(self, packed_containers=_packed(containers))
+
+    @property
+    def containers(self) -> tuple[ContainerRecord, ...]:
+        c = self.packed_containers
+        return (c,) if isinstance(c, ContainerRecord) else c
+
+    @property
+    def pod_ips(self) -> tuple[str, ...]:
+        """status.podIPs (or podIP): a log that names an IP resolves to this pod (`deps`)."""
+        ips = self.packed_ips
+        return (ips,) if isinstance(ips, str) else ips
+
+    @property
+    def reason(self) -> str:
+        """`status.reason`, e.g. Evicted."""
+        return self.detail.reason
+
+    @property
+    def message(self) -> str:
+        return self.detail.message
+
+    @property
+    def volume_refs(self) -> tuple[EnvRef, ...]:
+        """Secrets/ConfigMaps mounted as volumes (for FailedMount attribution)."""
+        return self.detail.volume_refs
+
+    @property
+    def terminating(self) -> bool:
+        """metadata.deletionTimestamp is set: the pod is being deleted (a rollout, a scale-down, an
+        eviction someone asked for). Its containers' exits are answers to SIGTERM: never failing,
+        and counting must not count them."""
+        return self.detail.terminating
 
     def container(self, name: str) -> ContainerRecord | None:
-        for c in self.containers:
-            if c.name == name:
-                return c
+        c = self.packed_containers
+        if isinstance(c, ContainerRecord):
+            return c if c.name == name else None
+        for one in c:
+            if one.name == name:
+                return one
         return None
+
+
+_T = TypeVar("_T")
+
+
+def _packed(items: tuple[_T, ...]) -> _T | tuple[_T, ...]:
+    return items[0] if len(items) == 1 else items
 
 
 class EventRecord(Struct, frozen=True, gc=False):

@@ -58,8 +58,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import msgspec
-
 from crashloop_exporter import wire
 from crashloop_exporter.catalog import BY_ID, CAUSES, CREATING, EXPLAINING_EVENTS
 from crashloop_exporter.classify import (
@@ -866,7 +864,7 @@ def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
         containers.append(prev if prev is not None and not c.reported else c)
     if not before and all(a is b for a, b in zip(containers, rec.containers, strict=True)):
         return rec
-    return msgspec.structs.replace(rec, containers=(*containers, *before.values()))
+    return rec.with_containers((*containers, *before.values()))
 
 
 def _listed_key(resource: str, meta: object) -> str | None:
