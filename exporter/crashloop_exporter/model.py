@@ -10,6 +10,7 @@ one is a C call (a frozen dataclass sets each field through object.__setattr__).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal, TypeVar
 
 import msgspec
@@ -155,20 +156,34 @@ class PodDetail(Struct, frozen=True, gc=False):
 NO_POD_DETAIL = PodDetail()
 
 
-class PodRecord(Struct, frozen=True, gc=False):
-    """One pod, compact: a healthy pod (nearly every pod of a big cluster) is its strings, its
-    container's record, and this record of 13 fields (120 bytes). Built with `PodRecord.of`; the
-    fields it keeps packed are read through `containers`, `pod_ips`, `reason`, `message`,
-    `volume_refs` and `terminating`."""
+class PodCommon(Struct, frozen=True, gc=False):
+    """The fields the pods of one workload have alike: one instance for all of them (`_common`)."""
 
-    uid: str
     namespace: str
-    name: str
-    phase: str
-    node_name: str
-    restart_policy: str
     workload_kind: str
     workload: str
+    restart_policy: str
+    phase: str
+
+
+@lru_cache(maxsize=4096)
+def _common(namespace: str, workload_kind: str, workload: str, restart_policy: str, phase: str) -> PodCommon:
+    # Bounded, so a cluster's churn of bare pods and Jobs (each its own workload) leaks nothing; a
+    # LIST comes in namespace/name order, so one workload's pods come together and share anyway.
+    return PodCommon(namespace, workload_kind, workload, restart_policy, phase)
+
+
+class PodRecord(Struct, frozen=True, gc=False):
+    """One pod, compact: a healthy pod (nearly every pod of a big cluster) is its strings, its
+    container's record, and this record of 9 fields (88 bytes). Built with `PodRecord.of`; the
+    fields it keeps packed are read through `namespace`, `phase`, `restart_policy`,
+    `workload_kind`, `workload`, `containers`, `pod_ips`, `reason`, `message`, `volume_refs` and
+    `terminating`."""
+
+    uid: str
+    name: str
+    common: PodCommon
+    node_name: str
     packed_containers: ContainerRecord | tuple[ContainerRecord, ...]
     """The one container of a pod of one, bare (a 1-tuple is 48 bytes); else all of them."""
     created: float | None = None
@@ -206,11 +221,31 @@ class PodRecord(Struct, frozen=True, gc=False):
             if not reason and not message and not volume_refs and not terminating
             else PodDetail(reason, message, volume_refs, terminating)
         )
-        return cls(uid, namespace, name, phase, node_name, restart_policy, workload_kind, workload,
-                   _packed(containers), created, _packed(pod_ips), fingerprint, detail)
+        common = _common(namespace, workload_kind, workload, restart_policy, phase)
+        return cls(uid, name, common, node_name, _packed(containers), created, _packed(pod_ips), fingerprint, detail)
 
     def with_containers(self, containers: tuple[ContainerRecord, ...]) -> PodRecord:
         return msgspec.structs.replace(self, packed_containers=_packed(containers))
+
+    @property
+    def namespace(self) -> str:
+        return self.common.namespace
+
+    @property
+    def phase(self) -> str:
+        return self.common.phase
+
+    @property
+    def restart_policy(self) -> str:
+        return self.common.restart_policy
+
+    @property
+    def workload_kind(self) -> str:
+        return self.common.workload_kind
+
+    @property
+    def workload(self) -> str:
+        return self.common.workload
 
     @property
     def containers(self) -> tuple[ContainerRecord, ...]:

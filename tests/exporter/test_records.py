@@ -3,7 +3,8 @@
 At 150k pods every field of a healthy pod's records is ~1 MiB: its one container is kept bare
 rather than in a 1-tuple, its one IP bare too, and the fields only a pod or container with
 something to explain has (a reason, a message, a spec, a waiting state, a last run) are one
-shared instance for all healthy ones.
+shared instance for all healthy ones; what the pods of one workload have alike (namespace,
+workload, restart policy, phase) is one instance for all of them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ def test_a_healthy_pod_shares_its_details_and_keeps_one_container_and_ip_bare() 
     assert rec.containers == (rec.packed_containers,) and rec.pod_ips == ("10.1.2.3",)
     assert rec.container("api") is rec.packed_containers and rec.container("other") is None
     assert (rec.reason, rec.message, rec.volume_refs, rec.terminating) == ("", "", (), False)
+
+
+def test_pods_of_one_workload_share_what_they_have_alike() -> None:
+    """Namespace, workload, restart policy and phase: one instance for a workload's pods, read by name."""
+    a, b = parse_pod(pod("api-1", ready=True)), parse_pod(pod("api-2", ready=False))
+    assert a.common is b.common
+    assert (a.namespace, a.workload_kind, a.workload, a.restart_policy, a.phase) == (
+        b.common.namespace, b.common.workload_kind, b.common.workload, b.common.restart_policy, b.common.phase)
+    pending = parse_pod(pod("api-3", phase="Pending"))
+    assert pending.common is not a.common and (pending.phase, pending.workload) == ("Pending", "api")
 
 
 def test_a_crashing_pod_reads_its_details_through_the_same_names() -> None:
