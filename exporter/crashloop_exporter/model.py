@@ -175,17 +175,18 @@ def _common(namespace: str, workload_kind: str, workload: str, restart_policy: s
 
 class PodRecord(Struct, frozen=True, gc=False):
     """One pod, compact: a healthy pod (nearly every pod of a big cluster) is its strings, its
-    container's record, and this record of 9 fields (88 bytes). Built with `PodRecord.of`; the
-    fields it keeps packed are read through `namespace`, `phase`, `restart_policy`,
-    `workload_kind`, `workload`, `containers`, `pod_ips`, `reason`, `message`, `volume_refs` and
-    `terminating`."""
+    containers' start times, and this record of 10 fields (96 bytes). Built with `PodRecord.of`;
+    the fields it keeps packed are read through `namespace`, `phase`, `restart_policy`,
+    `workload_kind`, `workload`, `containers`, `container`, `pod_ips`, `reason`, `message`,
+    `volume_refs` and `terminating`."""
 
     uid: str
     name: str
     common: PodCommon
     node_name: str
     packed_containers: ContainerRecord | tuple[ContainerRecord, ...]
-    """The one container of a pod of one, bare (a 1-tuple is 48 bytes); else all of them."""
+    """The one container of a pod of one, bare (a 1-tuple is 48 bytes); else all of them. When
+    `since` is set, templates shared by every pod whose containers look alike (see `since`)."""
     created: float | None = None
     """metadata.creationTimestamp, to tell a pod stuck in ContainerCreating from a new one."""
     packed_ips: str | tuple[str, ...] = ()
@@ -194,6 +195,11 @@ class PodRecord(Struct, frozen=True, gc=False):
     """A hash of every field of the pod's JSON that this record was built from (`parse.fingerprint`),
     0 when unknown; an update with the same fingerprint cannot change the record."""
     detail: PodDetail = NO_POD_DETAIL
+    since: float | tuple[float, ...] | None = None
+    """Set when every container is running, never restarted, with nothing to explain: their
+    `running_since` (bare for one), the one thing such containers of a workload's pods do not have
+    alike; `packed_containers` are then shared templates (`_template`) without it, so such a
+    container costs no record of its own (80 bytes). None: `packed_containers` are the records."""
 
     @classmethod
     def of(
@@ -222,10 +228,17 @@ class PodRecord(Struct, frozen=True, gc=False):
             else PodDetail(reason, message, volume_refs, terminating)
         )
         common = _common(namespace, workload_kind, workload, restart_policy, phase)
-        return cls(uid, name, common, node_name, _packed(containers), created, _packed(pod_ips), fingerprint, detail)
+        packed, since = _pack_containers(containers)
+        return cls(uid, name, common, node_name, packed, created, _packed(pod_ips), fingerprint, detail, since)
 
     def with_containers(self, containers: tuple[ContainerRecord, ...]) -> PodRecord:
-        return msgspec.structs.replace(self, packed_containers=_packed(containers))
+        packed, since = _pack_containers(containers)
+        return msgspec.structs.replace(self, packed_containers=packed, since=since)
+
+    @property
+    def all_running(self) -> bool:
+        """Every container is running, never restarted, with nothing to explain."""
+        return self.since is not None
 
     @property
     def namespace(self) -> str:
@@ -249,7 +262,11 @@ class PodRecord(Struct, frozen=True, gc=False):
 
     @property
     def containers(self) -> tuple[ContainerRecord, ...]:
-        c = self.packed_containers
+        c, since = self.packed_containers, self.since
+        if isinstance(since, float) and isinstance(c, ContainerRecord):
+            return (_running(c, since),)
+        if isinstance(since, tuple) and isinstance(c, tuple):
+            return tuple(map(_running, c, since))
         return (c,) if isinstance(c, ContainerRecord) else c
 
     @property
@@ -282,10 +299,10 @@ class PodRecord(Struct, frozen=True, gc=False):
     def container(self, name: str) -> ContainerRecord | None:
         c = self.packed_containers
         if isinstance(c, ContainerRecord):
-            return c if c.name == name else None
-        for one in c:
+            return self.containers[0] if c.name == name else None
+        for i, one in enumerate(c):
             if one.name == name:
-                return one
+                return one if self.since is None else self.containers[i]
         return None
 
 
@@ -294,6 +311,51 @@ _T = TypeVar("_T")
 
 def _packed(items: tuple[_T, ...]) -> _T | tuple[_T, ...]:
     return items[0] if len(items) == 1 else items
+
+
+def _pack_containers(
+    containers: tuple[ContainerRecord, ...],
+) -> tuple[ContainerRecord | tuple[ContainerRecord, ...], float | tuple[float, ...] | None]:
+    """`PodRecord.packed_containers` and `since` for `containers`: the one packing rule, so equal
+    pods build equal records."""
+    if len(containers) == 1:  # the common pod, without a loop
+        c = containers[0]
+        if c.running_since is None or not _runs_clean(c):
+            return c, None
+        return _template(c.name, c.type, c.ready, c.started), c.running_since
+    since: list[float] = []
+    for c in containers:
+        if c.running_since is None or not _runs_clean(c):
+            return containers, None
+        since.append(c.running_since)
+    if not since:
+        return (), None
+    return _templates(tuple(_template(c.name, c.type, c.ready, c.started) for c in containers)), tuple(since)
+
+
+def _runs_clean(c: ContainerRecord) -> bool:
+    """Never restarted, not terminated, nothing to explain (compared by value: equal pods pack alike)."""
+    return not c.restart_count and c.terminated is None and c.detail == NO_CONTAINER_DETAIL
+
+
+@lru_cache(maxsize=4096)
+def _template(name: str, type: ContainerType, ready: bool, started: bool | None) -> ContainerRecord:
+    """A running, never restarted container but for its start time, shared by every pod whose
+    container it describes (bounded like `_common`)."""
+    return ContainerRecord(name, type, ready, started, 0, None, None, NO_CONTAINER_DETAIL)
+
+
+@lru_cache(maxsize=1024)
+def _templates(templates: tuple[ContainerRecord, ...]) -> tuple[ContainerRecord, ...]:
+    """One tuple of templates for the pods of a workload of several containers."""
+    return templates
+
+
+def _running(template: ContainerRecord, since: float) -> ContainerRecord:
+    return _replace(template, running_since=since)
+
+
+_replace = msgspec.structs.replace
 
 
 class EventRecord(Struct, frozen=True, gc=False):

@@ -409,8 +409,9 @@ class ClusterState:
         was = old if old is not None else self.pods.get(replaced) if replaced is not None else None
         self.deps.pod_ips(rec, rec.pod_ips, old=was.pod_ips if was is not None else ())
         before = _name_map(old.containers) if old is not None else {}
-        if len(rec.containers) > WIDE_POD:
-            self._wide[rec.uid] = _name_map(rec.containers)
+        containers = rec.containers  # built once: a healthy pod's are built from templates (`model`)
+        if len(containers) > WIDE_POD:
+            self._wide[rec.uid] = _name_map(containers)
         elif old is not None and len(old.containers) > WIDE_POD:
             del self._wide[rec.uid]
         classify = not (_quiet(rec) and rec.uid not in self.findings)
@@ -425,7 +426,7 @@ class ClusterState:
         else:
             self._contexts.pop(rec.uid, None)
         spent, added = 0.0, False
-        for i, chunk in enumerate(chunks(rec.containers, CONTAINERS_PER_STEP)):
+        for i, chunk in enumerate(chunks(containers, CONTAINERS_PER_STEP)):
             if i:
                 yield
             if classify:
@@ -858,11 +859,12 @@ def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
     before = {c.name: c for c in old.containers if c.reported}
     if not before:
         return rec
+    current = rec.containers
     containers: list[ContainerRecord] = []
-    for c in rec.containers:
+    for c in current:
         prev = before.pop(c.name, None)
         containers.append(prev if prev is not None and not c.reported else c)
-    if not before and all(a is b for a, b in zip(containers, rec.containers, strict=True)):
+    if not before and all(a is b for a, b in zip(containers, current, strict=True)):
         return rec
     return rec.with_containers((*containers, *before.values()))
 
@@ -919,6 +921,8 @@ def _quiet(rec: PodRecord) -> bool:
     """Nothing to explain: every container running or cleanly done, never restarted, pod not evicted."""
     if rec.reason == "Evicted":
         return False
+    if rec.all_running:
+        return True  # what the loop below would find, without building the containers' records
     for c in rec.containers:
         if c.restart_count or (c.waiting is not None and c.waiting.reason not in ("PodInitializing", "")):
             return False
