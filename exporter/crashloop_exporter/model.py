@@ -10,8 +10,9 @@ one is a C call (a frozen dataclass sets each field through object.__setattr__).
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Literal, TypeVar
+import socket
+import struct
+from typing import Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import Struct
@@ -156,6 +157,33 @@ class PodDetail(Struct, frozen=True, gc=False):
 NO_POD_DETAIL = PodDetail()
 
 
+_T = TypeVar("_T")
+
+
+class _Shared(Generic[_T]):
+    """Equal values handed out as one instance, for the records of many pods to share.
+
+    At most `size` are remembered, then all are forgotten at once: the records keep theirs, so a
+    cluster's churn of bare pods and Jobs (each its own workload) leaks nothing and breaks nothing,
+    and a LIST comes in namespace/name order, so a workload's pods come together and share anyway.
+    A dict of the values themselves: an `lru_cache` entry cost ~190 bytes more (its key and link).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._seen: dict[_T, _T] = {}
+        self._size = size
+
+    def __call__(self, value: _T) -> _T:
+        seen = self._seen
+        known = seen.get(value)
+        if known is not None:
+            return known
+        if len(seen) >= self._size:
+            seen.clear()
+        seen[value] = value
+        return value
+
+
 class PodCommon(Struct, frozen=True, gc=False):
     """The fields the pods of one workload have alike: one instance for all of them (`_common`)."""
 
@@ -166,11 +194,7 @@ class PodCommon(Struct, frozen=True, gc=False):
     phase: str
 
 
-@lru_cache(maxsize=4096)
-def _common(namespace: str, workload_kind: str, workload: str, restart_policy: str, phase: str) -> PodCommon:
-    # Bounded, so a cluster's churn of bare pods and Jobs (each its own workload) leaks nothing; a
-    # LIST comes in namespace/name order, so one workload's pods come together and share anyway.
-    return PodCommon(namespace, workload_kind, workload, restart_policy, phase)
+_common: _Shared[PodCommon] = _Shared(4096)
 
 
 class PodRecord(Struct, frozen=True, gc=False):
@@ -189,8 +213,8 @@ class PodRecord(Struct, frozen=True, gc=False):
     `since` is set, templates shared by every pod whose containers look alike (see `since`)."""
     created: float | None = None
     """metadata.creationTimestamp, to tell a pod stuck in ContainerCreating from a new one."""
-    packed_ips: str | tuple[str, ...] = ()
-    """`pod_ips`, the one IP of a single-stack pod bare (the IP index keys on the same string)."""
+    packed_ips: IpKey | tuple[IpKey, ...] = ()
+    """`ip_keys`, the one of a single-stack pod bare (the IP index keys on the same objects)."""
     fingerprint: int = 0
     """A hash of every field of the pod's JSON that this record was built from (`parse.fingerprint`),
     0 when unknown; an update with the same fingerprint cannot change the record."""
@@ -227,9 +251,10 @@ class PodRecord(Struct, frozen=True, gc=False):
             if not reason and not message and not volume_refs and not terminating
             else PodDetail(reason, message, volume_refs, terminating)
         )
-        common = _common(namespace, workload_kind, workload, restart_policy, phase)
+        common = _common(PodCommon(namespace, workload_kind, workload, restart_policy, phase))
         packed, since = _pack_containers(containers)
-        return cls(uid, name, common, node_name, packed, created, _packed(pod_ips), fingerprint, detail, since)
+        ips = tuple(map(ip_key, pod_ips))
+        return cls(uid, name, common, node_name, packed, created, _packed(ips), fingerprint, detail, since)
 
     def with_containers(self, containers: tuple[ContainerRecord, ...]) -> PodRecord:
         packed, since = _pack_containers(containers)
@@ -272,8 +297,13 @@ class PodRecord(Struct, frozen=True, gc=False):
     @property
     def pod_ips(self) -> tuple[str, ...]:
         """status.podIPs (or podIP): a log that names an IP resolves to this pod (`deps`)."""
+        return tuple(map(ip_text, self.ip_keys))
+
+    @property
+    def ip_keys(self) -> tuple[IpKey, ...]:
+        """`pod_ips` as `ip_key`s, the form the record keeps them in."""
         ips = self.packed_ips
-        return (ips,) if isinstance(ips, str) else ips
+        return ips if isinstance(ips, tuple) else (ips,)
 
     @property
     def reason(self) -> str:
@@ -306,7 +336,35 @@ class PodRecord(Struct, frozen=True, gc=False):
         return None
 
 
-_T = TypeVar("_T")
+IpKey = int | str
+"""An IP address as a record and the IP index keep it (`ip_key`)."""
+_IPV6 = 1 << 128
+_U32 = struct.Struct("!I")
+
+
+def ip_key(text: str) -> IpKey:
+    """The number an IP address stands for: an IPv4 one is 28-32 bytes where its text is 59-63 (a
+    pod each, 150k pods), IPv6 ones are set past every IPv4 one (so `::10.1.2.3` is not
+    `10.1.2.3`), and text that is no address stays itself. inet_pton is strict: `010.1.2.3`
+    is no address, as the Kubernetes API would never write one."""
+    try:
+        # Not int.from_bytes: it sizes the int by its 4 bytes, 4 bytes more than most IPv4 need.
+        return int(_U32.unpack(socket.inet_pton(socket.AF_INET, text))[0])
+    except OSError:
+        pass
+    try:
+        return _IPV6 | int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
+    except OSError:
+        return text
+
+
+def ip_text(key: IpKey) -> str:
+    """The text of an `ip_key` (IPv6 in its canonical form)."""
+    if isinstance(key, str):
+        return key
+    if key & _IPV6:
+        return socket.inet_ntop(socket.AF_INET6, (key ^ _IPV6).to_bytes(16, "big"))
+    return socket.inet_ntop(socket.AF_INET, key.to_bytes(4, "big"))
 
 
 def _packed(items: tuple[_T, ...]) -> _T | tuple[_T, ...]:
@@ -322,7 +380,7 @@ def _pack_containers(
         c = containers[0]
         if c.running_since is None or not _runs_clean(c):
             return c, None
-        return _template(c.name, c.type, c.ready, c.started), c.running_since
+        return _template(c), c.running_since
     since: list[float] = []
     for c in containers:
         if c.running_since is None or not _runs_clean(c):
@@ -330,7 +388,7 @@ def _pack_containers(
         since.append(c.running_since)
     if not since:
         return (), None
-    return _templates(tuple(_template(c.name, c.type, c.ready, c.started) for c in containers)), tuple(since)
+    return _templates(tuple(map(_template, containers))), tuple(since)
 
 
 def _runs_clean(c: ContainerRecord) -> bool:
@@ -338,17 +396,15 @@ def _runs_clean(c: ContainerRecord) -> bool:
     return not c.restart_count and c.terminated is None and c.detail == NO_CONTAINER_DETAIL
 
 
-@lru_cache(maxsize=4096)
-def _template(name: str, type: ContainerType, ready: bool, started: bool | None) -> ContainerRecord:
+def _template(c: ContainerRecord) -> ContainerRecord:
     """A running, never restarted container but for its start time, shared by every pod whose
-    container it describes (bounded like `_common`)."""
-    return ContainerRecord(name, type, ready, started, 0, None, None, NO_CONTAINER_DETAIL)
+    container it describes."""
+    return _templates_of_one(_replace(c, running_since=None))
 
 
-@lru_cache(maxsize=1024)
-def _templates(templates: tuple[ContainerRecord, ...]) -> tuple[ContainerRecord, ...]:
-    """One tuple of templates for the pods of a workload of several containers."""
-    return templates
+_templates_of_one: _Shared[ContainerRecord] = _Shared(4096)
+_templates: _Shared[tuple[ContainerRecord, ...]] = _Shared(1024)
+"""One tuple of templates for the pods of a workload of several containers."""
 
 
 def _running(template: ContainerRecord, since: float) -> ContainerRecord:

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from crashloop_exporter.model import NO_CONTAINER_DETAIL, NO_POD_DETAIL
+from crashloop_exporter.model import NO_CONTAINER_DETAIL, NO_POD_DETAIL, ip_key
 from crashloop_exporter.parse import parse_pod
 
 from .podgen import crashing, many_containers, pod
@@ -27,7 +27,7 @@ def test_a_healthy_pod_shares_its_details_and_its_container_but_for_its_start() 
     p = pod("api-1", ready=True)
     p["status"]["podIP"] = "10.1.2.3"
     rec, other = parse_pod(p), parse_pod(pod("api-2", ready=True, finished="2024-01-01T00:11:00Z"))
-    assert rec.detail is NO_POD_DETAIL and rec.packed_ips == "10.1.2.3" and rec.pod_ips == ("10.1.2.3",)
+    assert rec.detail is NO_POD_DETAIL and rec.packed_ips == ip_key("10.1.2.3") and rec.pod_ips == ("10.1.2.3",)
     assert rec.all_running and rec.packed_containers is other.packed_containers
     (c,) = rec.containers
     assert (c.name, c.ready, c.restart_count, c.running_since) == ("api", True, 0, rec.since)

@@ -20,6 +20,7 @@ from typing import Protocol, TypeVar
 
 from crashloop_exporter.deps.address import Target, is_ip
 from crashloop_exporter.deps.records import ServiceRecord, SliceRecord
+from crashloop_exporter.model import IpKey, ip_key
 
 ServiceKey = tuple[str, str]
 """(namespace, name)."""
@@ -90,7 +91,7 @@ class DependencyIndex:
         self._slices_of: ByNamespace[tuple[str, ...]] = {}
         """Slice names by namespace and Service name: a tuple (a set costs 216 bytes; a Service has
         one or two slices)."""
-        self._pod_by_ip: dict[str, NamedPod] = {}
+        self._pod_by_ip: dict[IpKey, NamedPod] = {}
         """A pod's IPs are kept once, in its record: the caller hands the old ones back on a
         change (150k pods: a second map of them cost ~280 bytes a pod)."""
         self.version = 0
@@ -150,8 +151,9 @@ class DependencyIndex:
         else:
             _pop(self._slices_of, old.namespace, old.service)
 
-    def put_pod_ips(self, pod: NamedPod, ips: tuple[str, ...], *, old: tuple[str, ...] = ()) -> bool:
-        """The pod `pod` names now has `ips` (it had `old`); whether anything changed.
+    def put_pod_ips(self, pod: NamedPod, ips: tuple[IpKey, ...], *, old: tuple[IpKey, ...] = ()) -> bool:
+        """The pod `pod` names now has `ips` (it had `old`), as `ip_key`s: the very objects of its
+        record, so the index adds no key of its own; whether anything changed.
 
         Its IPs are pointed at `pod` even when they did not change: a newer record of the same
         pod replaces the one the index held, which would otherwise stay alive (an IP another pod
@@ -169,7 +171,7 @@ class DependencyIndex:
         self.version += 1
         return True
 
-    def forget_pod(self, namespace: str, pod: str, ips: tuple[str, ...]) -> None:
+    def forget_pod(self, namespace: str, pod: str, ips: tuple[IpKey, ...]) -> None:
         """Pod `namespace/pod`, whose IPs were `ips`, is gone (an IP already reused by another pod stays)."""
         for ip in ips:
             owner = self._pod_by_ip.get(ip)
@@ -199,7 +201,7 @@ class DependencyIndex:
         svc = self._by_cluster_ip.get(ip)
         if svc is not None:
             return self._service((svc.namespace, svc.name), pod=None)
-        pod = self._pod_by_ip.get(ip)
+        pod = self._pod_by_ip.get(ip_key(ip))
         if pod is not None:
             return Resolved(namespace=pod.namespace, service=None, pods=(pod.name,))
         return None

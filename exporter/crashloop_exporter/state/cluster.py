@@ -407,7 +407,7 @@ class ClusterState:
         names[rec.name] = rec.uid
         # A pod recreated under its name (a StatefulSet's) takes over the name's IPs from the one before.
         was = old if old is not None else self.pods.get(replaced) if replaced is not None else None
-        self.deps.pod_ips(rec, rec.pod_ips, old=was.pod_ips if was is not None else ())
+        self.deps.pod_ips(rec, rec.ip_keys, old=was.ip_keys if was is not None else ())
         before = _name_map(old.containers) if old is not None else {}
         containers = rec.containers  # built once: a healthy pod's are built from templates (`model`)
         if len(containers) > WIDE_POD:
@@ -576,7 +576,7 @@ class ClusterState:
             if not names:
                 del self._by_name[rec.namespace]
             self.events.forget_pod(rec.namespace, rec.name)
-            self.deps.pod_gone(rec.namespace, rec.name, rec.pod_ips)
+            self.deps.pod_gone(rec.namespace, rec.name, rec.ip_keys)
 
     # ---- classification -----------------------------------------------------------------------
 
