@@ -407,7 +407,7 @@ def parse_pod_steps(
         node_name=_intern(spec.nodeName),
         restart_policy=_intern(spec.restartPolicy),
         workload_kind=_intern(workload_kind),
-        workload=_intern(workload),
+        workload=workload,  # shared through `PodCommon`: interning would add an entry a workload
         containers=tuple(containers),
         volume_refs=(
             _volume_refs(spec_dict, where + ".spec") if spec_dict is not None and (attention or not statuses[1]) else ()
