@@ -1,8 +1,9 @@
 """Compact records: the few fields of Pods, Events and Nodes that classification and labels need.
 
-The exporter keeps these in memory instead of the pod JSON (a pod is ~5 KB of JSON, a record a
-few hundred bytes), `diagnose` builds the same records from dumps, and `classify` reads only these,
-so the pure core never sees raw API objects. `parse` builds them from the `wire` Structs.
+The exporter keeps these in memory instead of the pod JSON (a pod is ~5 KB of JSON, a healthy
+pod's records ~200 bytes, see `PodRecord`), `diagnose` builds the same records from dumps, and
+`classify` reads only these, so the pure core never sees raw API objects. `parse` builds them
+from the `wire` Structs.
 They are frozen msgspec Structs with gc=False: immutable trees hold no cycles, so the collector
 need not track 150k pods' records, each is 16 bytes smaller than a slotted dataclass, and building
 one is a C call (a frozen dataclass sets each field through object.__setattr__).
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar, cast
 
 import msgspec
 from msgspec import Struct
@@ -74,9 +75,8 @@ class ContainerSpec(Struct, frozen=True, gc=False):
 
 
 class ContainerDetail(Struct, frozen=True, gc=False):
-    """What a container that is running and never restarted does not have: one shared instance
-    (`NO_CONTAINER_DETAIL`) stands for all of those, so a healthy container's record is four
-    fields (32 bytes) smaller."""
+    """What a container with nothing to explain does not have: one shared instance
+    (`NO_CONTAINER_DETAIL`) stands for all of those, three fields (24 bytes) less a container."""
 
     spec: ContainerSpec | None = None
     waiting: Waiting | None = None
@@ -158,6 +158,7 @@ NO_POD_DETAIL = PodDetail()
 
 
 _T = TypeVar("_T")
+_replace = msgspec.structs.replace
 
 
 class _Shared(Generic[_T]):
@@ -184,8 +185,40 @@ class _Shared(Generic[_T]):
         return value
 
 
+IpKey = int | str
+"""An IP address as a record and the IP index keep it (`ip_key`)."""
+_IPV6 = 1 << 128
+_U32 = struct.Struct("!I")
+
+
+def ip_key(text: str) -> IpKey:
+    """The number an IP address stands for: an IPv4 one is 28-32 bytes where its text is 59-63 (a
+    pod each, 150k pods), IPv6 ones are set past every IPv4 one (so `::10.1.2.3` is not
+    `10.1.2.3`), and text that is no address stays itself. inet_pton is strict: `010.1.2.3`
+    is no address, as the Kubernetes API would never write one."""
+    try:
+        # Not int.from_bytes: it sizes the int by its 4 bytes, 4 bytes more than most IPv4 need.
+        return int(_U32.unpack(socket.inet_pton(socket.AF_INET, text))[0])
+    except OSError:
+        pass
+    try:
+        return _IPV6 | int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
+    except OSError:
+        return text
+
+
+def ip_text(key: IpKey) -> str:
+    """The text of an `ip_key` (IPv6 in its canonical form)."""
+    if isinstance(key, str):
+        return key
+    if key & _IPV6:
+        return socket.inet_ntop(socket.AF_INET6, (key ^ _IPV6).to_bytes(16, "big"))
+    return socket.inet_ntop(socket.AF_INET, key.to_bytes(4, "big"))
+
+
 class PodCommon(Struct, frozen=True, gc=False):
-    """The fields the pods of one workload have alike: one instance for all of them (`_common`)."""
+    """The fields the pods of one workload have alike (its phase too, the same for nearly all of
+    them): one instance for all of them (`_common`)."""
 
     namespace: str
     workload_kind: str
@@ -288,11 +321,11 @@ class PodRecord(Struct, frozen=True, gc=False):
     @property
     def containers(self) -> tuple[ContainerRecord, ...]:
         c, since = self.packed_containers, self.since
-        if isinstance(since, float) and isinstance(c, ContainerRecord):
-            return (_running(c, since),)
-        if isinstance(since, tuple) and isinstance(c, tuple):
-            return tuple(map(_running, c, since))
-        return (c,) if isinstance(c, ContainerRecord) else c
+        if since is None:
+            return (c,) if isinstance(c, ContainerRecord) else c
+        if isinstance(since, tuple):
+            return tuple(map(_running, cast(tuple[ContainerRecord, ...], c), since))
+        return (_running(cast(ContainerRecord, c), since),)
 
     @property
     def pod_ips(self) -> tuple[str, ...]:
@@ -327,44 +360,10 @@ class PodRecord(Struct, frozen=True, gc=False):
         return self.detail.terminating
 
     def container(self, name: str) -> ContainerRecord | None:
-        c = self.packed_containers
-        if isinstance(c, ContainerRecord):
-            return self.containers[0] if c.name == name else None
-        for i, one in enumerate(c):
-            if one.name == name:
-                return one if self.since is None else self.containers[i]
+        for c in self.containers:
+            if c.name == name:
+                return c
         return None
-
-
-IpKey = int | str
-"""An IP address as a record and the IP index keep it (`ip_key`)."""
-_IPV6 = 1 << 128
-_U32 = struct.Struct("!I")
-
-
-def ip_key(text: str) -> IpKey:
-    """The number an IP address stands for: an IPv4 one is 28-32 bytes where its text is 59-63 (a
-    pod each, 150k pods), IPv6 ones are set past every IPv4 one (so `::10.1.2.3` is not
-    `10.1.2.3`), and text that is no address stays itself. inet_pton is strict: `010.1.2.3`
-    is no address, as the Kubernetes API would never write one."""
-    try:
-        # Not int.from_bytes: it sizes the int by its 4 bytes, 4 bytes more than most IPv4 need.
-        return int(_U32.unpack(socket.inet_pton(socket.AF_INET, text))[0])
-    except OSError:
-        pass
-    try:
-        return _IPV6 | int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
-    except OSError:
-        return text
-
-
-def ip_text(key: IpKey) -> str:
-    """The text of an `ip_key` (IPv6 in its canonical form)."""
-    if isinstance(key, str):
-        return key
-    if key & _IPV6:
-        return socket.inet_ntop(socket.AF_INET6, (key ^ _IPV6).to_bytes(16, "big"))
-    return socket.inet_ntop(socket.AF_INET, key.to_bytes(4, "big"))
 
 
 def _packed(items: tuple[_T, ...]) -> _T | tuple[_T, ...]:
@@ -410,8 +409,6 @@ _templates: _Shared[tuple[ContainerRecord, ...]] = _Shared(1024)
 def _running(template: ContainerRecord, since: float) -> ContainerRecord:
     return _replace(template, running_since=since)
 
-
-_replace = msgspec.structs.replace
 
 
 class EventRecord(Struct, frozen=True, gc=False):
