@@ -286,8 +286,8 @@ class PodRecord(Struct, frozen=True, gc=False):
         )
         common = _common(PodCommon(namespace, workload_kind, workload, restart_policy, phase))
         packed, since = _pack_containers(containers)
-        ips = tuple(map(ip_key, pod_ips))
-        return cls(uid, name, common, node_name, packed, created, _packed(ips), fingerprint, detail, since)
+        ips = ip_key(pod_ips[0]) if len(pod_ips) == 1 else tuple(map(ip_key, pod_ips))
+        return cls(uid, name, common, node_name, packed, created, ips, fingerprint, detail, since)
 
     def with_containers(self, containers: tuple[ContainerRecord, ...]) -> PodRecord:
         packed, since = _pack_containers(containers)

@@ -856,6 +856,8 @@ def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
     as a new baseline would count every earlier restart again on the next good update, so the
     container keeps its previous status (and baseline) for as long as the pod lives.
     """
+    if rec.all_running and rec.packed_containers is old.packed_containers:
+        return rec  # the same templates: every container reported, and none left out
     before = {c.name: c for c in old.containers if c.reported}
     if not before:
         return rec
