@@ -366,10 +366,6 @@ class PodRecord(Struct, frozen=True, gc=False):
         return None
 
 
-def _packed(items: tuple[_T, ...]) -> _T | tuple[_T, ...]:
-    return items[0] if len(items) == 1 else items
-
-
 def _pack_containers(
     containers: tuple[ContainerRecord, ...],
 ) -> tuple[ContainerRecord | tuple[ContainerRecord, ...], float | tuple[float, ...] | None]:
