@@ -376,36 +376,40 @@ def parse_pod_steps(
             c_spec = specs.get(cname) if attention else None
             last = st.lastState
             containers.append(
-                ContainerRecord(
-                    _intern(cname),
-                    ctype,
-                    _container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]") if c_spec is not None else None,
-                    st.ready,
-                    st.started,
-                    restarts,  # type: ignore[arg-type]  # checked just above
-                    parse_time(running.startedAt) if running is not None else None,
-                    Waiting(_intern(waiting.reason), waiting.message[:2048]) if waiting is not None else None,
-                    _terminated(terminated) if terminated is not None else None,
-                    _terminated(last.terminated) if last is not None and last.terminated is not None else None,
+                ContainerRecord.of(
+                    name=_intern(cname),
+                    type=ctype,
+                    spec=_container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]") if c_spec is not None else None,
+                    ready=st.ready,
+                    started=st.started,
+                    restart_count=restarts,  # type: ignore[arg-type]  # checked just above
+                    running_since=parse_time(running.startedAt) if running is not None else None,
+                    waiting=Waiting(_intern(waiting.reason), waiting.message[:2048]) if waiting is not None else None,
+                    terminated=_terminated(terminated) if terminated is not None else None,
+                    last_terminated=(
+                        _terminated(last.terminated) if last is not None and last.terminated is not None else None
+                    ),
                 )
             )
         if ctype != "ephemeral" and unreported:
             yield from _add_unreported(containers, ctype, spec_key, group, names, specs, where)
 
-    return PodRecord(
-        meta.uid,
-        _intern(namespace),
-        name,
-        _intern(status.phase),
-        _intern(pod_reason),
-        status.message[:2048],
-        _intern(spec.nodeName),
-        _intern(spec.restartPolicy),
-        _intern(workload_kind),
-        _intern(workload),
-        tuple(containers),
-        _volume_refs(spec_dict, where + ".spec") if spec_dict is not None and (attention or not statuses[1]) else (),
-        parse_time(meta.creationTimestamp),
+    return PodRecord.of(
+        uid=meta.uid,
+        namespace=_intern(namespace),
+        name=name,
+        phase=_intern(status.phase),
+        reason=_intern(pod_reason),
+        message=status.message[:2048],
+        node_name=_intern(spec.nodeName),
+        restart_policy=_intern(spec.restartPolicy),
+        workload_kind=_intern(workload_kind),
+        workload=workload,  # shared through `PodCommon`: interning would add an entry a workload
+        containers=tuple(containers),
+        volume_refs=(
+            _volume_refs(spec_dict, where + ".spec") if spec_dict is not None and (attention or not statuses[1]) else ()
+        ),
+        created=parse_time(meta.creationTimestamp),
         terminating=meta.deletionTimestamp is not None,
         pod_ips=_pod_ips(status),
         fingerprint=_fingerprint_of(pod, known_fingerprint) if not keep_all_specs else 0,
@@ -474,7 +478,7 @@ def _add_unreported(
             seen.add(cname)
             c_spec = specs.get(cname)
             containers.append(
-                ContainerRecord(
+                ContainerRecord.of(
                     name=_intern(cname),
                     type=ctype,
                     spec=_container_spec(c_spec, f"{where}.spec.{spec_key}[{cname}]") if c_spec is not None else None,

@@ -283,3 +283,23 @@ def test_malformed_updates_never_change_the_crash_count(history: tuple[int, list
             state.event("pods", "MODIFIED", _good(dead, running=running))
     assert state.crashes.total() == dead - base
     assert set(state.pods) == {"uid-api-1"}
+
+
+@pytest.mark.parametrize("mutate", UNREADABLE_STATUS.values(), ids=UNREADABLE_STATUS.keys())
+def test_unreadable_status_of_a_healthy_pod_keeps_its_running_container(mutate: Mutation) -> None:
+    """A healthy pod (its container kept as a shared template) keeps its running container through an
+    update without statuses, and its crashes after it count as if that update never came."""
+    counted = []
+    for blank_update in (False, True):
+        state, _, _ = make_state()
+        healthy = pod("api-1", ready=True)
+        initial_list(state, healthy)
+        before = state.pods["uid-api-1"].containers
+        if blank_update:
+            blank = copy.deepcopy(healthy)
+            mutate(blank)
+            state.event("pods", "MODIFIED", blank)
+            assert state.pods["uid-api-1"].containers == before
+        state.event("pods", "MODIFIED", crashing("api-1", 1))
+        counted.append(counts(state))
+    assert counted[0] == counted[1] != {}

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from crashloop_exporter.deps.address import Target, is_ip
 from crashloop_exporter.deps.records import ServiceRecord, SliceRecord
+from crashloop_exporter.model import IpKey, ip_key
 
 ServiceKey = tuple[str, str]
 """(namespace, name)."""
@@ -53,6 +54,23 @@ def _pop(table: ByNamespace[V], namespace: str, name: str) -> V | None:
     return value
 
 
+class NamedPod(Protocol):
+    """What names the pod behind an IP: the state's pod record, or a dump's `PodAddress`.
+
+    The IP index keeps that object itself, which exists anyway, rather than a (namespace, name)
+    tuple of its own (56 bytes a pod, 8 MiB at 150k pods)."""
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def _names(owner: NamedPod, namespace: str, pod: str) -> bool:
+    return owner.name == pod and owner.namespace == namespace
+
+
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """Where an address leads: a Service (or None for a pod IP), its namespace, and its pods."""
@@ -73,7 +91,7 @@ class DependencyIndex:
         self._slices_of: ByNamespace[tuple[str, ...]] = {}
         """Slice names by namespace and Service name: a tuple (a set costs 216 bytes; a Service has
         one or two slices)."""
-        self._pod_by_ip: dict[str, ServiceKey] = {}
+        self._pod_by_ip: dict[IpKey, NamedPod] = {}
         """A pod's IPs are kept once, in its record: the caller hands the old ones back on a
         change (150k pods: a second map of them cost ~280 bytes a pod)."""
         self.version = 0
@@ -133,22 +151,31 @@ class DependencyIndex:
         else:
             _pop(self._slices_of, old.namespace, old.service)
 
-    def put_pod_ips(self, namespace: str, pod: str, ips: tuple[str, ...], *, old: tuple[str, ...] = ()) -> bool:
-        """Pod `namespace/pod` now has `ips` (it had `old`); whether anything changed."""
+    def put_pod_ips(self, pod: NamedPod, ips: tuple[IpKey, ...], *, old: tuple[IpKey, ...] = ()) -> bool:
+        """The pod `pod` names now has `ips` (it had `old`), as `ip_key`s: the very objects of its
+        record, so the index adds no key of its own; whether anything changed.
+
+        Its IPs are pointed at `pod` even when they did not change: a newer record of the same
+        pod replaces the one the index held, which would otherwise stay alive (an IP another pod
+        has taken over meanwhile stays that pod's)."""
+        namespace, name = pod.namespace, pod.name
         if old == ips:
+            for ip in ips:
+                owner = self._pod_by_ip.get(ip)
+                if owner is not None and owner is not pod and _names(owner, namespace, name):
+                    self._pod_by_ip[ip] = pod
             return False
-        self.forget_pod(namespace, pod, old)
-        key = (namespace, pod)
+        self.forget_pod(namespace, name, old)
         for ip in ips:
-            self._pod_by_ip[ip] = key
+            self._pod_by_ip[ip] = pod
         self.version += 1
         return True
 
-    def forget_pod(self, namespace: str, pod: str, ips: tuple[str, ...]) -> None:
+    def forget_pod(self, namespace: str, pod: str, ips: tuple[IpKey, ...]) -> None:
         """Pod `namespace/pod`, whose IPs were `ips`, is gone (an IP already reused by another pod stays)."""
         for ip in ips:
             owner = self._pod_by_ip.get(ip)
-            if owner is not None and owner[0] == namespace and owner[1] == pod:
+            if owner is not None and _names(owner, namespace, pod):
                 del self._pod_by_ip[ip]
 
     def keys(self, kind: str) -> Iterable[ServiceKey]:
@@ -174,9 +201,9 @@ class DependencyIndex:
         svc = self._by_cluster_ip.get(ip)
         if svc is not None:
             return self._service((svc.namespace, svc.name), pod=None)
-        pod = self._pod_by_ip.get(ip)
+        pod = self._pod_by_ip.get(ip_key(ip))
         if pod is not None:
-            return Resolved(namespace=pod[0], service=None, pods=(pod[1],))
+            return Resolved(namespace=pod.namespace, service=None, pods=(pod.name,))
         return None
 
     def _resolve_name(self, host: str, from_namespace: str) -> Resolved | None:

@@ -14,7 +14,7 @@ from crashloop_exporter.deps.index import DependencyIndex
 from crashloop_exporter.deps.records import PodAddress, ServiceRecord, SliceRecord, slices_from_selectors
 from crashloop_exporter.deps.tracker import DependencyTracker
 from crashloop_exporter.findings import Finding
-from crashloop_exporter.model import PodRecord
+from crashloop_exporter.model import PodRecord, ip_key
 
 
 def build_index(
@@ -28,7 +28,7 @@ def build_index(
     for s in [*slices, *slices_from_selectors(missing, list(pods))]:
         index.put_slice(s)
     for p in pods:
-        index.put_pod_ips(p.namespace, p.name, p.ips)
+        index.put_pod_ips(p, tuple(map(ip_key, p.ips)))
     return index
 
 

@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 from crashloop_exporter.catalog import CauseId
 from crashloop_exporter.deps.chain import BASE_REMEDIATION_FACT, PodView, with_dependency
-from crashloop_exporter.deps.index import DependencyIndex
+from crashloop_exporter.deps.index import DependencyIndex, NamedPod
 from crashloop_exporter.deps.records import RawObject, parse_service, parse_slice
 from crashloop_exporter.findings import Finding
+from crashloop_exporter.model import IpKey
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,10 @@ class DependencyTracker:
                 self.index.delete_slice(ns, name)
             self._dirty = True
 
-    def pod_ips(self, namespace: str, pod: str, ips: tuple[str, ...], *, old: tuple[str, ...] = ()) -> None:
-        self._dirty |= self.index.put_pod_ips(namespace, pod, ips, old=old)
+    def pod_ips(self, pod: NamedPod, ips: tuple[IpKey, ...], *, old: tuple[IpKey, ...] = ()) -> None:
+        self._dirty |= self.index.put_pod_ips(pod, ips, old=old)
 
-    def pod_gone(self, namespace: str, pod: str, ips: tuple[str, ...]) -> None:
+    def pod_gone(self, namespace: str, pod: str, ips: tuple[IpKey, ...]) -> None:
         self.index.forget_pod(namespace, pod, ips)
         if (namespace, pod) in self._watched:
             self._dirty = True

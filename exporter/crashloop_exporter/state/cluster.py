@@ -58,8 +58,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import msgspec
-
 from crashloop_exporter import wire
 from crashloop_exporter.catalog import BY_ID, CAUSES, CREATING, EXPLAINING_EVENTS
 from crashloop_exporter.classify import (
@@ -409,10 +407,11 @@ class ClusterState:
         names[rec.name] = rec.uid
         # A pod recreated under its name (a StatefulSet's) takes over the name's IPs from the one before.
         was = old if old is not None else self.pods.get(replaced) if replaced is not None else None
-        self.deps.pod_ips(rec.namespace, rec.name, rec.pod_ips, old=was.pod_ips if was is not None else ())
+        self.deps.pod_ips(rec, rec.ip_keys, old=was.ip_keys if was is not None else ())
         before = _name_map(old.containers) if old is not None else {}
-        if len(rec.containers) > WIDE_POD:
-            self._wide[rec.uid] = _name_map(rec.containers)
+        containers = rec.containers  # built once: a healthy pod's are built from templates (`model`)
+        if len(containers) > WIDE_POD:
+            self._wide[rec.uid] = _name_map(containers)
         elif old is not None and len(old.containers) > WIDE_POD:
             del self._wide[rec.uid]
         classify = not (_quiet(rec) and rec.uid not in self.findings)
@@ -427,7 +426,7 @@ class ClusterState:
         else:
             self._contexts.pop(rec.uid, None)
         spent, added = 0.0, False
-        for i, chunk in enumerate(chunks(rec.containers, CONTAINERS_PER_STEP)):
+        for i, chunk in enumerate(chunks(containers, CONTAINERS_PER_STEP)):
             if i:
                 yield
             if classify:
@@ -577,7 +576,7 @@ class ClusterState:
             if not names:
                 del self._by_name[rec.namespace]
             self.events.forget_pod(rec.namespace, rec.name)
-            self.deps.pod_gone(rec.namespace, rec.name, rec.pod_ips)
+            self.deps.pod_gone(rec.namespace, rec.name, rec.ip_keys)
 
     # ---- classification -----------------------------------------------------------------------
 
@@ -857,16 +856,19 @@ def _keep_unreported(rec: PodRecord, old: PodRecord) -> PodRecord:
     as a new baseline would count every earlier restart again on the next good update, so the
     container keeps its previous status (and baseline) for as long as the pod lives.
     """
+    if rec.all_running and rec.packed_containers is old.packed_containers:
+        return rec  # the same templates: every container reported, and none left out
     before = {c.name: c for c in old.containers if c.reported}
     if not before:
         return rec
+    current = rec.containers
     containers: list[ContainerRecord] = []
-    for c in rec.containers:
+    for c in current:
         prev = before.pop(c.name, None)
         containers.append(prev if prev is not None and not c.reported else c)
-    if not before and all(a is b for a, b in zip(containers, rec.containers, strict=True)):
+    if not before and all(a is b for a, b in zip(containers, current, strict=True)):
         return rec
-    return msgspec.structs.replace(rec, containers=(*containers, *before.values()))
+    return rec.with_containers((*containers, *before.values()))
 
 
 def _listed_key(resource: str, meta: object) -> str | None:
@@ -921,6 +923,8 @@ def _quiet(rec: PodRecord) -> bool:
     """Nothing to explain: every container running or cleanly done, never restarted, pod not evicted."""
     if rec.reason == "Evicted":
         return False
+    if rec.all_running:
+        return True  # what the loop below would find, without building the containers' records
     for c in rec.containers:
         if c.restart_count or (c.waiting is not None and c.waiting.reason not in ("PodInitializing", "")):
             return False
