@@ -33,9 +33,10 @@ from benchlib import (
 
 from crashloop_exporter import wire
 from crashloop_exporter.kube.client import decode_list_page
+from crashloop_exporter.settings import Settings
 
-PAGE_SIZE = 500
-"""The exporter's LIST page size (Settings.list_page_size)."""
+PAGE_SIZE = Settings().list_page_size
+"""The exporter's LIST page size: the reference fetches the same pages."""
 SCRAPES_AFTER_SYNC = 3
 WARMUP_PAGES = 4
 

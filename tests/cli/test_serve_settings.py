@@ -23,7 +23,7 @@ def test_watch_timing_defaults_are_production_values() -> None:
     """Without flags the watch backs off 1 s doubling to 30 s, and a silent stream is hung after 360 s."""
     s = _settings()
     assert (s.watch_backoff_initial, s.watch_backoff_max, s.inactivity_timeout) == (1.0, 30.0, 360.0)
-    assert s.list_page_size == 500
+    assert s.list_page_size == 250
     assert s.watch_timeout_seconds == 300
     assert s.inactivity_timeout > s.watch_timeout_seconds, "a quiet healthy watch must end by the server's timeout"
     assert s == Settings(), "the flag defaults and the dataclass defaults must agree"

@@ -235,6 +235,21 @@ def test_namespace_relist_reconciles_only_its_namespace() -> None:
     assert [p.name for p in state.pods.values()] == ["p-b"]
 
 
+def test_a_first_list_keeps_no_seen_set_and_a_relist_after_a_broken_one_still_reconciles() -> None:
+    """With no pod held when a LIST begins, nothing can be missing from it, so it keeps no seen set
+    (the first sync's memory peak); a LIST that broke half-way left pods, so the next one reconciles."""
+    state, _, _ = make_state()
+    state.relist_begin("pods")
+    state.relist_item("pods", pod("api-1"))
+    assert state._relist_seen == {}  # the first LIST: no set of 150k uids at the peak
+    # It broke before relist_end; the next attempt finds api-1 held, and api-1 was deleted meanwhile.
+    state.relist_begin("pods")
+    assert ("pods", None) in state._relist_seen
+    state.relist_item("pods", pod("api-2"))
+    state.relist_end("pods")
+    assert [p.name for p in state.pods.values()] == ["api-2"]
+
+
 def test_eviction_counts_one_node_pressure_crash() -> None:
     """An evicted pod's containers are killed for good: one node_pressure crash each, once."""
     state, _, _ = make_state()
