@@ -138,7 +138,8 @@ def _verdict(ok: bool | None) -> str:
 
 
 def print_sync(results: list[sync_bench.SyncResult]) -> None:
-    print("\n== 1. initial sync (sim: N filler pods, no scenarios; exporter --no-logs; LIST pages of 500) ==")
+    print(f"\n== 1. initial sync (sim: N filler pods, no scenarios; exporter --no-logs; "
+          f"LIST pages of {sync_bench.PAGE_SIZE}) ==")
     print("sync = process start -> /readyz 200; list = `serving` log line -> /readyz 200; parse = orjson.loads of "
           "every page\n(bare, gc on; gc off in brackets); download = raw HTTP of the same pages; floor = download + "
           "parse; rss = VmHWM")

@@ -45,6 +45,7 @@ from crashloop_exporter.errors import (
     WatchDroppedError,
     WatchStalledError,
 )
+from crashloop_exporter.kube.buffers import BodyBuffers
 from crashloop_exporter.kube.config import Credentials
 
 log = logging.getLogger(__name__)
@@ -140,11 +141,26 @@ class KubeClient:
             resp.release()
 
     async def list_page(
-        self, path: str, *, params: Params | None = None, typed: msgspec.json.Decoder[Any] | None = None
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        typed: msgspec.json.Decoder[Any] | None = None,
+        buffers: BodyBuffers | None = None,
     ) -> tuple[list[WatchObject], str, str | None]:
         """One LIST page: (its items, the list's resourceVersion, the continue token or None).
-        The items are Structs when `typed` decodes the page, else each item's JSON bytes."""
-        body = await self.get_bytes(path, params=params)
+        The items are Structs when `typed` decodes the page, else each item's JSON bytes; with
+        `buffers`, the body is read into one of them and the items point into it."""
+        if buffers is None:
+            return decode_list_page(await self.get_bytes(path, params=params), path, typed=typed)
+        timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
+        resp = await self._open(path, params=params, timeout=timeout)
+        try:
+            body = await buffers.read(resp.content.iter_any())
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise ApiConnectionError(f"GET {path}: reading the response failed: {_describe(e)}") from e
+        finally:
+            resp.release()
         return decode_list_page(body, path, typed=typed)
 
     async def pod_log(
@@ -337,7 +353,7 @@ def _split_lines(buf: bytearray, max_line_bytes: int) -> tuple[list[bytes], int]
 
 
 def decode_list_page(
-    body: bytes, path: str, *, typed: msgspec.json.Decoder[Any] | None = None
+    body: bytes | memoryview, path: str, *, typed: msgspec.json.Decoder[Any] | None = None
 ) -> tuple[list[WatchObject], str, str | None]:
     """A LIST body split into its items, its resourceVersion and its continue token: the items
     decoded by `typed` when the whole page fits it, else each item's bytes."""

@@ -46,6 +46,7 @@ from crashloop_exporter.errors import (
     WatchDroppedError,
     WatchStalledError,
 )
+from crashloop_exporter.kube.buffers import BodyBuffers
 from crashloop_exporter.kube.client import KubeClient, WatchObject, safe_message, safe_reason
 from crashloop_exporter.kube.stats import WatchStats
 from crashloop_exporter.settings import Settings
@@ -235,6 +236,7 @@ class Watcher:
         self._unknown_types: set[str] = set()
         self._typed_page = wire.PAGES.get(resource)
         self._typed_line = wire.LINES.get(resource)
+        self._buffers = BodyBuffers()
         stats.register(resource, self.key)
 
     @property
@@ -378,6 +380,7 @@ class Watcher:
                 if ahead is not None:  # the LIST failed or was cancelled with a page in flight
                     ahead.cancel()
                     ahead.add_done_callback(_retrieve)
+                self._buffers.clear()  # a LIST's bodies are not held between LISTs
             await self._deliver(self._handler.relist_end, self.resource, namespace=self.namespace)
             self._stats.mark_synced(self.resource, self.key)
             log.debug("%s: listed %d objects at resourceVersion %s", self.key, count, rv)
@@ -388,7 +391,7 @@ class Watcher:
         params: dict[str, str | int] = {**self.params, "limit": self._page_size}
         if token:
             params["continue"] = token
-        return await self._client.list_page(self.path, params=params, typed=self._typed_page)
+        return await self._client.list_page(self.path, params=params, typed=self._typed_page, buffers=self._buffers)
 
     # --- layer 3: one watch request ---------------------------------------------------------
 

@@ -37,7 +37,6 @@ from crashloop_exporter.kube import Credentials, KubeClient, LogFetcher, WatchSt
 from crashloop_exporter.kube.client import WatchObject
 from crashloop_exporter.kube.stats import RESOURCES, WatchStatsSnapshot
 from crashloop_exporter.logsetup import setup_logging
-from crashloop_exporter.serve.allocator import pin_mmap_threshold
 from crashloop_exporter.serve.collector import HealthCollector, StatsSnapshot
 from crashloop_exporter.serve.exposition import FastRenderer
 from crashloop_exporter.serve.server import build_app
@@ -296,7 +295,6 @@ def run_exporter(settings: Settings) -> int:
     """`serve`: run until SIGTERM/SIGINT, exit 0 after a clean shutdown."""
     setup_logging(level=settings.log_level, fmt=settings.log_format)
     load_rules(settings)  # a broken --rules-file fails before anything connects
-    pin_mmap_threshold()
 
     async def main() -> None:
         stop = asyncio.Event()
