@@ -144,10 +144,15 @@ def test_forbidden_pod_logs_degrade_to_status_and_events(tmp_path: Path) -> None
                 fam = exporter.metrics().get("crashloop_exporter_log_fetches_total", {})
                 return sum(v for k, v in fam.items() if dict(k)["result"] == "forbidden")
 
-            wait_until(lambda: forbidden_fetches() >= 3, timeout=30, what="three forbidden log fetches (3 crashes)",
-                       on_timeout=lambda: diagnostics(sim, exporter))
-            findings = json.loads(http("GET", f"{exporter.url}/causes")[1])
-            causes = {f["workload"]: f["cause"] for f in findings}
+            def both_found() -> dict[str, str] | None:
+                # Both pods' findings, not only a count of fetches: three forbidden fetches can all be
+                # the panicking pod's before the other one has died once.
+                found = {f["workload"]: f["cause"] for f in json.loads(http("GET", f"{exporter.url}/causes")[1])}
+                wanted = {"image-resizer", "worker-deployment"} <= found.keys() and forbidden_fetches() >= 1
+                return found if wanted else None
+
+            causes = wait_until(both_found, timeout=30, what="a finding of both pods after a forbidden log fetch",
+                                on_timeout=lambda: diagnostics(sim, exporter))
             assert causes.get("image-resizer") == "oomkilled", causes  # the status alone decides it
             assert causes.get("worker-deployment") == "app_crash", causes  # its log would say bad_config
             assert exporter.log().count("pods/log") == 1, exporter.log()
