@@ -156,6 +156,8 @@ class PodDetail(Struct, frozen=True, gc=False):
 
 NO_POD_DETAIL = PodDetail()
 
+TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
+"""Pod phases after which the kubelet runs none of the pod's containers again."""
 
 _T = TypeVar("_T")
 _replace = msgspec.structs.replace
@@ -358,6 +360,13 @@ class PodRecord(Struct, frozen=True, gc=False):
         eviction someone asked for). Its containers' exits are answers to SIGTERM: never failing,
         and counting must not count them."""
         return self.detail.terminating
+
+    @property
+    def restarts_clean_exits(self) -> bool:
+        """The kubelet restarts a regular container of this pod that exits 0: restartPolicy
+        Always, on a pod that is not over (a pod Failed by a node shutdown is never restarted).
+        Such an exit is a `clean_exit` crash from the first one."""
+        return self.restart_policy == "Always" and self.phase not in TERMINAL_PHASES
 
     def container(self, name: str) -> ContainerRecord | None:
         for c in self.containers:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
+import pytest
+
+from crashloop_exporter.catalog import CauseId
 from crashloop_exporter.state.cluster import LOG_WAIT_SECONDS
 from tests.support.clusterstate import counts, initial_list, make_state
 
@@ -174,6 +177,47 @@ def test_an_init_container_death_is_counted_at_death_and_its_completion_never() 
     state.event("pods", "MODIFIED", at(1, "running", init=True))
     state.event("pods", "MODIFIED", at(1, "terminated", init=True, exit_code=0))
     assert _total(state) == 1.0
+
+
+def test_a_first_clean_exit_under_always_is_counted_as_clean_exit_when_it_dies() -> None:
+    """restartCount 0, exit 0 (Completed) under restartPolicy Always: the kubelet restarts it, so
+    the death is a `clean_exit` crash at once and the container is failing (it used to be counted
+    as `unknown`, with no finding, until a second exit); the restart adds nothing."""
+    state, _, _ = make_state()
+    initial_list(state, at(0, "running"))
+    state.event("pods", "MODIFIED", at(0, "terminated", exit_code=0))
+    assert counts(state) == {("api", CauseId.CLEAN_EXIT): 1.0}
+    [finding] = state.all_findings()
+    assert (finding.cause, finding.failing, finding.reason, finding.exit_code) == (
+        CauseId.CLEAN_EXIT, True, "Completed", 0)
+    state.event("pods", "MODIFIED", at(1, "running"))
+    assert _total(state) == 1.0
+
+
+@pytest.mark.parametrize("policy", ["OnFailure", "Never"])
+def test_an_exit_0_that_is_not_restarted_is_no_crash_and_no_finding(policy: str) -> None:
+    """The same exit 0 of a Job's container (OnFailure, Never): it completed, nothing to count."""
+    state, _, _ = make_state()
+    running = at(0, "running")
+    running["spec"]["restartPolicy"] = policy
+    done = at(0, "terminated", exit_code=0)
+    done["spec"]["restartPolicy"] = policy
+    initial_list(state, running)
+    state.event("pods", "MODIFIED", done)
+    assert _total(state) == 0.0 and not list(state.all_findings())
+
+
+def test_an_exit_0_of_a_pod_a_node_shutdown_ended_is_no_crash() -> None:
+    """Graceful node shutdown (the kubelet's own wording): the pod is Failed, Always or not, and
+    its containers are never run again, so their exit 0 is not a `clean_exit` loop."""
+    state, _, _ = make_state()
+    initial_list(state, at(0, "running"))
+    shut = at(0, "terminated", exit_code=0, phase="Failed")
+    shut["status"]["reason"] = "Terminated"
+    shut["status"]["message"] = "Pod was terminated in response to imminent node shutdown."
+    state.event("pods", "MODIFIED", shut)
+    initial_list(state, shut)
+    assert _total(state) == 0.0 and not [f for f in state.all_findings() if f.failing]
 
 
 def test_an_eviction_counts_the_live_runs_it_kills_once() -> None:

@@ -104,7 +104,7 @@ def _last_termination(c: ContainerRecord) -> Terminated | None:
 def _abnormal(pod: PodRecord, c: ContainerRecord, t: Terminated) -> bool:
     """A termination the kubelet answers with a restart: non-zero, an OOM kill, or exit 0 under
     restartPolicy Always (a regular container that must not stop)."""
-    return t.exit_code != 0 or t.reason == "OOMKilled" or (pod.restart_policy == "Always" and c.type == "regular")
+    return t.exit_code != 0 or t.reason == "OOMKilled" or (pod.restarts_clean_exits and c.type == "regular")
 
 
 def _held_creating(pod: PodRecord, events: Sequence[EventRecord], now: float) -> bool:
@@ -166,8 +166,9 @@ def _terminated_state(pod: PodRecord, c: ContainerRecord, t: Terminated) -> tupl
         if c.type == "ephemeral":
             return False, t.reason or "Error"
         return True, t.reason or "Error"
-    # Exit 0: fine for Jobs; a restart loop under restartPolicy Always waits in CrashLoopBackOff.
-    return (pod.restart_policy == "Always" and c.restart_count > 0 and c.type == "regular"), t.reason
+    # Exit 0: fine for Jobs; under restartPolicy Always the kubelet restarts it (`clean_exit`), the
+    # first exit too: its dead run is counted when it dies, and it must be counted as what it is.
+    return (pod.restarts_clean_exits and c.type == "regular"), t.reason
 
 
 def _message_explains(text: str) -> bool:
@@ -521,7 +522,7 @@ def _exit_signals(col: _Collector, pod: PodRecord, c: ContainerRecord, term: Ter
                 continue
             if not (code in x.codes if x.codes is not None else code != 0) and term.signal not in x.signals:
                 continue
-            if x.restarted and not (pod.restart_policy == "Always" and (failing or c.restart_count > 0)):
+            if x.restarted and not (pod.restarts_clean_exits and (failing or c.restart_count > 0)):
                 continue
             matched = True
             col.add(cause.id, "status", f"init container {desc}" if c.type == "init" and x.codes is None else desc)

@@ -41,9 +41,9 @@ def latest_run_dead(rec: PodRecord, c: ContainerRecord) -> bool:
     if t is not None:
         if t.exit_code != 0:
             return True
-        # Exit 0: an init container completed; a regular one is restarted (Always) or was killed
-        # by an eviction, else it completed (OnFailure, Never).
-        return c.type == "regular" and (rec.restart_policy == "Always" or rec.reason == "Evicted")
+        # Exit 0: an init container completed; a regular one is restarted (Always, on a pod that
+        # is not over) or was killed by an eviction, else it completed (OnFailure, Never).
+        return c.type == "regular" and (rec.restarts_clean_exits or rec.reason == "Evicted")
     # Waiting to be restarted: the kubelet moves the dead run to lastState and shows why it waits
     # (CrashLoopBackOff, or RunContainerError/ImagePullBackOff when the restart itself fails).
     return c.waiting is not None and c.last_terminated is not None and c.waiting.reason not in NOT_A_DEATH_WAITING
