@@ -65,6 +65,14 @@ def at(run: int, step: Phase, *, init: bool = False, exit_code: int = 1, **kw: A
     return p
 
 
+def _ended(exit_code: int, reason: str, message: str) -> dict[str, Any]:
+    """Run 0 terminated with `exit_code` on a pod the kubelet ended (phase Failed, its reason)."""
+    p = at(0, "terminated", exit_code=exit_code, phase="Failed")
+    p["status"]["reason"] = reason
+    p["status"]["message"] = message
+    return p
+
+
 def _total(state: Any) -> float:
     return float(state.crashes.total())
 
@@ -212,9 +220,7 @@ def test_an_exit_0_of_a_pod_a_node_shutdown_ended_is_no_crash() -> None:
     its containers are never run again, so their exit 0 is not a `clean_exit` loop."""
     state, _, _ = make_state()
     initial_list(state, at(0, "running"))
-    shut = at(0, "terminated", exit_code=0, phase="Failed")
-    shut["status"]["reason"] = "Terminated"
-    shut["status"]["message"] = "Pod was terminated in response to imminent node shutdown."
+    shut = _ended(0, "Terminated", "Pod was terminated in response to imminent node shutdown.")
     state.event("pods", "MODIFIED", shut)
     initial_list(state, shut)
     assert _total(state) == 0.0 and not [f for f in state.all_findings() if f.failing]
@@ -224,9 +230,7 @@ def test_an_eviction_counts_the_live_runs_it_kills_once() -> None:
     """Evicted while running: one node_pressure crash, however often the evicted pod is relisted."""
     state, _, _ = make_state()
     initial_list(state, at(0, "running"))
-    evicted = at(0, "terminated", exit_code=137, phase="Failed")
-    evicted["status"]["reason"] = "Evicted"
-    evicted["status"]["message"] = "The node was low on resource: memory."
+    evicted = _ended(137, "Evicted", "The node was low on resource: memory.")
     state.event("pods", "MODIFIED", evicted)
     initial_list(state, evicted)
     assert counts(state) == {("api", "node_pressure"): 1.0}
