@@ -166,9 +166,9 @@ def _terminated_state(pod: PodRecord, c: ContainerRecord, t: Terminated) -> tupl
         if c.type == "ephemeral":
             return False, t.reason or "Error"
         return True, t.reason or "Error"
-    # Exit 0: fine for Jobs; under restartPolicy Always the kubelet restarts it (`clean_exit`), the
-    # first exit too: its dead run is counted when it dies, and it must be counted as what it is.
-    return (pod.restarts_clean_exits and c.type == "regular"), t.reason
+    # Exit 0: fine for Jobs; abnormal when the kubelet restarts it (`clean_exit`), the first exit
+    # too: its dead run is counted when it dies, and it must be counted as what it is.
+    return _abnormal(pod, c, t), t.reason
 
 
 def _message_explains(text: str) -> bool:

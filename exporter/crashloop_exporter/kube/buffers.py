@@ -37,8 +37,7 @@ def _unexported(buf: bytearray) -> bool:
 class BodyBuffers:
     """A few bytearrays that LIST bodies are read into, each reused once no view of it is left."""
 
-    def __init__(self, size: int = POOL_SIZE) -> None:
-        self._size = size
+    def __init__(self) -> None:
         self._idle: list[bytearray] = []
 
     def _take(self) -> bytearray:
@@ -48,7 +47,7 @@ class BodyBuffers:
         return bytearray()
 
     def _give_back(self, buf: bytearray) -> None:
-        if len(self._idle) < self._size:
+        if len(self._idle) < POOL_SIZE:
             self._idle.append(buf)
 
     async def read(self, chunks: AsyncIterator[bytes]) -> memoryview:

@@ -129,12 +129,14 @@ class KubeClient:
         # close(), not release(): a server that ignored the Accept header sent the data; drop it unread.
         resp.close()
 
-    async def get_bytes(self, path: str, *, params: Params | None = None) -> bytes:
-        """GET `path` and return the body undecoded."""
+    async def get_bytes(
+        self, path: str, *, params: Params | None = None, buffers: BodyBuffers | None = None
+    ) -> bytes | memoryview:
+        """GET `path` and return the body undecoded: a view of one of `buffers` when given."""
         timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
         resp = await self._open(path, params=params, timeout=timeout)
         try:
-            return await resp.read()
+            return await resp.read() if buffers is None else await buffers.read(resp.content.iter_any())
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ApiConnectionError(f"GET {path}: reading the response failed: {_describe(e)}") from e
         finally:
@@ -151,17 +153,7 @@ class KubeClient:
         """One LIST page: (its items, the list's resourceVersion, the continue token or None).
         The items are Structs when `typed` decodes the page, else each item's JSON bytes; with
         `buffers`, the body is read into one of them and the items point into it."""
-        if buffers is None:
-            return decode_list_page(await self.get_bytes(path, params=params), path, typed=typed)
-        timeout = aiohttp.ClientTimeout(total=self._request_timeout, connect=self._connect_timeout)
-        resp = await self._open(path, params=params, timeout=timeout)
-        try:
-            body = await buffers.read(resp.content.iter_any())
-        except (aiohttp.ClientError, TimeoutError) as e:
-            raise ApiConnectionError(f"GET {path}: reading the response failed: {_describe(e)}") from e
-        finally:
-            resp.release()
-        return decode_list_page(body, path, typed=typed)
+        return decode_list_page(await self.get_bytes(path, params=params, buffers=buffers), path, typed=typed)
 
     async def pod_log(
         self,
@@ -374,7 +366,7 @@ def decode_list_page(
     return page.items or [], page.metadata.resourceVersion, page.metadata.continue_ or None
 
 
-def _json_object(body: bytes, what: str) -> object:
+def _json_object(body: bytes | memoryview, what: str) -> object:
     try:
         return wire.ANY.decode(body)
     except msgspec.DecodeError as e:
