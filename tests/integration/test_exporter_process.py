@@ -148,10 +148,10 @@ def test_forbidden_pod_logs_degrade_to_status_and_events(tmp_path: Path) -> None
                 # Both pods' findings, not only a count of fetches: three forbidden fetches can all be
                 # the panicking pod's before the other one has died once.
                 found = {f["workload"]: f["cause"] for f in json.loads(http("GET", f"{exporter.url}/causes")[1])}
-                wanted = {"image-resizer", "worker-deployment"} <= found.keys() and forbidden_fetches() >= 1
+                wanted = {"image-resizer", "worker-deployment"} <= found.keys() and forbidden_fetches() >= 3
                 return found if wanted else None
 
-            causes = wait_until(both_found, timeout=30, what="a finding of both pods after a forbidden log fetch",
+            causes = wait_until(both_found, timeout=30, what="three forbidden log fetches and both pods' findings",
                                 on_timeout=lambda: diagnostics(sim, exporter))
             assert causes.get("image-resizer") == "oomkilled", causes  # the status alone decides it
             assert causes.get("worker-deployment") == "app_crash", causes  # its log would say bad_config
